@@ -1,0 +1,394 @@
+package cal
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf16"
+
+	"github.com/emersion/go-ical"
+)
+
+// SystemTime is a Windows SYSTEMTIME as used in time zone rules. With
+// Year == 0 it is a "day-in-month" rule: Day is the week of the month
+// (1..4, 5 = last) of weekday DayOfWeek (0 = Sunday).
+type SystemTime struct {
+	Year, Month, DayOfWeek, Day, Hour, Minute, Second, Milliseconds uint16
+}
+
+// TZRule is one rule of a time zone definition. Biases are in minutes with
+// UTC = local + Bias (+ StandardBias or DaylightBias).
+type TZRule struct {
+	Flags        uint16 // TZRULE_FLAG_RECUR_CURRENT_TZREG 0x1, TZRULE_FLAG_EFFECTIVE_TZREG 0x2
+	Year         uint16 // first year the rule applies to
+	Bias         int32
+	StandardBias int32
+	DaylightBias int32
+	StandardDate SystemTime // switch to standard time (local daylight time)
+	DaylightDate SystemTime // switch to daylight time (local standard time)
+}
+
+// TZDefinition is a decoded TZDEFINITION ([MS-OXOCAL] 2.2.1.41) or a
+// PidLidTimeZoneStruct ([MS-OXOCAL] 2.2.1.39) turned into one rule.
+type TZDefinition struct {
+	KeyName string // Windows registry key name, e.g. "Romance Standard Time"
+	Rules   []TZRule
+}
+
+const (
+	tzRuleFlagEffective = 0x0002
+	tzRuleSize          = 66
+	tzStructSize        = 48
+	maxTZRules          = 1024
+)
+
+var errTZShort = errors.New("truncated time zone blob")
+
+func readSystemTime(b []byte) SystemTime {
+	u := func(i int) uint16 { return binary.LittleEndian.Uint16(b[2*i:]) }
+	return SystemTime{u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7)}
+}
+
+// ParseTZDefinition decodes a TZDEFINITION blob
+// (PidLidAppointmentTimeZoneDefinitionStartDisplay, ...EndDisplay,
+// ...Recur).
+func ParseTZDefinition(b []byte) (*TZDefinition, error) {
+	if len(b) < 6 {
+		return nil, fmt.Errorf("tzdefinition: header: %w", errTZShort)
+	}
+	if b[0] != 0x02 {
+		return nil, fmt.Errorf("tzdefinition: unsupported major version %d", b[0])
+	}
+	cbHeader := int(binary.LittleEndian.Uint16(b[2:]))
+	// The header after cbHeader: Reserved (2), cchKeyName (2), KeyName,
+	// cRules (2).
+	if cbHeader < 6 || 4+cbHeader > len(b) {
+		return nil, fmt.Errorf("tzdefinition: header size %d: %w", cbHeader, errTZShort)
+	}
+	h := b[4 : 4+cbHeader]
+	cch := int(binary.LittleEndian.Uint16(h[2:]))
+	if 4+2*cch+2 > len(h) {
+		return nil, fmt.Errorf("tzdefinition: key name of %d chars: %w", cch, errTZShort)
+	}
+	u := make([]uint16, cch)
+	for i := range u {
+		u[i] = binary.LittleEndian.Uint16(h[4+2*i:])
+	}
+	def := &TZDefinition{KeyName: strings.TrimRight(string(utf16.Decode(u)), "\x00")}
+	n := int(binary.LittleEndian.Uint16(h[4+2*cch:]))
+	rest := b[4+cbHeader:]
+	if n > maxTZRules || n*tzRuleSize > len(rest) {
+		return nil, fmt.Errorf("tzdefinition: %d rules in %d bytes: %w", n, len(rest), errTZShort)
+	}
+	def.Rules = make([]TZRule, n)
+	for i := range def.Rules {
+		r := rest[i*tzRuleSize:]
+		def.Rules[i] = TZRule{
+			Flags:        binary.LittleEndian.Uint16(r[4:]),
+			Year:         binary.LittleEndian.Uint16(r[6:]),
+			Bias:         int32(binary.LittleEndian.Uint32(r[22:])),
+			StandardBias: int32(binary.LittleEndian.Uint32(r[26:])),
+			DaylightBias: int32(binary.LittleEndian.Uint32(r[30:])),
+			StandardDate: readSystemTime(r[34:]),
+			DaylightDate: readSystemTime(r[50:]),
+		}
+	}
+	if n == 0 {
+		return nil, errors.New("tzdefinition: no rules")
+	}
+	return def, nil
+}
+
+// ParseTZStruct decodes PidLidTimeZoneStruct.
+func ParseTZStruct(b []byte) (*TZDefinition, error) {
+	if len(b) < tzStructSize {
+		return nil, fmt.Errorf("timezonestruct: %d bytes: %w", len(b), errTZShort)
+	}
+	return &TZDefinition{Rules: []TZRule{{
+		Flags:        tzRuleFlagEffective,
+		Bias:         int32(binary.LittleEndian.Uint32(b[0:])),
+		StandardBias: int32(binary.LittleEndian.Uint32(b[4:])),
+		DaylightBias: int32(binary.LittleEndian.Uint32(b[8:])),
+		Year:         binary.LittleEndian.Uint16(b[12:]),
+		StandardDate: readSystemTime(b[14:]),
+		DaylightDate: readSystemTime(b[32:]),
+	}}}, nil
+}
+
+// Rule returns the rule in force in year: the last rule whose Year is not
+// after it, else the effective rule, else the first.
+func (d *TZDefinition) Rule(year int) *TZRule {
+	var best *TZRule
+	for i := range d.Rules {
+		r := &d.Rules[i]
+		if int(r.Year) <= year && (best == nil || r.Year >= best.Year) {
+			best = r
+		}
+	}
+	if best != nil {
+		return best
+	}
+	for i := range d.Rules {
+		if d.Rules[i].Flags&tzRuleFlagEffective != 0 {
+			return &d.Rules[i]
+		}
+	}
+	return &d.Rules[0]
+}
+
+// HasDST reports whether the rule switches to daylight saving time.
+func (r *TZRule) HasDST() bool {
+	return r.StandardDate.Month >= 1 && r.StandardDate.Month <= 12 &&
+		r.DaylightDate.Month >= 1 && r.DaylightDate.Month <= 12
+}
+
+// StdOffset and DSTOffset are the UTC offsets (east positive) of standard
+// and daylight time.
+func (r *TZRule) StdOffset() time.Duration {
+	return -time.Duration(int64(r.Bias)+int64(r.StandardBias)) * time.Minute
+}
+
+// DSTOffset is the UTC offset of daylight time.
+func (r *TZRule) DSTOffset() time.Duration {
+	return -time.Duration(int64(r.Bias)+int64(r.DaylightBias)) * time.Minute
+}
+
+// transition returns the local wall-clock time (floating, in time.UTC) at
+// which st fires in year.
+func transition(st SystemTime, year int) time.Time {
+	clock := time.Duration(st.Hour)*time.Hour + time.Duration(st.Minute)*time.Minute
+	m := time.Month(st.Month)
+	if st.Year != 0 {
+		return time.Date(year, m, int(st.Day), 0, 0, 0, 0, time.UTC).Add(clock)
+	}
+	first := time.Date(year, m, 1, 0, 0, 0, 0, time.UTC)
+	wd := int(st.DayOfWeek % 7)
+	d := 1 + (wd-int(first.Weekday())+7)%7
+	n := int(st.Day)
+	if n < 1 {
+		n = 1
+	}
+	d += 7 * (n - 1)
+	last := first.AddDate(0, 1, -1).Day()
+	for d > last {
+		d -= 7
+	}
+	return time.Date(year, m, d, 0, 0, 0, 0, time.UTC).Add(clock)
+}
+
+// isDST reports whether the UTC instant t is in daylight time.
+func (r *TZRule) isDST(t time.Time) bool {
+	if !r.HasDST() {
+		return false
+	}
+	t = t.UTC()
+	y := t.Add(r.StdOffset()).Year()
+	start := transition(r.DaylightDate, y).Add(-r.StdOffset()) // local standard → UTC
+	end := transition(r.StandardDate, y).Add(-r.DSTOffset())   // local daylight → UTC
+	if start.Before(end) {
+		return !t.Before(start) && t.Before(end)
+	}
+	return !t.Before(start) || t.Before(end)
+}
+
+// Offset returns the UTC offset in force at the UTC instant t.
+func (r *TZRule) Offset(t time.Time) time.Duration {
+	if r.isDST(t) {
+		return r.DSTOffset()
+	}
+	return r.StdOffset()
+}
+
+// zone is a time zone as used for one item: an optional rule set and the
+// TZID it is written under.
+type zone struct {
+	tzid string
+	def  *TZDefinition
+}
+
+// ruleFor returns the rule for the year of the UTC instant t.
+func (z *zone) ruleFor(t time.Time) *TZRule { return z.def.Rule(t.Year()) }
+
+// local converts a UTC instant to floating local wall-clock time.
+func (z *zone) local(t time.Time) time.Time {
+	t = t.UTC()
+	return t.Add(z.ruleFor(t).Offset(t))
+}
+
+// toUTC converts floating local wall-clock time to a UTC instant; in the
+// repeated hour the daylight reading wins, times skipped by the spring
+// change are read as standard time.
+func (z *zone) toUTC(l time.Time) time.Time {
+	r := z.def.Rule(l.Year())
+	if r.HasDST() {
+		u := l.Add(-r.DSTOffset())
+		if r.isDST(u) {
+			return u
+		}
+	}
+	return l.Add(-r.StdOffset())
+}
+
+func fmtOffset(d time.Duration) string {
+	sign := "+"
+	if d < 0 {
+		sign = "-"
+		d = -d
+	}
+	m := int(d / time.Minute)
+	return fmt.Sprintf("%s%02d%02d", sign, m/60, m%60)
+}
+
+const floatingFormat = "20060102T150405"
+
+// observance builds a STANDARD or DAYLIGHT sub-component.
+func observance(name string, st SystemTime, year int, from, to time.Duration) *ical.Component {
+	c := ical.NewComponent(name)
+	start := transition(st, year)
+	c.Props.Set(&ical.Prop{Name: ical.PropDateTimeStart, Params: ical.Params{}, Value: start.Format(floatingFormat)})
+	var rule string
+	if st.Year != 0 {
+		rule = fmt.Sprintf("FREQ=YEARLY;BYMONTH=%d;BYMONTHDAY=%d", st.Month, st.Day)
+	} else {
+		n := int(st.Day)
+		if n >= 5 || n < 1 {
+			n = -1
+		}
+		rule = fmt.Sprintf("FREQ=YEARLY;BYMONTH=%d;BYDAY=%d%s", st.Month, n, dayCode(int(st.DayOfWeek%7)))
+	}
+	c.Props.Set(&ical.Prop{Name: ical.PropRecurrenceRule, Params: ical.Params{}, Value: rule})
+	c.Props.Set(&ical.Prop{Name: ical.PropTimezoneOffsetFrom, Params: ical.Params{}, Value: fmtOffset(from)})
+	c.Props.Set(&ical.Prop{Name: ical.PropTimezoneOffsetTo, Params: ical.Params{}, Value: fmtOffset(to)})
+	return c
+}
+
+func dayCode(wd int) string {
+	return [...]string{"SU", "MO", "TU", "WE", "TH", "FR", "SA"}[wd%7]
+}
+
+// vtimezone builds the VTIMEZONE for z using the rule in force in year.
+func (z *zone) vtimezone(year int) *ical.Component {
+	r := z.def.Rule(year)
+	tz := ical.NewComponent(ical.CompTimezone)
+	tz.Props.SetText(ical.PropTimezoneID, z.tzid)
+	ry := 1970
+	if int(r.Year) > ry {
+		ry = int(r.Year)
+	}
+	if !r.HasDST() {
+		c := ical.NewComponent(ical.CompTimezoneStandard)
+		c.Props.Set(&ical.Prop{Name: ical.PropDateTimeStart, Params: ical.Params{}, Value: "19700101T000000"})
+		c.Props.Set(&ical.Prop{Name: ical.PropTimezoneOffsetFrom, Params: ical.Params{}, Value: fmtOffset(r.StdOffset())})
+		c.Props.Set(&ical.Prop{Name: ical.PropTimezoneOffsetTo, Params: ical.Params{}, Value: fmtOffset(r.StdOffset())})
+		tz.Children = append(tz.Children, c)
+		return tz
+	}
+	tz.Children = append(tz.Children,
+		observance(ical.CompTimezoneStandard, r.StandardDate, ry, r.DSTOffset(), r.StdOffset()),
+		observance(ical.CompTimezoneDaylight, r.DaylightDate, ry, r.StdOffset(), r.DSTOffset()))
+	return tz
+}
+
+// windowsZones maps common Windows time zone key names to IANA names.
+var windowsZones = map[string]string{
+	"Dateline Standard Time":          "Etc/GMT+12",
+	"Hawaiian Standard Time":          "Pacific/Honolulu",
+	"Alaskan Standard Time":           "America/Anchorage",
+	"Pacific Standard Time":           "America/Los_Angeles",
+	"US Mountain Standard Time":       "America/Phoenix",
+	"Mountain Standard Time":          "America/Denver",
+	"Central Standard Time":           "America/Chicago",
+	"Central America Standard Time":   "America/Guatemala",
+	"Canada Central Standard Time":    "America/Regina",
+	"Central Standard Time (Mexico)":  "America/Mexico_City",
+	"Eastern Standard Time":           "America/New_York",
+	"US Eastern Standard Time":        "America/Indianapolis",
+	"SA Pacific Standard Time":        "America/Bogota",
+	"Atlantic Standard Time":          "America/Halifax",
+	"Newfoundland Standard Time":      "America/St_Johns",
+	"E. South America Standard Time":  "America/Sao_Paulo",
+	"Argentina Standard Time":         "America/Buenos_Aires",
+	"UTC":                             "Etc/UTC",
+	"GMT Standard Time":               "Europe/London",
+	"Greenwich Standard Time":         "Atlantic/Reykjavik",
+	"W. Europe Standard Time":         "Europe/Berlin",
+	"Central Europe Standard Time":    "Europe/Budapest",
+	"Romance Standard Time":           "Europe/Paris",
+	"Central European Standard Time":  "Europe/Warsaw",
+	"W. Central Africa Standard Time": "Africa/Lagos",
+	"GTB Standard Time":               "Europe/Bucharest",
+	"E. Europe Standard Time":         "Europe/Chisinau",
+	"FLE Standard Time":               "Europe/Kiev",
+	"Israel Standard Time":            "Asia/Jerusalem",
+	"South Africa Standard Time":      "Africa/Johannesburg",
+	"Egypt Standard Time":             "Africa/Cairo",
+	"Turkey Standard Time":            "Europe/Istanbul",
+	"Russian Standard Time":           "Europe/Moscow",
+	"Arab Standard Time":              "Asia/Riyadh",
+	"Arabian Standard Time":           "Asia/Dubai",
+	"Iran Standard Time":              "Asia/Tehran",
+	"Pakistan Standard Time":          "Asia/Karachi",
+	"India Standard Time":             "Asia/Calcutta",
+	"Bangladesh Standard Time":        "Asia/Dhaka",
+	"SE Asia Standard Time":           "Asia/Bangkok",
+	"China Standard Time":             "Asia/Shanghai",
+	"Singapore Standard Time":         "Asia/Singapore",
+	"Taipei Standard Time":            "Asia/Taipei",
+	"Tokyo Standard Time":             "Asia/Tokyo",
+	"Korea Standard Time":             "Asia/Seoul",
+	"AUS Central Standard Time":       "Australia/Darwin",
+	"Cen. Australia Standard Time":    "Australia/Adelaide",
+	"AUS Eastern Standard Time":       "Australia/Sydney",
+	"E. Australia Standard Time":      "Australia/Brisbane",
+	"Tasmania Standard Time":          "Australia/Hobart",
+	"W. Australia Standard Time":      "Australia/Perth",
+	"New Zealand Standard Time":       "Pacific/Auckland",
+}
+
+// descriptionZones maps fragments of PidLidTimeZoneDescription texts
+// ("(GMT+01:00) Brussels, Copenhagen, Madrid, Paris") to IANA names, for
+// items that carry only PidLidTimeZoneStruct. Checked in order.
+var descriptionZones = []struct{ frag, iana string }{
+	{"Brussels, Copenhagen, Madrid, Paris", "Europe/Paris"},
+	{"Amsterdam, Berlin, Bern, Rome", "Europe/Berlin"},
+	{"Belgrade, Bratislava, Budapest", "Europe/Budapest"},
+	{"Sarajevo, Skopje, Warsaw", "Europe/Warsaw"},
+	{"Dublin, Edinburgh, Lisbon, London", "Europe/London"},
+	{"Greenwich Mean Time", "Europe/London"},
+	{"Athens, Bucharest", "Europe/Bucharest"},
+	{"Helsinki, Kyiv", "Europe/Kiev"},
+	{"Helsinki, Kiev", "Europe/Kiev"},
+	{"Moscow, St. Petersburg", "Europe/Moscow"},
+	{"Jerusalem", "Asia/Jerusalem"},
+	{"Eastern Time (US & Canada)", "America/New_York"},
+	{"Central Time (US & Canada)", "America/Chicago"},
+	{"Mountain Time (US & Canada)", "America/Denver"},
+	{"Pacific Time (US & Canada)", "America/Los_Angeles"},
+	{"Alaska", "America/Anchorage"},
+	{"Hawaii", "Pacific/Honolulu"},
+	{"Arizona", "America/Phoenix"},
+	{"Atlantic Time (Canada)", "America/Halifax"},
+	{"Osaka, Sapporo, Tokyo", "Asia/Tokyo"},
+	{"Beijing, Chongqing, Hong Kong", "Asia/Shanghai"},
+	{"Chennai, Kolkata, Mumbai", "Asia/Calcutta"},
+	{"Canberra, Melbourne, Sydney", "Australia/Sydney"},
+	{"Auckland, Wellington", "Pacific/Auckland"},
+	{"Coordinated Universal Time", "Etc/UTC"},
+}
+
+// IANAName maps a Windows time zone key name or a time zone description
+// to an IANA zone name; it returns "" when unknown.
+func IANAName(windowsKeyOrDescription string) string {
+	s := strings.TrimSpace(windowsKeyOrDescription)
+	if z, ok := windowsZones[s]; ok {
+		return z
+	}
+	for _, d := range descriptionZones {
+		if strings.Contains(s, d.frag) {
+			return d.iana
+		}
+	}
+	return ""
+}

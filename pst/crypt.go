@@ -1,0 +1,32 @@
+package pst
+
+// decodePermute undoes NDB_CRYPT_PERMUTE ([MS-PST] 5.1) in place.
+func decodePermute(b []byte) {
+	for i, c := range b {
+		b[i] = mpbbI[c]
+	}
+}
+
+// encodePermute applies NDB_CRYPT_PERMUTE in place (tests and fuzz seeds).
+func encodePermute(b []byte) {
+	for i, c := range b {
+		b[i] = mpbbR[c]
+	}
+}
+
+// cryptCyclic applies NDB_CRYPT_CYCLIC ([MS-PST] 5.2) in place; the
+// transformation is its own inverse. key is the low 32 bits of the block id.
+func cryptCyclic(b []byte, key uint32) {
+	w := uint16(key ^ (key >> 16))
+	for i, c := range b {
+		c += byte(w)
+		c = mpbbR[c]
+		c += byte(w >> 8)
+		c = mpbbS[c]
+		c -= byte(w >> 8)
+		c = mpbbI[c]
+		c -= byte(w)
+		b[i] = c
+		w++
+	}
+}

@@ -1,0 +1,543 @@
+package pst
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strings"
+)
+
+// File is an open PST/OST file. Its methods are safe for concurrent use.
+type File struct {
+	d      *ndb
+	info   Info
+	closer io.Closer
+	cache  *pageCache
+	names  *nameMap
+	cp     int // default code page for 8-bit strings
+
+}
+
+const (
+	cacheChunkSize = 64 << 10
+	cacheMax   = 64 << 20
+)
+
+// Open opens the PST file at path.
+func Open(path string) (*File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	if st.IsDir() {
+		fh.Close()
+		return nil, fmt.Errorf("pst: %s is a directory", path)
+	}
+	f, err := NewFile(fh, st.Size())
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	f.closer = fh
+	return f, nil
+}
+
+// NewFile reads a PST from r, which holds size bytes.
+func NewFile(r io.ReaderAt, size int64) (f *File, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			f, err = nil, &FormatError{Offset: -1, What: "damaged file", Err: fmt.Errorf("internal error: %v", p)}
+		}
+	}()
+	cache := newPageCache(r, size, cacheChunkSize, cacheMax)
+	d, err := openNDB(cache, size)
+	if err != nil {
+		return nil, err
+	}
+	f = &File{d: d, cache: cache, cp: DefaultCodePage,
+		info: Info{Format: d.format, Encryption: d.crypt, Size: size, OST: d.ost}}
+	if d.format == FormatANSI {
+		// ANSI stores name the store's code page nowhere reliable; the
+		// message store's PidTagMessageCodepage is used when present.
+		if props, err := f.nodeProps(nidMessageStore, 0); err == nil {
+			if cp, ok := props.Int(TagMessageCodepage); ok && cp > 0 {
+				f.cp = int(cp)
+			}
+		}
+	}
+	f.names, err = f.loadNameMap()
+	if err != nil {
+		// A store without a readable name map still has readable items;
+		// named properties will be absent.
+		f.names = &nameMap{byKey: map[NamedKey]uint16{}}
+	}
+	if _, ok := d.nbt[nidRootFolder]; !ok {
+		return nil, &FormatError{Offset: -1, What: "root folder missing from the node B-tree"}
+	}
+	return f, nil
+}
+
+// Close releases the file.
+func (f *File) Close() error {
+	if f.closer != nil {
+		return f.closer.Close()
+	}
+	return nil
+}
+
+// Info describes the file.
+func (f *File) Info() Info { return f.info }
+
+// CacheReads returns how many reads the page cache issued to the file.
+func (f *File) CacheReads() int64 {
+	f.cache.mu.Lock()
+	defer f.cache.mu.Unlock()
+	return f.cache.Reads
+}
+
+// PropID implements Namer.
+func (f *File) PropID(k NamedKey) (uint16, bool) {
+	id, ok := f.names.byKey[k]
+	return id, ok
+}
+
+// NamedKeyOf returns the name behind property id (0x8000 and up).
+func (f *File) NamedKeyOf(id uint16) (NamedKey, bool) {
+	k, ok := f.names.byID[id]
+	return k, ok
+}
+
+// makeProps decodes raw properties. The code page is the object's own
+// PidTagMessageCodepage / PidTagInternetCodepage, else cp.
+func (f *File) makeProps(raw []rawProp, cp int) *Props {
+	for _, r := range raw {
+		if (r.id == TagMessageCodepage || r.id == TagInternetCodepage) && r.typ == TypeInt32 && len(r.val) >= 4 {
+			if v := int(int32(binary.LittleEndian.Uint32(r.val))); v > 0 && CodePageEncoding(v) != nil {
+				cp = v
+				if r.id == TagMessageCodepage {
+					break
+				}
+			}
+		}
+	}
+	p := &Props{m: make(map[uint16]Property, len(raw)), namer: f, CodePage: cp}
+	for _, r := range raw {
+		v, err := decodeValue(r.typ, r.val, cp)
+		if err != nil {
+			continue // a malformed value is dropped, the object survives
+		}
+		if r.id == TagSubject {
+			v = stripSubjectPrefix(v)
+		}
+		p.m[r.id] = Property{ID: r.id, Type: r.typ, Value: v}
+	}
+	return p
+}
+
+// stripSubjectPrefix removes the "\x01<n>" marker some writers put in front
+// of PidTagSubject to record the prefix length ([MS-PST] 2.5.3.1.1.1).
+func stripSubjectPrefix(v any) any {
+	s, ok := v.(string)
+	if ok && len(s) >= 2 && s[0] == 0x01 {
+		return s[2:]
+	}
+	return v
+}
+
+func (f *File) nodeProps(nid uint32, cp int) (*Props, error) {
+	n, err := f.d.node(nid)
+	if err != nil {
+		return nil, err
+	}
+	h, err := n.heap()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := h.propContext()
+	if err != nil {
+		return nil, err
+	}
+	if cp == 0 {
+		cp = f.cp
+	}
+	return f.makeProps(raw, cp), nil
+}
+
+func (f *File) tableRows(nid uint32) ([][]rawProp, error) {
+	if _, ok := f.d.nbt[nid]; !ok {
+		return nil, nil // an absent table is an empty one
+	}
+	n, err := f.d.node(nid)
+	if err != nil {
+		return nil, err
+	}
+	h, err := n.heap()
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.tableContext()
+	if err != nil {
+		return nil, err
+	}
+	return t.rows, nil
+}
+
+// Root returns the root folder (the one holding "Top of Personal Folders").
+func (f *File) Root() (*Folder, error) {
+	return f.folder(nidRootFolder, nil)
+}
+
+func (f *File) folder(nid uint32, parent []string) (*Folder, error) {
+	p, err := f.nodeProps(nid, 0)
+	if err != nil {
+		return nil, fmt.Errorf("pst: folder %#x: %w", nid, err)
+	}
+	fo := &Folder{NID: nid, Props: p, f: f, Name: p.String(TagDisplayName), ContainerClass: p.String(TagContainerClass)}
+	if n, ok := p.Int(TagContentCount); ok {
+		fo.ContentCount = int(n)
+	}
+	if parent != nil {
+		fo.Path = append(append([]string(nil), parent...), fo.Name)
+	}
+	return fo, nil
+}
+
+// Subfolders lists the folder's children in hierarchy-table order. A child
+// that cannot be read is skipped and reported in the returned error (the
+// other children are still returned).
+func (fo *Folder) Subfolders() ([]*Folder, error) {
+	rows, err := fo.f.tableRows(fo.NID&^0x1F | nidTypeHierarchyTable)
+	if err != nil {
+		return nil, fmt.Errorf("pst: hierarchy of %q: %w", fo.PathString(), err)
+	}
+	var out []*Folder
+	var errs []error
+	seen := map[uint32]bool{}
+	for _, r := range rows {
+		nid := rowID(r)
+		if nid == 0 || nid == fo.NID || seen[nid] {
+			continue
+		}
+		seen[nid] = true
+		c, err := fo.f.folder(nid, fo.childParent())
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, errors.Join(errs...)
+}
+
+func (fo *Folder) childParent() []string {
+	if fo.Path == nil {
+		return []string{}
+	}
+	return fo.Path
+}
+
+// PathString returns the folder path joined with "/".
+func (fo *Folder) PathString() string { return strings.Join(fo.Path, "/") }
+
+const tagLtpRowID = 0x67F2
+
+func rowID(r []rawProp) uint32 {
+	for _, p := range r {
+		if p.id == tagLtpRowID && len(p.val) >= 4 {
+			return binary.LittleEndian.Uint32(p.val)
+		}
+	}
+	return 0
+}
+
+// Items lists the folder's contents table.
+func (fo *Folder) Items() ([]ItemRef, error) {
+	rows, err := fo.f.tableRows(fo.NID&^0x1F | nidTypeContentsTable)
+	if err != nil {
+		return nil, fmt.Errorf("pst: contents of %q: %w", fo.PathString(), err)
+	}
+	out := make([]ItemRef, 0, len(rows))
+	for _, r := range rows {
+		ref := ItemRef{NID: rowID(r)}
+		if ref.NID == 0 {
+			continue
+		}
+		for _, p := range r {
+			if p.id == TagMessageClass {
+				if v, err := decodeValue(p.typ, p.val, fo.f.cp); err == nil {
+					ref.Class, _ = v.(string)
+				}
+			}
+		}
+		out = append(out, ref)
+	}
+	return out, nil
+}
+
+// Message reads the item with node id nid, with recipients and attachments
+// (embedded messages to any depth). A panic inside is returned as an error.
+func (f *File) Message(nid uint32) (m *Message, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			m, err = nil, fmt.Errorf("pst: message %#x: internal error: %v\n%s", nid, p, debug.Stack())
+		}
+	}()
+	n, err := f.d.node(nid)
+	if err != nil {
+		return nil, err
+	}
+	return f.message(n, 0, 0)
+}
+
+const maxEmbedDepth = 32
+
+func (f *File) message(n *node, cp int, depth int) (*Message, error) {
+	if depth > maxEmbedDepth {
+		return nil, fmt.Errorf("pst: embedded messages nested deeper than %d", maxEmbedDepth)
+	}
+	h, err := n.heap()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := h.propContext()
+	if err != nil {
+		return nil, fmt.Errorf("properties: %w", err)
+	}
+	if cp == 0 {
+		cp = f.cp
+	}
+	m := &Message{Props: f.makeProps(raw, cp)}
+	if depth == 0 {
+		m.NID = n.nid
+	}
+	mcp := m.Props.CodePage
+	if n.hasSub(nidRecipientTable) {
+		rows, err := f.subTable(n, nidRecipientTable)
+		if err != nil {
+			return nil, fmt.Errorf("recipients: %w", err)
+		}
+		for _, r := range rows {
+			m.Recipients = append(m.Recipients, f.makeProps(r, mcp))
+		}
+	}
+	if n.hasSub(nidAttachTable) {
+		rows, err := f.subTable(n, nidAttachTable)
+		if err != nil {
+			return nil, fmt.Errorf("attachments: %w", err)
+		}
+		for i, r := range rows {
+			a, err := f.attachment(n, rowID(r), mcp, depth)
+			if err != nil {
+				return nil, fmt.Errorf("attachment %d: %w", i, err)
+			}
+			m.Attachments = append(m.Attachments, a)
+		}
+	}
+	return m, nil
+}
+
+func (f *File) subTable(n *node, nid uint32) ([][]rawProp, error) {
+	s, err := n.sub(nid)
+	if err != nil {
+		return nil, err
+	}
+	h, err := s.heap()
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.tableContext()
+	if err != nil {
+		return nil, err
+	}
+	return t.rows, nil
+}
+
+func (f *File) attachment(n *node, nid uint32, cp int, depth int) (*Attachment, error) {
+	s, err := n.sub(nid)
+	if err != nil {
+		return nil, err
+	}
+	h, err := s.heap()
+	if err != nil {
+		return nil, err
+	}
+	// Read the PC without resolving PtypObject values: those point at
+	// subnodes holding a whole message or an OLE stream.
+	cbKey, cbEnt, recs, err := h.bth(h.userRoot)
+	if err != nil {
+		return nil, err
+	}
+	if h.clientSig != sigPC || cbKey != 2 || cbEnt != 6 {
+		return nil, fmt.Errorf("attachment %#x is not a property context", nid)
+	}
+	var raw []rawProp
+	var objNID uint32
+	for _, r := range recs {
+		id := binary.LittleEndian.Uint16(r)
+		typ := PropType(binary.LittleEndian.Uint16(r[2:]))
+		v := r[4:8]
+		switch typ {
+		case TypeInt16, TypeInt32, TypeFloat32, TypeError, TypeBool:
+			raw = append(raw, rawProp{id: id, typ: typ, val: v})
+			continue
+		case TypeObject:
+			b, err := h.hnid(binary.LittleEndian.Uint32(v))
+			if err != nil || len(b) < 4 {
+				continue
+			}
+			objNID = binary.LittleEndian.Uint32(b)
+			continue
+		}
+		b, err := h.hnid(binary.LittleEndian.Uint32(v))
+		if err != nil {
+			continue
+		}
+		raw = append(raw, rawProp{id: id, typ: typ, val: b})
+	}
+	a := &Attachment{Props: f.makeProps(raw, cp)}
+	a.Data = a.Props.Binary(TagAttachDataBinary)
+	if objNID != 0 {
+		obj, err := s.sub(objNID)
+		if err != nil {
+			return nil, fmt.Errorf("attached object: %w", err)
+		}
+		if a.Method() == AttachEmbeddedMsg {
+			em, err := f.message(obj, cp, depth+1)
+			if err != nil {
+				return nil, fmt.Errorf("embedded message: %w", err)
+			}
+			a.Embedded = em
+		} else {
+			a.Data = concat(obj.blocks)
+		}
+	}
+	return a, nil
+}
+
+// Walk visits every folder depth first, parents before children, in
+// hierarchy order. A folder whose children cannot be listed is still
+// visited; the listing error is passed to fn via errFn when non-nil.
+func (f *File) Walk(ctx context.Context, fn func(fo *Folder) error) error {
+	root, err := f.Root()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	seen := map[uint32]bool{}
+	var walk func(fo *Folder, depth int) error
+	walk = func(fo *Folder, depth int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if seen[fo.NID] || depth > 64 {
+			return nil
+		}
+		seen[fo.NID] = true
+		if err := fn(fo); err != nil {
+			return err
+		}
+		subs, err := fo.Subfolders()
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, c := range subs {
+			if err := walk(c, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(root, 0); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}
+
+// nameMap is the decoded name-to-id map ([MS-PST] 2.4.7).
+type nameMap struct {
+	byKey map[NamedKey]uint16
+	byID  map[uint16]NamedKey
+}
+
+func (f *File) loadNameMap() (*nameMap, error) {
+	nm := &nameMap{byKey: map[NamedKey]uint16{}, byID: map[uint16]NamedKey{}}
+	n, err := f.d.node(nidNameToIDMap)
+	if err != nil {
+		return nm, err
+	}
+	h, err := n.heap()
+	if err != nil {
+		return nm, err
+	}
+	raw, err := h.propContext()
+	if err != nil {
+		return nm, err
+	}
+	var guids, entries, names []byte
+	for _, r := range raw {
+		switch r.id {
+		case 0x0002:
+			guids = r.val
+		case 0x0003:
+			entries = r.val
+		case 0x0004:
+			names = r.val
+		}
+	}
+	for i := 0; i+8 <= len(entries); i += 8 {
+		id := binary.LittleEndian.Uint32(entries[i:])
+		w := binary.LittleEndian.Uint16(entries[i+4:])
+		prop := 0x8000 + binary.LittleEndian.Uint16(entries[i+6:])
+		var k NamedKey
+		switch gi := int(w >> 1); gi {
+		case 0:
+			continue
+		case 1:
+			k.Set = PSMAPI
+		case 2:
+			k.Set = PSPublicStrings
+		default:
+			off := (gi - 3) * 16
+			if off+16 > len(guids) {
+				continue
+			}
+			k.Set = GUIDFromBytes(guids[off:])
+		}
+		if w&1 == 0 {
+			k.LID = id
+		} else {
+			off := int(id)
+			if off+4 > len(names) {
+				continue
+			}
+			l := int(binary.LittleEndian.Uint32(names[off:]))
+			if l < 0 || off+4+l > len(names) {
+				continue
+			}
+			k.Name = utf16le(names[off+4 : off+4+l])
+		}
+		nm.byKey[k] = prop
+		nm.byID[prop] = k
+	}
+	return nm, nil
+}
+
+// NamedProps lists every named property the file defines (for inspection).
+func (f *File) NamedProps() []NamedKey {
+	out := make([]NamedKey, 0, len(f.names.byKey))
+	for k := range f.names.byKey {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return f.names.byKey[out[i]] < f.names.byKey[out[j]] })
+	return out
+}

@@ -1,0 +1,418 @@
+package pst
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+)
+
+// Limits that keep a damaged file from making the reader loop or allocate
+// without bound.
+const (
+	maxBTreeDepth   = 16
+	maxBlockSize    = 64 << 10  // a single block's data
+	maxNodeDataSize = 512 << 20 // a node's data after XBLOCK expansion
+	maxSubnodeDepth = 8
+)
+
+// Node ids of well-known nodes ([MS-PST] 2.4.1).
+const (
+	nidMessageStore   = 0x21
+	nidNameToIDMap    = 0x61
+	nidRootFolder     = 0x122
+	nidRecipientTable = 0x692
+	nidAttachTable    = 0x671
+)
+
+// NID types ([MS-PST] 2.2.2.1).
+const (
+	nidTypeHID            = 0x00
+	nidTypeNormalFolder   = 0x02
+	nidTypeSearchFolder   = 0x03
+	nidTypeNormalMessage  = 0x04
+	nidTypeAttachment     = 0x05
+	nidTypeHierarchyTable = 0x0D
+	nidTypeContentsTable  = 0x0E
+	nidTypeAssocContents  = 0x0F
+)
+
+// ErrNotPST is returned (wrapped) when the file does not start with the
+// PST signature.
+var ErrNotPST = errors.New("not a PST or OST file (bad signature)")
+
+// ErrHeaderChecksum is returned (wrapped) when the header CRC is wrong.
+var ErrHeaderChecksum = errors.New("header checksum mismatch: the file is damaged")
+
+type nbtEntry struct {
+	nid     uint32
+	bidData uint64
+	bidSub  uint64
+	parent  uint32
+}
+
+type bbtEntry struct {
+	bid uint64
+	ib  int64
+	cb  uint16
+}
+
+// ndb is the node database layer: header, the two B-trees and blocks.
+type ndb struct {
+	r        io.ReaderAt
+	size     int64
+	format   Format
+	crypt    Encryption
+	ost      bool
+	nbt      map[uint32]nbtEntry
+	bbt      map[uint64]bbtEntry
+	pageSize int64
+}
+
+func (d *ndb) unicode() bool { return d.format != FormatANSI }
+
+func (d *ndb) readAt(off int64, n int) ([]byte, error) {
+	if off < 0 || n < 0 || off+int64(n) > d.size {
+		return nil, &FormatError{Offset: off, What: fmt.Sprintf("read of %d bytes past end of file (size %d)", n, d.size)}
+	}
+	b := make([]byte, n)
+	if _, err := d.r.ReadAt(b, off); err != nil && !(errors.Is(err, io.EOF)) {
+		return nil, fmt.Errorf("pst: read at %#x: %w", off, err)
+	}
+	return b, nil
+}
+
+// msCRC is the CRC of [MS-PST] 5.3: CRC-32 (0xEDB88320) seeded with 0 and
+// without the final inversion.
+func msCRC(b []byte) uint32 {
+	return ^crc32.Update(0xFFFFFFFF, crc32.IEEETable, b)
+}
+
+func openNDB(r io.ReaderAt, size int64) (*ndb, error) {
+	if size < 512 {
+		return nil, &FormatError{Offset: -1, What: fmt.Sprintf("file too small (%d bytes) to be a PST", size), Err: ErrNotPST}
+	}
+	d := &ndb{r: r, size: size}
+	h, err := d.readAt(0, 564)
+	if err != nil {
+		h, err = d.readAt(0, 512)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if string(h[0:4]) != "!BDN" {
+		return nil, &FormatError{Offset: 0, What: "signature", Err: ErrNotPST}
+	}
+	switch string(h[8:10]) {
+	case "SM":
+	case "SO":
+		d.ost = true
+	case "AB": // PAB files share the container; we treat them like PSTs
+	default:
+		return nil, &FormatError{Offset: 8, What: fmt.Sprintf("unknown content type %q", h[8:10]), Err: ErrNotPST}
+	}
+	ver := binary.LittleEndian.Uint16(h[10:12])
+	var nbtIB, bbtIB int64
+	var nbtBID, bbtBID uint64
+	switch {
+	case ver == 14 || ver == 15:
+		d.format = FormatANSI
+		d.pageSize = 512
+		if got, want := msCRC(h[8:8+471]), binary.LittleEndian.Uint32(h[4:8]); got != want {
+			return nil, &FormatError{Offset: 4, What: "header", Err: ErrHeaderChecksum}
+		}
+		nbtBID, nbtIB = uint64(binary.LittleEndian.Uint32(h[184:])), int64(binary.LittleEndian.Uint32(h[188:]))
+		bbtBID, bbtIB = uint64(binary.LittleEndian.Uint32(h[192:])), int64(binary.LittleEndian.Uint32(h[196:]))
+		d.crypt = Encryption(h[461])
+	case ver >= 23:
+		d.format = FormatUnicode
+		d.pageSize = 512
+		if ver >= 36 {
+			d.format = FormatUnicode4K
+			d.pageSize = 4096
+		}
+		if len(h) < 564 {
+			return nil, &FormatError{Offset: 0, What: "header truncated"}
+		}
+		if got, want := msCRC(h[8:8+471]), binary.LittleEndian.Uint32(h[4:8]); got != want {
+			return nil, &FormatError{Offset: 4, What: "header", Err: ErrHeaderChecksum}
+		}
+		nbtBID, nbtIB = binary.LittleEndian.Uint64(h[216:]), int64(binary.LittleEndian.Uint64(h[224:]))
+		bbtBID, bbtIB = binary.LittleEndian.Uint64(h[232:]), int64(binary.LittleEndian.Uint64(h[240:]))
+		d.crypt = Encryption(h[513])
+	default:
+		return nil, &FormatError{Offset: 10, What: fmt.Sprintf("unsupported format version %d", ver)}
+	}
+	_ = nbtBID
+	_ = bbtBID
+	switch d.crypt {
+	case EncryptNone, EncryptPermute, EncryptCyclic:
+	default:
+		return nil, &FormatError{Offset: -1, What: fmt.Sprintf("unknown encryption method %d", d.crypt)}
+	}
+	d.nbt = make(map[uint32]nbtEntry)
+	d.bbt = make(map[uint64]bbtEntry)
+	if err := d.walkBTree(bbtIB, 0x80, 0, make(map[int64]bool)); err != nil {
+		return nil, fmt.Errorf("pst: block B-tree: %w", err)
+	}
+	if err := d.walkBTree(nbtIB, 0x81, 0, make(map[int64]bool)); err != nil {
+		return nil, fmt.Errorf("pst: node B-tree: %w", err)
+	}
+	return d, nil
+}
+
+// walkBTree loads every leaf entry of the NBT (ptype 0x81) or BBT (0x80)
+// page tree rooted at ib into memory.
+func (d *ndb) walkBTree(ib int64, ptype byte, depth int, seen map[int64]bool) error {
+	if depth > maxBTreeDepth {
+		return &FormatError{Offset: ib, What: "B-tree too deep (loop?)"}
+	}
+	if seen[ib] {
+		return &FormatError{Offset: ib, What: "B-tree page visited twice (loop)"}
+	}
+	seen[ib] = true
+	page, err := d.readAt(ib, int(d.pageSize))
+	if err != nil {
+		return err
+	}
+	var cEnt, cbEnt, cLevel int
+	var ptypeAt int
+	switch d.format {
+	case FormatANSI:
+		cEnt, cbEnt, cLevel, ptypeAt = int(page[496]), int(page[498]), int(page[499]), 500
+	case FormatUnicode:
+		cEnt, cbEnt, cLevel, ptypeAt = int(page[488]), int(page[490]), int(page[491]), 496
+	default:
+		cEnt = int(binary.LittleEndian.Uint16(page[4056:]))
+		cbEnt, cLevel, ptypeAt = int(page[4060]), int(page[4061]), 4080
+	}
+	if page[ptypeAt] != ptype || page[ptypeAt+1] != ptype {
+		return &FormatError{Offset: ib, What: fmt.Sprintf("B-tree page type %#x, want %#x", page[ptypeAt], ptype)}
+	}
+	if cbEnt == 0 || cEnt*cbEnt > ptypeAt {
+		return &FormatError{Offset: ib, What: fmt.Sprintf("B-tree page with %d entries of %d bytes", cEnt, cbEnt)}
+	}
+	u := d.unicode()
+	for i := 0; i < cEnt; i++ {
+		e := page[i*cbEnt : (i+1)*cbEnt]
+		if cLevel > 0 {
+			var child int64
+			if u {
+				if len(e) < 24 {
+					return &FormatError{Offset: ib, What: "short BTENTRY"}
+				}
+				child = int64(binary.LittleEndian.Uint64(e[16:]))
+			} else {
+				if len(e) < 12 {
+					return &FormatError{Offset: ib, What: "short BTENTRY"}
+				}
+				child = int64(binary.LittleEndian.Uint32(e[8:]))
+			}
+			if err := d.walkBTree(child, ptype, depth+1, seen); err != nil {
+				return err
+			}
+			continue
+		}
+		if ptype == 0x81 {
+			var n nbtEntry
+			if u {
+				if len(e) < 32 {
+					return &FormatError{Offset: ib, What: "short NBTENTRY"}
+				}
+				n = nbtEntry{
+					nid:     uint32(binary.LittleEndian.Uint64(e[0:])),
+					bidData: binary.LittleEndian.Uint64(e[8:]),
+					bidSub:  binary.LittleEndian.Uint64(e[16:]),
+					parent:  binary.LittleEndian.Uint32(e[24:]),
+				}
+			} else {
+				if len(e) < 16 {
+					return &FormatError{Offset: ib, What: "short NBTENTRY"}
+				}
+				n = nbtEntry{
+					nid:     binary.LittleEndian.Uint32(e[0:]),
+					bidData: uint64(binary.LittleEndian.Uint32(e[4:])),
+					bidSub:  uint64(binary.LittleEndian.Uint32(e[8:])),
+					parent:  binary.LittleEndian.Uint32(e[12:]),
+				}
+			}
+			d.nbt[n.nid] = n
+		} else {
+			var b bbtEntry
+			if u {
+				if len(e) < 20 {
+					return &FormatError{Offset: ib, What: "short BBTENTRY"}
+				}
+				b = bbtEntry{bid: binary.LittleEndian.Uint64(e[0:]), ib: int64(binary.LittleEndian.Uint64(e[8:])), cb: binary.LittleEndian.Uint16(e[16:])}
+			} else {
+				if len(e) < 10 {
+					return &FormatError{Offset: ib, What: "short BBTENTRY"}
+				}
+				b = bbtEntry{bid: uint64(binary.LittleEndian.Uint32(e[0:])), ib: int64(binary.LittleEndian.Uint32(e[4:])), cb: binary.LittleEndian.Uint16(e[8:])}
+			}
+			d.bbt[b.bid&^1] = b
+		}
+	}
+	return nil
+}
+
+// block reads and decodes one block by id (raw: internal blocks are not
+// decrypted).
+func (d *ndb) block(bid uint64) ([]byte, error) {
+	e, ok := d.bbt[bid&^1]
+	if !ok {
+		return nil, &FormatError{Offset: -1, What: fmt.Sprintf("block %#x not in the block B-tree", bid)}
+	}
+	if int(e.cb) > maxBlockSize {
+		return nil, &FormatError{Offset: e.ib, What: fmt.Sprintf("block %#x claims %d bytes", bid, e.cb)}
+	}
+	b, err := d.readAt(e.ib, int(e.cb))
+	if err != nil {
+		return nil, err
+	}
+	if bid&2 == 0 { // external (data) block: decode
+		switch d.crypt {
+		case EncryptPermute:
+			decodePermute(b)
+		case EncryptCyclic:
+			cryptCyclic(b, uint32(e.bid))
+		}
+	}
+	return b, nil
+}
+
+// dataBlocks returns the data blocks of a node's data tree in order,
+// expanding XBLOCK/XXBLOCK.
+func (d *ndb) dataBlocks(bid uint64) ([][]byte, error) {
+	if bid == 0 {
+		return nil, nil
+	}
+	var out [][]byte
+	total := 0
+	var walk func(bid uint64, depth int) error
+	walk = func(bid uint64, depth int) error {
+		b, err := d.block(bid)
+		if err != nil {
+			return err
+		}
+		if bid&2 == 0 {
+			total += len(b)
+			if total > maxNodeDataSize {
+				return &FormatError{Offset: -1, What: "node data exceeds size limit"}
+			}
+			out = append(out, b)
+			return nil
+		}
+		if depth > 2 || len(b) < 8 || b[0] != 0x01 {
+			return &FormatError{Offset: -1, What: fmt.Sprintf("bad XBLOCK %#x", bid)}
+		}
+		cEnt := int(binary.LittleEndian.Uint16(b[2:]))
+		w := 4
+		if d.unicode() {
+			w = 8
+		}
+		if 8+cEnt*w > len(b) {
+			return &FormatError{Offset: -1, What: fmt.Sprintf("XBLOCK %#x with %d entries overflows", bid, cEnt)}
+		}
+		for i := 0; i < cEnt; i++ {
+			var child uint64
+			if w == 8 {
+				child = binary.LittleEndian.Uint64(b[8+i*8:])
+			} else {
+				child = uint64(binary.LittleEndian.Uint32(b[8+i*4:]))
+			}
+			if b[1] == 1 && child&2 != 0 {
+				return &FormatError{Offset: -1, What: "XBLOCK refers to an internal block"}
+			}
+			if err := walk(child, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(bid, 0); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// concat joins blocks.
+func concat(blocks [][]byte) []byte {
+	if len(blocks) == 1 {
+		return blocks[0]
+	}
+	n := 0
+	for _, b := range blocks {
+		n += len(b)
+	}
+	out := make([]byte, 0, n)
+	for _, b := range blocks {
+		out = append(out, b...)
+	}
+	return out
+}
+
+type subnode struct {
+	bidData uint64
+	bidSub  uint64
+}
+
+// subnodes reads the SLBLOCK/SIBLOCK tree rooted at bid.
+func (d *ndb) subnodes(bid uint64) (map[uint32]subnode, error) {
+	out := make(map[uint32]subnode)
+	if bid == 0 {
+		return out, nil
+	}
+	var walk func(bid uint64, depth int) error
+	walk = func(bid uint64, depth int) error {
+		if depth > maxSubnodeDepth {
+			return &FormatError{Offset: -1, What: "subnode tree too deep"}
+		}
+		b, err := d.block(bid)
+		if err != nil {
+			return err
+		}
+		if len(b) < 4 || b[0] != 0x02 {
+			return &FormatError{Offset: -1, What: fmt.Sprintf("bad subnode block %#x", bid)}
+		}
+		level := b[1]
+		cEnt := int(binary.LittleEndian.Uint16(b[2:]))
+		u := d.unicode()
+		off, es := 4, 12
+		if u {
+			off, es = 8, 24
+		}
+		if level == 1 {
+			es = 8
+			if u {
+				es = 16
+			}
+		}
+		if off+cEnt*es > len(b) {
+			return &FormatError{Offset: -1, What: fmt.Sprintf("subnode block %#x with %d entries overflows", bid, cEnt)}
+		}
+		for i := 0; i < cEnt; i++ {
+			e := b[off+i*es:]
+			if level == 0 {
+				if u {
+					out[uint32(binary.LittleEndian.Uint64(e))] = subnode{binary.LittleEndian.Uint64(e[8:]), binary.LittleEndian.Uint64(e[16:])}
+				} else {
+					out[binary.LittleEndian.Uint32(e)] = subnode{uint64(binary.LittleEndian.Uint32(e[4:])), uint64(binary.LittleEndian.Uint32(e[8:]))}
+				}
+				continue
+			}
+			var child uint64
+			if u {
+				child = binary.LittleEndian.Uint64(e[8:])
+			} else {
+				child = uint64(binary.LittleEndian.Uint32(e[4:]))
+			}
+			if err := walk(child, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return out, walk(bid, 0)
+}
