@@ -42,6 +42,10 @@ const (
 // PST signature.
 var ErrNotPST = errors.New("not a PST or OST file (bad signature)")
 
+// ErrTruncated is returned (wrapped) when a structure points past the end
+// of the file: the file was cut short (an interrupted copy or download).
+var ErrTruncated = errors.New("file is truncated")
+
 // ErrHeaderChecksum is returned (wrapped) when the header CRC is wrong.
 var ErrHeaderChecksum = errors.New("header checksum mismatch: the file is damaged")
 
@@ -74,7 +78,7 @@ func (d *ndb) unicode() bool { return d.format != FormatANSI }
 
 func (d *ndb) readAt(off int64, n int) ([]byte, error) {
 	if off < 0 || n < 0 || off+int64(n) > d.size {
-		return nil, &FormatError{Offset: off, What: fmt.Sprintf("read of %d bytes past end of file (size %d)", n, d.size)}
+		return nil, &FormatError{Offset: off, What: fmt.Sprintf("read of %d bytes past end of file (size %d)", n, d.size), Err: ErrTruncated}
 	}
 	b := make([]byte, n)
 	if _, err := d.r.ReadAt(b, off); err != nil && !(errors.Is(err, io.EOF)) {
@@ -102,7 +106,7 @@ func openNDB(r io.ReaderAt, size int64) (*ndb, error) {
 		}
 	}
 	if string(h[0:4]) != "!BDN" {
-		return nil, &FormatError{Offset: 0, What: "signature", Err: ErrNotPST}
+		return nil, &FormatError{Offset: 0, What: "it does not start with the PST signature", Err: ErrNotPST}
 	}
 	switch string(h[8:10]) {
 	case "SM":

@@ -83,10 +83,11 @@ func codePageEncoding(cp int64) encoding.Encoding {
 
 var metaCharsetRE = regexp.MustCompile(`(?i)<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)`)
 
-// decodeBytes converts b to UTF-8. Priority: a byte order mark, the given
-// code pages in order (first known one wins), a <meta charset> in the
-// document when html is set, valid UTF-8, then windows-1252.
-func decodeBytes(b []byte, html bool, cps ...int64) string {
+// decodeBytes converts b to UTF-8. Priority: a byte order mark, the
+// primary code page when known, a <meta charset> in the document when html
+// is set, valid UTF-8 as is, the first known fallback code page, then
+// windows-1252.
+func decodeBytes(b []byte, html bool, primary int64, fallbacks ...int64) string {
 	switch {
 	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
 		return strings.ToValidUTF8(string(b[3:]), "\uFFFD")
@@ -95,10 +96,8 @@ func decodeBytes(b []byte, html bool, cps ...int64) string {
 	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
 		return decodeWith(unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM), b)
 	}
-	for _, cp := range cps {
-		if enc := codePageEncoding(cp); enc != nil {
-			return decodeWith(enc, b)
-		}
+	if enc := codePageEncoding(primary); enc != nil {
+		return decodeWith(enc, b)
 	}
 	if html {
 		head := b
@@ -113,6 +112,11 @@ func decodeBytes(b []byte, html bool, cps ...int64) string {
 	}
 	if utf8.Valid(b) {
 		return string(b)
+	}
+	for _, cp := range fallbacks {
+		if enc := codePageEncoding(cp); enc != nil {
+			return decodeWith(enc, b)
+		}
 	}
 	return decodeWith(charmap.Windows1252, b)
 }
