@@ -192,6 +192,14 @@ func (f *File) tableRows(nid uint32) ([][]rawProp, error) {
 	return t.rows, nil
 }
 
+// recoverInto turns a panic (a bug, or damage the checks missed) into an
+// error for the one object being read, so reading goes on.
+func recoverInto(err *error, what string) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("pst: %s: internal error: %v\n%s", what, p, debug.Stack())
+	}
+}
+
 // Root returns the root folder (the one holding "Top of Personal Folders").
 func (f *File) Root() (*Folder, error) {
 	return f.folder(nidRootFolder, nil)
@@ -215,12 +223,12 @@ func (f *File) folder(nid uint32, parent []string) (*Folder, error) {
 // Subfolders lists the folder's children in hierarchy-table order. A child
 // that cannot be read is skipped and reported in the returned error (the
 // other children are still returned).
-func (fo *Folder) Subfolders() ([]*Folder, error) {
+func (fo *Folder) Subfolders() (out []*Folder, err error) {
+	defer recoverInto(&err, "hierarchy of "+fo.PathString())
 	rows, err := fo.f.tableRows(fo.NID&^0x1F | nidTypeHierarchyTable)
 	if err != nil {
 		return nil, fmt.Errorf("pst: hierarchy of %q: %w", fo.PathString(), err)
 	}
-	var out []*Folder
 	var errs []error
 	seen := map[uint32]bool{}
 	for _, r := range rows {
@@ -261,7 +269,8 @@ func rowID(r []rawProp) uint32 {
 }
 
 // Items lists the folder's contents table.
-func (fo *Folder) Items() ([]ItemRef, error) {
+func (fo *Folder) Items() (refs []ItemRef, err error) {
+	defer recoverInto(&err, "contents of "+fo.PathString())
 	rows, err := fo.f.tableRows(fo.NID&^0x1F | nidTypeContentsTable)
 	if err != nil {
 		return nil, fmt.Errorf("pst: contents of %q: %w", fo.PathString(), err)
@@ -287,11 +296,7 @@ func (fo *Folder) Items() ([]ItemRef, error) {
 // Message reads the item with node id nid, with recipients and attachments
 // (embedded messages to any depth). A panic inside is returned as an error.
 func (f *File) Message(nid uint32) (m *Message, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			m, err = nil, fmt.Errorf("pst: message %#x: internal error: %v\n%s", nid, p, debug.Stack())
-		}
-	}()
+	defer recoverInto(&err, fmt.Sprintf("message %#x", nid))
 	n, err := f.d.node(nid)
 	if err != nil {
 		return nil, err

@@ -302,7 +302,7 @@ func (d *ndb) dataBlocks(bid uint64) ([][]byte, error) {
 		}
 		if bid&2 == 0 {
 			total += len(b)
-			if total > maxNodeDataSize {
+			if total > maxNodeDataSize || int64(total) > d.size {
 				return &FormatError{Offset: -1, What: "node data exceeds size limit"}
 			}
 			out = append(out, b)

@@ -329,7 +329,7 @@ func (b *eventBuilder) master() *ical.Component {
 		setBusy(ev.Props, bs)
 	}
 	if b.allDay {
-		ev.Props.SetText("X-MICROSOFT-CDO-ALLDAYEVENT", "TRUE")
+		setText(ev.Props, "X-MICROSOFT-CDO-ALLDAYEVENT", "TRUE")
 	}
 	state, _ := p.Int(id(p, appt(lidAppointmentStateFlags)))
 	if b.kind == kindCancel || state&asfCanceled != 0 {
@@ -358,7 +358,7 @@ func setBusy(props ical.Props, bs int64) {
 		transp = "TRANSPARENT"
 	}
 	props.SetText(ical.PropTransparency, transp)
-	props.SetText("X-MICROSOFT-CDO-BUSYSTATUS", names[bs])
+	setText(props, "X-MICROSOFT-CDO-BUSYSTATUS", names[bs])
 }
 
 // setCommon writes CLASS, PRIORITY, CATEGORIES, CREATED and LAST-MODIFIED.
@@ -790,7 +790,12 @@ func cleanText(s string) string {
 
 func setText(props ical.Props, name, s string) {
 	if s = cleanText(s); s != "" {
-		props.SetText(name, s)
+		prop := ical.NewProp(name)
+		prop.SetText(s)
+		if strings.HasPrefix(name, "X-") {
+			prop.Params.Del(ical.ParamValue) // TEXT is the default
+		}
+		props.Set(prop)
 	}
 }
 

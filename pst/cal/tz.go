@@ -118,8 +118,11 @@ func ParseTZStruct(b []byte) (*TZDefinition, error) {
 }
 
 // Rule returns the rule in force in year: the last rule whose Year is not
-// after it, else the effective rule, else the first.
+// after it, else (year before every rule) the earliest rule.
 func (d *TZDefinition) Rule(year int) *TZRule {
+	if len(d.Rules) == 0 {
+		return &TZRule{} // UTC
+	}
 	var best *TZRule
 	for i := range d.Rules {
 		r := &d.Rules[i]
@@ -130,12 +133,13 @@ func (d *TZDefinition) Rule(year int) *TZRule {
 	if best != nil {
 		return best
 	}
+	best = &d.Rules[0]
 	for i := range d.Rules {
-		if d.Rules[i].Flags&tzRuleFlagEffective != 0 {
-			return &d.Rules[i]
+		if d.Rules[i].Year < best.Year {
+			best = &d.Rules[i]
 		}
 	}
-	return &d.Rules[0]
+	return best
 }
 
 // HasDST reports whether the rule switches to daylight saving time.

@@ -46,6 +46,9 @@ func TestScratchDump(t *testing.T) {
 				fmt.Printf("=== %s %s\n%s", fo.PathString(), c, NoteText(m))
 				continue
 			default:
+				if os.Getenv("SCRATCH_CLASSES") != "" {
+					fmt.Println("=== other", fo.PathString(), c)
+				}
 				continue
 			}
 			fmt.Printf("=== %s %s nid=%#x\n", fo.PathString(), c, r.NID)
@@ -69,5 +72,37 @@ func TestScratchDump(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestScratchProps(t *testing.T) {
+	path := os.Getenv("SCRATCH_PST")
+	nid := os.Getenv("SCRATCH_NID")
+	if path == "" || nid == "" {
+		t.Skip()
+	}
+	f, err := pst.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint32
+	fmt.Sscanf(nid, "0x%x", &n)
+	m, err := f.Message(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range m.Props.All() {
+		k, _ := f.NamedKeyOf(x.ID)
+		v := fmt.Sprintf("%v", x.Value)
+		if len(v) > 200 {
+			v = v[:200]
+		}
+		fmt.Printf("%#04x %#04x %v/%#x%s = %s\n", x.ID, uint16(x.Type), k.Set, k.LID, k.Name, v)
+	}
+	for _, r := range m.Recipients {
+		fmt.Println("--- recipient")
+		for _, x := range r.All() {
+			fmt.Printf("%#04x %#04x = %v\n", x.ID, uint16(x.Type), x.Value)
+		}
 	}
 }

@@ -136,8 +136,7 @@ func distListMembers(p *pst.Props, opt DistListOptions) []ListMember {
 				if lm.Name == "" {
 					lm.Name = o.DisplayName
 				}
-				if !looksSMTP(lm.Address) && o.Address != "" &&
-					(looksSMTP(o.Address) || lm.Address == "") {
+				if !looksSMTP(lm.Address) && (looksSMTP(o.Address) || lm.Address == "") {
 					lm.Address, lm.AddressType = o.Address, o.AddressType
 				}
 				if lm.Err != nil && eid != nil {

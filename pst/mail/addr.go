@@ -23,8 +23,31 @@ type mailbox struct {
 	name, addr, orig string
 }
 
+// String formats the mailbox as name-addr: an ASCII display name as a
+// quoted-string, any other as RFC 2047 encoded-words.
 func (mb mailbox) String() string {
-	return (&netmail.Address{Name: mb.name, Address: mb.addr}).String()
+	a := (&netmail.Address{Address: mb.addr}).String()
+	switch {
+	case mb.name == "":
+		return a
+	case isPrintableASCII(mb.name):
+		return quoteString(mb.name) + " " + a
+	}
+	return encodeWords(mb.name, true) + " " + a
+}
+
+// quoteString makes an RFC 5322 quoted-string.
+func quoteString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // resolver turns MAPI (name, address type, address, SMTP address) tuples

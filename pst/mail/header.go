@@ -146,22 +146,75 @@ func encodeText(s string) string {
 	if isASCII(s) {
 		return s
 	}
-	return encodeWords(s)
+	return encodeWords(s, false)
 }
 
-// encodeWords RFC 2047 encodes s as UTF-8, choosing B for mostly
-// non-ASCII text and Q otherwise.
-func encodeWords(s string) string {
-	non := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
+// encodeWords RFC 2047 encodes s as UTF-8 encoded-words of at most
+// maxWord characters each, so that a folded line holding one stays within
+// 78 characters. B is used for mostly non-ASCII text and, when phrase is
+// set, for text with characters a Q encoded-word may not carry in a
+// phrase (RFC 2047 5(3)); Q otherwise.
+func encodeWords(s string, phrase bool) string {
+	const maxWord = 60
+	enc := mime.QEncoding
+	runes, non := 0, 0
+	for _, r := range s {
+		runes++
+		if r >= 0x80 {
 			non++
 		}
 	}
-	if non*3 > len(s) {
-		return mime.BEncoding.Encode("utf-8", s)
+	if non*10 > runes*3 || phrase && strings.ContainsAny(s, "\"#$%&'(),.:;<>@[]^`{|}~") {
+		enc = mime.BEncoding
 	}
-	return mime.QEncoding.Encode("utf-8", s)
+	var words []string
+	for s != "" {
+		// Grow the chunk rune by rune while its encoding fits.
+		n, best := 0, ""
+		for n < len(s) {
+			_, size := utf8.DecodeRuneInString(s[n:])
+			w := encodeChunk(enc, s[:n+size])
+			if len(w) > maxWord && n > 0 {
+				break
+			}
+			n += size
+			best = w
+		}
+		words = append(words, best)
+		s = s[n:]
+	}
+	return strings.Join(words, " ")
+}
+
+// encodeChunk encodes s as one encoded-word. The mime encoders leave pure
+// ASCII alone; such chunks are Q-encoded here so that adjacent words join
+// without a space on decoding.
+func encodeChunk(enc mime.WordEncoder, s string) string {
+	if w := enc.Encode("utf-8", s); strings.HasPrefix(w, "=?") {
+		return w
+	}
+	return "=?utf-8?q?" + qEscape(s) + "?="
+}
+
+// qEscape Q-encodes ASCII text conservatively (letters and digits only
+// stay literal).
+func qEscape(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9':
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('_')
+		default:
+			b.WriteByte('=')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }
 
 func isASCII(s string) bool {

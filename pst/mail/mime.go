@@ -61,7 +61,7 @@ func normalizeNewlines(s string) string {
 
 // encodingFor picks the transfer encoding of LF-terminated UTF-8 text.
 func encodingFor(text string) string {
-	nonASCII, ctl := 0, false
+	nonASCII, runes, ctl := 0, 0, false
 	line, long := 0, false
 	for i := 0; i < len(text); i++ {
 		c := text[i]
@@ -69,10 +69,13 @@ func encodingFor(text string) string {
 		case c == '\n':
 			line = 0
 			continue
-		case c >= 0x80:
+		case c >= 0xC0:
 			nonASCII++
 		case c < 0x20 && c != '\t' && c != '\f' || c == 0x7f:
 			ctl = true
+		}
+		if c < 0x80 || c >= 0xC0 {
+			runes++
 		}
 		line++
 		if line > 76 {
@@ -82,9 +85,9 @@ func encodingFor(text string) string {
 	switch {
 	case ctl:
 		return "base64"
-	case nonASCII == 0 && !long && !hasTrailingSpace(text):
+	case nonASCII == 0 && !long && isASCII(text) && !hasTrailingSpace(text):
 		return "7bit"
-	case nonASCII*10 > len(text)*3:
+	case nonASCII*10 > runes*3:
 		return "base64"
 	}
 	return "quoted-printable"

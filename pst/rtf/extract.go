@@ -1,6 +1,7 @@
 package rtf
 
 import (
+	"bytes"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -61,7 +62,9 @@ func ExtractText(rtf []byte) string {
 func detect(rtf []byte) (fromHTML, fromText bool) {
 	lx := lexer{src: rtf}
 	var t token
-	lx.next(&t)
+	for lx.next(&t); t.kind == tokText && len(bytes.TrimSpace(t.data)) == 0; {
+		lx.next(&t)
+	}
 	if t.kind != tokGroupStart {
 		return false, false
 	}
@@ -124,7 +127,7 @@ type state struct {
 }
 
 const (
-	maxDepth = 1024 // deeper groups share their parent's state
+	maxDepth = 1024 // content of groups nested deeper is dropped
 	maxFonts = 4096 // font table entries remembered
 	maxUC    = 64
 )
@@ -165,7 +168,7 @@ type parser struct {
 
 	stack    []state
 	cur      state
-	overflow int // groups opened beyond maxDepth
+	overflow int // open groups beyond maxDepth, whose content is dropped
 
 	groupStart bool // last token was '{' (or '{\*')
 	ignorable  bool // saw \* right at the group start
@@ -200,6 +203,9 @@ func (p *parser) run() {
 	var t token
 	for {
 		p.lx.next(&t)
+		if p.overflow > 0 && t.kind != tokGroupStart && t.kind != tokGroupEnd && t.kind != tokEOF {
+			continue // inside groups nested deeper than maxDepth: dropped
+		}
 		switch t.kind {
 		case tokEOF:
 			p.finish()
@@ -207,7 +213,7 @@ func (p *parser) run() {
 		case tokGroupStart:
 			p.skip = 0
 			p.groupStart, p.ignorable = true, false
-			if len(p.stack) >= maxDepth {
+			if p.overflow > 0 || len(p.stack) >= maxDepth {
 				p.overflow++
 				continue
 			}

@@ -40,8 +40,8 @@ const (
 	PatternDay        PatternType = 0x0000
 	PatternWeek       PatternType = 0x0001
 	PatternMonth      PatternType = 0x0002
-	PatternMonthEnd   PatternType = 0x0003
-	PatternMonthNth   PatternType = 0x0004
+	PatternMonthNth   PatternType = 0x0003
+	PatternMonthEnd   PatternType = 0x0004
 	PatternHjMonth    PatternType = 0x000A
 	PatternHjMonthNth PatternType = 0x000B
 	PatternHjMonthEnd PatternType = 0x000C
@@ -60,18 +60,17 @@ const (
 
 // Override flags of an ExceptionInfo ([MS-OXOCAL] 2.2.1.44.2).
 const (
-	AROSubject          = 0x0001
-	AROMeetingType      = 0x0002
-	AROReminderDelta    = 0x0004
-	AROReminder         = 0x0008
-	AROLocation         = 0x0010
-	AROBusyStatus       = 0x0020
-	AROAttachment       = 0x0040
-	AROSubType          = 0x0080
-	AROApptColor        = 0x0100
-	AROExceptionalBody  = 0x0200
-	writerVersion2Ext   = 0x3009
-	maxReasonableCounts = 1 << 20
+	AROSubject         = 0x0001
+	AROMeetingType     = 0x0002
+	AROReminderDelta   = 0x0004
+	AROReminder        = 0x0008
+	AROLocation        = 0x0010
+	AROBusyStatus      = 0x0020
+	AROAttachment      = 0x0040
+	AROSubType         = 0x0080
+	AROApptColor       = 0x0100
+	AROExceptionalBody = 0x0200
+	writerVersion2Ext  = 0x3009
 )
 
 // Weekday bits of WeekRecurrencePattern / MonthNth day masks.
@@ -156,7 +155,8 @@ var epoch1601 = time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // MinutesToTime converts minutes since 1601-01-01 to a floating time.
 func MinutesToTime(m uint32) time.Time {
-	return epoch1601.Add(time.Duration(m) * time.Minute)
+	// time.Duration cannot span the 2,900 years a uint32 of minutes can.
+	return epoch1601.AddDate(0, 0, int(m/1440)).Add(time.Duration(m%1440) * time.Minute)
 }
 
 type reader struct {
