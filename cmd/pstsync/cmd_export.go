@@ -1,18 +1,114 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
 
+	"github.com/pstsync/pstsync/migrate"
 	"github.com/urfave/cli/v2"
 )
 
 func newExportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "export",
-		Usage:     "export PST files to EML/mbox/Maildir, vCard and iCalendar",
+		Usage:     "export PST files to EML/mbox/Maildir, vCard and iCalendar, with a completeness report",
 		ArgsUsage: "FILE...",
+		Description: "Each FILE is exported into its own folder under --out, mirroring the PST folder tree:\n" +
+			"messages as .eml files (or one mbox per folder, or Maildir), contacts and distribution lists as\n" +
+			".vcf, appointments, tasks and journal entries as .ics, sticky notes as .txt. A completeness\n" +
+			"report (items read / written / failed per folder and class) is printed and written to\n" +
+			"OUT/report.json. Re-running into the same folder replaces earlier output.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR`", Required: true},
+			&cli.StringFlag{Name: "mail", Value: "eml", Usage: "message format: eml, mbox or maildir"},
+			&cli.StringFlag{Name: "vcard", Value: "4.0", Usage: "vCard version: 4.0 or 3.0"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "files exported at once (default: number of CPUs)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			&cli.BoolFlag{Name: "progress", Usage: "force the progress bar on (default: only on a terminal)"},
+		},
 		Action: func(c *cli.Context) error {
-			return fmt.Errorf("export: not yet implemented")
+			if c.NArg() == 0 {
+				return usageError{fmt.Errorf("export needs at least one PST file")}
+			}
+			switch c.String("mail") {
+			case "eml", "mbox", "maildir":
+			default:
+				return usageError{fmt.Errorf("--mail %q: want eml, mbox or maildir", c.String("mail"))}
+			}
+			switch c.String("vcard") {
+			case "4.0", "3.0", "4", "3":
+			default:
+				return usageError{fmt.Errorf("--vcard %q: want 4.0 or 3.0", c.String("vcard"))}
+			}
+			return runExport(c.Context, c, exportOptions{
+				files: c.Args().Slice(), out: c.String("out"), mail: c.String("mail"),
+				vcard: normVCard(c.String("vcard")), jobs: c.Int("jobs"), quiet: c.Bool("quiet"),
+				progress: c.Bool("progress") || isTerminal(os.Stderr),
+			})
 		},
 	}
+}
+
+func normVCard(v string) string {
+	switch v {
+	case "4":
+		return "4.0"
+	case "3":
+		return "3.0"
+	}
+	return v
+}
+
+type exportOptions struct {
+	files    []string
+	out      string
+	mail     string
+	vcard    string
+	jobs     int
+	quiet    bool
+	progress bool
+}
+
+func runExport(ctx context.Context, c *cli.Context, o exportOptions) error {
+	var prog migrate.Progress
+	var bar *progressBar
+	if o.progress && !o.quiet {
+		bar = newProgressBar(c.App.ErrWriter)
+		prog = bar
+	}
+	rep, err := migrate.Export(ctx, o.files, migrate.Options{
+		Out: o.out, Mail: o.mail, VCard: o.vcard, Workers: o.jobs, Progress: prog, Logger: slog.Default(),
+	})
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("interrupted; files already written are complete, re-run to finish: %w", err)
+		}
+		if errors.Is(err, migrate.ErrOutput) {
+			return fmt.Errorf("%v; free space or fix permissions, or choose another --out (no half-written file was left)", err)
+		}
+		return err
+	}
+	if !o.quiet {
+		if err := rep.WriteText(c.App.Writer); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.Writer, "report: %s\n", filepath.Join(o.out, "report.json"))
+	}
+	if fails := rep.OpenFailures(); len(fails) > 0 {
+		for _, f := range fails[1:] {
+			fmt.Fprintln(c.App.ErrWriter, "pstsync: "+describeInput(f.File, openErrOf(f)))
+		}
+		return &inputError{path: fails[0].File, err: openErrOf(fails[0])}
+	}
+	if rep.Failed() > 0 {
+		return &partialError{failed: rep.Failed(), report: filepath.Join(o.out, "report.json")}
+	}
+	return nil
 }

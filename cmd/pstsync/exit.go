@@ -8,6 +8,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/pstsync/pstsync/migrate"
 	"github.com/pstsync/pstsync/pst"
 )
 
@@ -101,4 +102,13 @@ func unwrapFormat(err error) string {
 func isDir(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.IsDir()
+}
+
+// openErrOf rebuilds the open error of a file the export could not open,
+// for the one-line message.
+func openErrOf(f *migrate.FileReport) error {
+	if _, err := pst.Open(f.File); err != nil {
+		return err
+	}
+	return errors.New(f.Error)
 }

@@ -1,0 +1,116 @@
+package migrate
+
+import (
+	"bytes"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/pstsync/pstsync/pst"
+	"github.com/pstsync/pstsync/pst/cal"
+	"github.com/pstsync/pstsync/pst/contact"
+	"github.com/pstsync/pstsync/pst/mail"
+	"github.com/pstsync/pstsync/sink"
+)
+
+// converter turns items of one file into output objects.
+type converter struct {
+	f      *pst.File
+	opts   Options
+	dlOpts contact.DistListOptions
+}
+
+func newConverter(f *pst.File, opts Options) *converter {
+	return &converter{f: f, opts: opts, dlOpts: contact.FileOptions(f)}
+}
+
+// convert reads and converts one item. A panic in a converter becomes this
+// item's failure.
+func (c *converter) convert(j job) (r result) {
+	r.class = j.ref.Class
+	defer func() {
+		if p := recover(); p != nil {
+			r.stage, r.err = "convert", fmt.Errorf("internal error: %v\n%s", p, debug.Stack())
+		}
+	}()
+	m, err := c.f.Message(j.ref.NID)
+	if err != nil {
+		r.stage, r.err = "read", err
+		return r
+	}
+	r.class = m.Class()
+	if j.ref.Class != "" {
+		r.class = j.ref.Class // count by the class the folder lists
+	}
+	r.subject = m.Subject()
+	r.kind = pst.KindOf(m.Class())
+	r.stage = "convert"
+	base := fmt.Sprintf("%s_%x", nameFor(m), j.ref.NID)
+	var buf bytes.Buffer
+	switch r.kind {
+	case pst.KindContact:
+		card, err := contact.ToVCard(m)
+		if err == nil {
+			err = sink.EncodeVCard(&buf, card, c.opts.VCard)
+		}
+		r.file, r.err = sink.SafeName(base)+".vcf", err
+	case pst.KindDistList:
+		card, err := contact.DistListToVCard(m, c.dlOpts)
+		if err == nil {
+			err = sink.EncodeVCard(&buf, card, c.opts.VCard)
+		}
+		r.file, r.err = sink.SafeName(base)+".vcf", err
+	case pst.KindAppointment, pst.KindTask, pst.KindJournal:
+		conv := cal.Event
+		switch r.kind {
+		case pst.KindTask:
+			conv = cal.Todo
+		case pst.KindJournal:
+			conv = cal.Journal
+		}
+		ics, err := conv(m, cal.Options{})
+		if err == nil {
+			err = sink.EncodeICS(&buf, ics)
+		}
+		r.file, r.err = sink.SafeName(base)+".ics", err
+	case pst.KindNote:
+		buf.WriteString(cal.NoteText(m))
+		r.file = sink.SafeName(base) + ".txt"
+	default: // mail and every other class travel as messages
+		raw, err := mail.Build(m, mail.Options{})
+		if err != nil {
+			r.err = err
+			return r
+		}
+		seen, flagged, answered, draft := mail.Flags(m)
+		var fl sink.MailFlags
+		if seen {
+			fl |= sink.FlagSeen
+		}
+		if flagged {
+			fl |= sink.FlagFlagged
+		}
+		if answered {
+			fl |= sink.FlagAnswered
+		}
+		if draft {
+			fl |= sink.FlagDraft
+		}
+		r.mail = &sink.MailItem{Raw: raw, Date: mail.Date(m), Flags: fl, Name: r.subject, Key: fmt.Sprintf("%x", j.ref.NID)}
+		return r
+	}
+	r.data = buf.Bytes()
+	return r
+}
+
+// nameFor is the human part of an output file name.
+func nameFor(m *pst.Message) string {
+	for _, id := range []uint16{pst.TagDisplayName, pst.TagSubject} {
+		if s := m.Props.String(id); s != "" {
+			if len([]rune(s)) > 60 {
+				s = string([]rune(s)[:60])
+			}
+			return s
+		}
+	}
+	return "item"
+}
