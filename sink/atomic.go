@@ -1,0 +1,166 @@
+package sink
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+	"unicode/utf8"
+)
+
+// Permissions of the files and directories that sink creates (before the
+// umask for directories; files are chmod-ed explicitly because temporary
+// files are created 0600).
+const (
+	FileMode os.FileMode = 0o644
+	DirMode  os.FileMode = 0o755
+)
+
+// tempSuffix ends the names of sink's temporary files. A crash can leave
+// such a file behind (never a half-written final file); CleanTemp removes
+// them.
+const tempSuffix = ".pstsync-tmp"
+
+// WriteFileAtomic writes data to path so that path either keeps its previous
+// content or holds all of data, even after a crash: it writes a temporary
+// file in the same directory, fsyncs it, renames it over path and fsyncs the
+// directory. Missing parent directories are created. On error the temporary
+// file is removed and the error, wrapped with path, is returned (so
+// errors.Is(err, syscall.ENOSPC) and errors.Is(err, fs.ErrPermission) work).
+func WriteFileAtomic(path string, data []byte) error {
+	return writeAtomic(path, time.Time{}, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomic is WriteFileAtomic with the content produced by fill and an
+// optional modification time.
+func writeAtomic(path string, mtime time.Time, fill func(io.Writer) error) error {
+	dir := filepath.Dir(path)
+	return writeAtomicVia(dir, path, mtime, fill)
+}
+
+// writeAtomicVia writes the temporary file in tmpDir (which must be on the
+// same file system as path; Maildir delivery uses its tmp/ directory) and
+// renames it to path.
+func writeAtomicVia(tmpDir, path string, mtime time.Time, fill func(io.Writer) error) (err error) {
+	if err := os.MkdirAll(filepath.Dir(path), DirMode); err != nil {
+		return fmt.Errorf("sink: write %s: %w", path, err)
+	}
+	if err := os.MkdirAll(tmpDir, DirMode); err != nil {
+		return fmt.Errorf("sink: write %s: %w", path, err)
+	}
+	f, err := createTemp(tmpDir, filepath.Base(path))
+	if err != nil {
+		return fmt.Errorf("sink: write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+			err = fmt.Errorf("sink: write %s: %w", path, err)
+		}
+	}()
+	if err = fill(f); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = commitTemp(tmp, path, mtime); err != nil {
+		return err
+	}
+	return nil
+}
+
+// createTemp creates a hidden temporary file in dir whose name is derived
+// from base but stays well below file name length limits.
+func createTemp(dir, base string) (*os.File, error) {
+	return os.CreateTemp(dir, "."+truncateUTF8(base, 60)+".*"+tempSuffix)
+}
+
+// commitTemp gives the closed temporary file tmp its final mode and mtime,
+// renames it to path and fsyncs the directory of path.
+func commitTemp(tmp, path string, mtime time.Time) error {
+	if err := os.Chmod(tmp, FileMode); err != nil {
+		return err
+	}
+	if !mtime.IsZero() {
+		if err := os.Chtimes(tmp, mtime, mtime); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir fsyncs a directory so that a rename in it is durable. Windows
+// cannot fsync directories; there it is a no-op.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil && errors.Is(err, errors.ErrUnsupported) {
+		return nil
+	}
+	return err
+}
+
+// CleanTemp removes temporary files that an interrupted run of sink left
+// under dir (recursively) and returns how many it removed. Only names made
+// by sink (hidden, ending in ".pstsync-tmp") are touched.
+func CleanTemp(dir string) (int, error) {
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if !d.IsDir() && len(name) > 0 && name[0] == '.' && hasSuffix(name, tempSuffix) {
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("sink: clean temporary files in %s: %w", dir, err)
+	}
+	return n, nil
+}
+
+func hasSuffix(s, suffix string) bool {
+	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+}
+
+// truncateUTF8 shortens s to at most n bytes without splitting a UTF-8
+// sequence.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}

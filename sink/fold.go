@@ -1,0 +1,35 @@
+package sink
+
+import (
+	"bytes"
+	"unicode/utf8"
+)
+
+// maxLineOctets is the maximum length of a content line, excluding the line
+// break, from RFC 5545 section 3.1 and RFC 6350 section 3.2.
+const maxLineOctets = 75
+
+// writeFolded appends line to buf as one or more physical lines terminated by
+// CRLF. Each physical line is at most maxLineOctets octets long (the leading
+// space of a continuation line counts), and a fold never splits a UTF-8
+// sequence. Bytes that are not part of valid UTF-8 are cut anywhere.
+func writeFolded(buf *bytes.Buffer, line string) {
+	limit := maxLineOctets
+	for len(line) > limit {
+		cut := limit
+		// Back up to the first byte of the UTF-8 sequence that straddles
+		// the limit, so that the whole sequence moves to the next line.
+		for i := 0; i < utf8.UTFMax-1 && !utf8.RuneStart(line[cut]); i++ {
+			cut--
+		}
+		if !utf8.RuneStart(line[cut]) {
+			cut = limit // invalid UTF-8: any cut will do
+		}
+		buf.WriteString(line[:cut])
+		buf.WriteString("\r\n ")
+		line = line[cut:]
+		limit = maxLineOctets - 1
+	}
+	buf.WriteString(line)
+	buf.WriteString("\r\n")
+}

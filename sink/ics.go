@@ -1,0 +1,252 @@
+package sink
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/emersion/go-ical"
+)
+
+// icsPropOrder lists properties written before the others (which follow in
+// alphabetical order). The order is cosmetic; it keeps the identifying
+// properties near BEGIN for people reading the files.
+var icsPropOrder = map[string]int{
+	"VERSION": 1, "PRODID": 2, "CALSCALE": 3, "METHOD": 4,
+	"TZID": 5, "UID": 6, "RECURRENCE-ID": 7, "SEQUENCE": 8, "DTSTAMP": 9,
+	"DTSTART": 10, "DTEND": 11, "DUE": 12, "DURATION": 13,
+	"TZOFFSETFROM": 14, "TZOFFSETTO": 15, "TZNAME": 16,
+	"RRULE": 17, "RDATE": 18, "EXDATE": 19, "SUMMARY": 20,
+}
+
+// EncodeICS writes cal as an iCalendar stream (RFC 5545): CRLF line
+// endings, content lines folded at 75 octets without splitting a UTF-8
+// sequence, components in the given order (children after the
+// properties), properties in a fixed order (a few identifying ones first,
+// then alphabetical; same-name properties keep their order) and parameters
+// sorted by name, so the output is deterministic.
+//
+// Property values are written as they are in ical.Prop.Value, which is the
+// encoded form: set TEXT values with EscapeICSText (or Prop.SetText). A
+// value containing CR or LF is an error. Parameter values are quoted when
+// they contain ';', ':' or ','; a double quote or line break in a parameter
+// value is written with RFC 6868 caret encoding.
+//
+// Unlike go-ical's encoder, EncodeICS does not validate component
+// cardinalities, so it writes any component tree (VTIMEZONE with STANDARD/
+// DAYLIGHT children, VALARM, X- components) faithfully; the output parses
+// with go-ical's decoder and ical.js.
+func EncodeICS(w io.Writer, cal *ical.Calendar) error {
+	if cal == nil || cal.Component == nil {
+		return errors.New("sink: encode iCalendar: nil calendar")
+	}
+	var buf bytes.Buffer
+	if err := encodeICSComponent(&buf, cal.Component, 0); err != nil {
+		return fmt.Errorf("sink: encode iCalendar: %w", err)
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("sink: write iCalendar: %w", err)
+	}
+	return nil
+}
+
+const maxICSDepth = 32
+
+func encodeICSComponent(buf *bytes.Buffer, c *ical.Component, depth int) error {
+	if depth > maxICSDepth {
+		return errors.New("components nested too deeply")
+	}
+	name := strings.ToUpper(c.Name)
+	if !isICSName(name) {
+		return fmt.Errorf("invalid component name %q", c.Name)
+	}
+	writeFolded(buf, "BEGIN:"+name)
+
+	type named struct {
+		key   string
+		props []ical.Prop
+	}
+	groups := make([]named, 0, len(c.Props))
+	for k, ps := range c.Props {
+		groups = append(groups, named{strings.ToUpper(k), ps})
+	}
+	sort.Slice(groups, func(i, j int) bool {
+		a, b := groups[i].key, groups[j].key
+		pa, pb := icsPropOrder[a], icsPropOrder[b]
+		if pa == 0 {
+			pa = len(icsPropOrder) + 1
+		}
+		if pb == 0 {
+			pb = len(icsPropOrder) + 1
+		}
+		if pa != pb {
+			return pa < pb
+		}
+		return a < b
+	})
+	for _, g := range groups {
+		for i := range g.props {
+			p := &g.props[i]
+			pname := g.key
+			if p.Name != "" {
+				pname = strings.ToUpper(p.Name)
+			}
+			line, err := icsContentLine(pname, p.Params, p.Value)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			writeFolded(buf, line)
+		}
+	}
+	for _, child := range c.Children {
+		if child == nil {
+			continue
+		}
+		if err := encodeICSComponent(buf, child, depth+1); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	writeFolded(buf, "END:"+name)
+	return nil
+}
+
+func icsContentLine(name string, params ical.Params, value string) (string, error) {
+	if !isICSName(name) || name == "BEGIN" || name == "END" {
+		return "", fmt.Errorf("invalid property name %q", name)
+	}
+	if strings.ContainsAny(value, "\r\n") {
+		return "", fmt.Errorf("property %s: value contains CR or LF (use EscapeICSText)", name)
+	}
+	var sb strings.Builder
+	sb.WriteString(name)
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		pk := strings.ToUpper(k)
+		if !isICSName(pk) {
+			return "", fmt.Errorf("property %s: invalid parameter name %q", name, k)
+		}
+		vals := params[k]
+		if len(vals) == 0 {
+			continue
+		}
+		sb.WriteByte(';')
+		sb.WriteString(pk)
+		sb.WriteByte('=')
+		for i, v := range vals {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(paramValue(v, true))
+		}
+	}
+	sb.WriteByte(':')
+	sb.WriteString(value)
+	return sb.String(), nil
+}
+
+// isICSName reports whether s is a valid iana-token or x-name
+// (ALPHA / DIGIT / "-"), which is also what vCard allows.
+func isICSName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// paramValue encodes a parameter value. Values containing ';', ':' or ','
+// are quoted. With caret set (iCalendar, vCard 4.0) a double quote, a line
+// break or a caret that a decoder would take for an RFC 6868 escape is
+// caret-encoded; without it (vCard 3.0) a double quote becomes a single
+// quote and a line break a space. Other control characters are dropped.
+func paramValue(v string, caret bool) string {
+	needCaret := strings.ContainsAny(v, "\"\r\n") ||
+		strings.Contains(v, "^^") || strings.Contains(v, "^'") ||
+		strings.Contains(v, "^n") || strings.Contains(v, "^N")
+	var sb strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '\r':
+			if i+1 < len(v) && v[i+1] == '\n' {
+				continue // the LF is written next
+			}
+			fallthrough
+		case c == '\n':
+			if caret {
+				sb.WriteString("^n")
+			} else {
+				sb.WriteByte(' ')
+			}
+		case c == '"':
+			if caret {
+				sb.WriteString("^'")
+			} else {
+				sb.WriteByte('\'')
+			}
+		case c == '^' && caret && needCaret:
+			sb.WriteString("^^")
+		case c < 0x20 && c != '\t' || c == 0x7f:
+			// dropped: not allowed in parameter values
+		default:
+			sb.WriteByte(c)
+		}
+	}
+	s := sb.String()
+	if strings.ContainsAny(s, ";:,") {
+		return `"` + s + `"`
+	}
+	return s
+}
+
+// EscapeICSText encodes s as an iCalendar TEXT value (RFC 5545 3.3.11):
+// backslash, semicolon and comma are escaped, CRLF, CR and LF become "\n",
+// and other control characters except TAB are dropped (they are not
+// allowed in content lines). Use it for ical.Prop.Value of SUMMARY,
+// DESCRIPTION, LOCATION, COMMENT, CATEGORIES items and similar.
+func EscapeICSText(s string) string {
+	var sb strings.Builder
+	sb.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' || c == ';' || c == ',':
+			sb.WriteByte('\\')
+			sb.WriteByte(c)
+		case c == '\r':
+			if i+1 < len(s) && s[i+1] == '\n' {
+				i++
+			}
+			sb.WriteString(`\n`)
+		case c == '\n':
+			sb.WriteString(`\n`)
+		case c < 0x20 && c != '\t' || c == 0x7f:
+			// dropped
+		default:
+			sb.WriteByte(c)
+		}
+	}
+	return sb.String()
+}
+
+// EscapeICSTextList encodes items as a comma-separated iCalendar TEXT list
+// (e.g. for CATEGORIES), each item escaped with EscapeICSText.
+func EscapeICSTextList(items []string) string {
+	esc := make([]string, len(items))
+	for i, it := range items {
+		esc[i] = EscapeICSText(it)
+	}
+	return strings.Join(esc, ",")
+}
