@@ -67,7 +67,19 @@ const (
 	ParamXDisplayName      = "X-MS-DISPLAY-NAME"
 )
 
-// ToVCard converts a contact item to a vCard 4.0 model.
+// ToVCard converts a contact item to a vCard 4.0 model ([MS-OXOCNTC] 2.2.1):
+// N (surname; given; middle; PidTagDisplayNamePrefix; PidTagGeneration),
+// FN (PidTagDisplayName, else PidLidFileUnder, the name parts, the company
+// or the first address), NICKNAME, EMAIL for Email1..3 in that PREF order
+// (an "EX" address is replaced by its SMTP original display name, or kept
+// as X-MS-EMAIL-EX), TEL for all 19 Outlook phone kinds, ADR for the work,
+// home and other addresses with the formatted address as LABEL and PREF=1
+// on the mailing address (PidLidPostalAddressId), ORG (company;
+// department), TITLE, ROLE (profession), BDAY and ANNIVERSARY (DATE; the
+// PidLid*Local values win), GENDER, RELATED (assistant, manager, spouse,
+// children), URL, IMPP, FBURL, NOTE, CATEGORIES (PidNameKeywords), REV,
+// UID and PHOTO (data: URI of the contact picture attachment), plus
+// X-MS-* properties for the remaining user fields.
 func ToVCard(m *pst.Message) (vcard.Card, error) {
 	if m == nil || m.Props == nil {
 		return nil, ErrNoMessage
@@ -237,8 +249,22 @@ func emails(p *pst.Props) []email {
 	return out
 }
 
+// defaultNames are the names Outlook builds e-mail display names from.
+func defaultNames(c vcard.Card, p *pst.Props) map[string]bool {
+	n := map[string]bool{"": true}
+	n[c.Value(vcard.FieldFormattedName)] = true
+	n[str(p, pst.TagSubject)] = true
+	n[str(p, pst.TagNormalizedSubject)] = true
+	n[str(p, named(p, lidFileUnder))] = true
+	n[str(p, tagCompanyName)] = true
+	parts := []string{str(p, tagGivenName), str(p, tagMiddleName), str(p, tagSurname), str(p, tagGeneration)}
+	n[strings.Join(nonEmpty(parts...), " ")] = true
+	n[strings.Join(nonEmpty(append([]string{str(p, tagDisplayNamePrefix)}, parts...)...), " ")] = true
+	return n
+}
+
 func addEmails(c vcard.Card, p *pst.Props) {
-	fn := c.Value(vcard.FieldFormattedName)
+	names := defaultNames(c, p)
 	seen := map[string]bool{}
 	pref := 1
 	for _, e := range emails(p) {
@@ -248,10 +274,10 @@ func addEmails(c vcard.Card, p *pst.Props) {
 		}
 		seen[key] = true
 		f := &vcard.Field{Value: e.addr, Params: vcard.Params{}}
-		// Outlook's default display name is "<name> (<addr>)" or the
-		// address itself; keep only a custom one.
-		if d := strings.TrimSpace(strings.ReplaceAll(e.displayName, `"`, "")); d != "" &&
-			d != e.addr && !strings.HasSuffix(d, "("+e.addr+")") && d != fn {
+		// Outlook's default display name is "<name> (<addr>)", the name
+		// or the address itself; keep only a custom one.
+		if d := strings.TrimSpace(strings.ReplaceAll(e.displayName, `"`, "")); d != e.addr &&
+			!names[strings.TrimSpace(strings.TrimSuffix(d, "("+e.addr+")"))] {
 			f.Params.Set(ParamXDisplayName, d)
 		}
 		if e.ex {

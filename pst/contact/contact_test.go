@@ -57,7 +57,7 @@ func fullContact(t *testing.T) *pst.Message {
 		pS(nid(0x8083), "jane@example.com"),
 		pS(nid(0x8084), "jane@example.com"),
 		// Email2: Exchange DN with an SMTP original display name.
-		pS(nid(0x8090), "Jane Doe (jane.doe@corp.example)"),
+		pS(nid(0x8090), "Jane Quincy Doe Jr. (jane.doe@corp.example)"),
 		pS(nid(0x8092), "EX"),
 		pS(nid(0x8093), "/o=Corp/ou=Exchange/cn=Recipients/cn=jdoe"),
 		pS(nid(0x8094), "jane.doe@corp.example"),

@@ -176,12 +176,12 @@ func (c decoderCache) appendDecoded(dst []byte, text []byte, cp int) []byte {
 		}
 		return dst
 	}
+	enc := encodingFor(cp)
+	if enc == nil {
+		cp, enc = cpDefault, charmap.Windows1252
+	}
 	dec, ok := c[cp]
 	if !ok {
-		enc := encodingFor(cp)
-		if enc == nil {
-			enc = charmap.Windows1252
-		}
 		dec = enc.NewDecoder()
 		c[cp] = dec
 	}

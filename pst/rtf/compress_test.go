@@ -3,12 +3,45 @@ package rtf
 import "encoding/binary"
 
 // compress is a test-only [MS-OXRTFCP] LZFu encoder: greedy longest match
-// against the same 4096-byte dictionary the decoder keeps. It exists so that
+// (lowest offset on ties) against the same 4096-byte dictionary the decoder
+// keeps. It exists so that
 // round-trip and fuzz tests can produce valid streams of any content.
 func compress(raw []byte) []byte {
 	var dict [dictSize]byte
 	copy(dict[:], initialDict)
 	wp := len(initialDict)
+
+	// Dictionary offsets holding each byte value, as doubly linked lists, so
+	// candidate matches are found without scanning all 4096 offsets.
+	var head [256]int
+	var next, prev [dictSize]int
+	for c := range head {
+		head[c] = -1
+	}
+	insert := func(off int) {
+		c := dict[off]
+		next[off], prev[off] = head[c], -1
+		if head[c] >= 0 {
+			prev[head[c]] = off
+		}
+		head[c] = off
+	}
+	set := func(off int, c byte) {
+		old := dict[off]
+		if prev[off] >= 0 {
+			next[prev[off]] = next[off]
+		} else {
+			head[old] = next[off]
+		}
+		if next[off] >= 0 {
+			prev[next[off]] = prev[off]
+		}
+		dict[off] = c
+		insert(off)
+	}
+	for off := range dictSize {
+		insert(off)
+	}
 
 	var content []byte
 	ctrlAt, bit := -1, 8
@@ -27,8 +60,8 @@ func compress(raw []byte) []byte {
 	for pos := 0; pos < len(raw); {
 		bestOff, bestLen := 0, 0
 		maxLen := min(17, len(raw)-pos)
-		for off := 0; off < dictSize && bestLen < maxLen; off++ {
-			if off == wp || dict[off] != raw[pos] {
+		for off := head[raw[pos]]; off >= 0; off = next[off] {
+			if off == wp {
 				continue
 			}
 			// d is how far behind the write position the match starts; bytes
@@ -47,7 +80,8 @@ func compress(raw []byte) []byte {
 				}
 				n++
 			}
-			if n > bestLen {
+			// Longest match; the lowest offset among equals.
+			if n > bestLen || n == bestLen && off < bestOff {
 				bestOff, bestLen = off, n
 			}
 		}
@@ -59,7 +93,7 @@ func compress(raw []byte) []byte {
 			token(false, raw[pos])
 		}
 		for k := 0; k < bestLen; k++ {
-			dict[wp] = raw[pos+k]
+			set(wp, raw[pos+k])
 			wp = (wp + 1) & dictMask
 		}
 		pos += bestLen

@@ -195,7 +195,7 @@ func newParser(rtf []byte, html bool) *parser {
 		defaultCP: cpDefault,
 		fonts:     map[int]int{},
 		dec:       decoderCache{},
-		out:       make([]byte, 0, len(rtf)/2),
+		out:       make([]byte, 0, min(len(rtf)/4, 1<<20)),
 	}
 }
 

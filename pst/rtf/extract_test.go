@@ -1,6 +1,7 @@
 package rtf
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -270,4 +271,66 @@ func TestExtractRoundTripThroughCompression(t *testing.T) {
 	if n := strings.Count(html, "<p class=MsoNormal>"); n != 50 {
 		t.Errorf("%d paragraphs, want 50", n)
 	}
+}
+
+func TestCodePages(t *testing.T) {
+	tests := []struct {
+		charset, cp int
+		in          string
+		want        string
+	}{
+		{238, 1250, "\x8a", "Š"},
+		{204, 1251, "\xc0", "А"},
+		{0, 1252, "\x80", "€"},
+		{161, 1253, "\xc1", "Α"},
+		{162, 1254, "\xfe", "ş"},
+		{177, 1255, "\xe0", "א"},
+		{178, 1256, "\xc7", "ا"},
+		{186, 1257, "\xe0", "ą"},
+		{163, 1258, "\xd2", "\u0309"},
+		{222, 874, "\xa1", "ก"},
+		{128, 932, "\x93\xfa", "日"},
+		{134, 936, "\xc4\xe3", "你"},
+		{129, 949, "\xc7\xd1", "한"},
+		{136, 950, "\xa4\xa4", "中"},
+		{77, 10000, "\x8e", "é"},
+		{254, 437, "\x82", "é"},
+		{255, 850, "\x82", "é"},
+		{-1, 866, "\x80", "А"},
+		{-1, 20866, "\xe1", "А"},
+		{-1, 28605, "\xa4", "€"},
+		{-1, 54936, "\x81\x30\x81\x30", "\u0080"},
+	}
+	dc := decoderCache{}
+	for _, tt := range tests {
+		if tt.charset >= 0 {
+			if got := charsetCodePage(tt.charset); got != tt.cp && !(tt.charset == 0 && got == 0) {
+				t.Errorf("charsetCodePage(%d) = %d, want %d", tt.charset, got, tt.cp)
+			}
+		}
+		if got := string(dc.appendDecoded(nil, []byte(tt.in), tt.cp)); got != tt.want {
+			t.Errorf("cp%d: %q decodes to %q, want %q", tt.cp, tt.in, got, tt.want)
+		}
+		// Through the parser, as a font charset.
+		if tt.charset > 0 {
+			rtf := fmt.Sprintf("{\\rtf1\\ansi{\\fonttbl{\\f5\\fcharset%d X;}}\\f5 %s}", tt.charset, hexEscape(tt.in))
+			if got := ExtractText([]byte(rtf)); got != tt.want {
+				t.Errorf("fcharset%d: got %q, want %q", tt.charset, got, tt.want)
+			}
+		}
+	}
+	// Every charset with a code page must have a decoder.
+	for cs := range 256 {
+		if cp := charsetCodePage(cs); cp != 0 && encodingFor(cp) == nil {
+			t.Errorf("charset %d maps to unsupported code page %d", cs, cp)
+		}
+	}
+}
+
+func hexEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		fmt.Fprintf(&b, "\\'%02x", s[i])
+	}
+	return b.String()
 }
