@@ -95,6 +95,9 @@ func Export(ctx context.Context, files []string, opts Options) (*Report, error) 
 	rep.Files = make([]*FileReport, len(files))
 	outs := outDirs(opts.Out, files)
 
+	// Files are written atomically as they come and made durable in one
+	// sync before report.json: a report on disk means a durable export.
+	batch := sink.NewBatch()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	sem := make(chan struct{}, opts.Workers)
@@ -105,7 +108,7 @@ func Export(ctx context.Context, files []string, opts Options) (*Report, error) 
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			fr, err := exportFile(ctx, path, outs[i], opts)
+			fr, err := exportFile(ctx, path, outs[i], batch, opts)
 			rep.Files[i] = fr
 			if err != nil {
 				cancel(err)
@@ -126,6 +129,9 @@ func Export(ctx context.Context, files []string, opts Options) (*Report, error) 
 	}
 	if err := context.Cause(ctx); err != nil {
 		return rep, err
+	}
+	if err := batch.Sync(); err != nil {
+		return rep, fmt.Errorf("%w: %w", ErrOutput, err)
 	}
 	var buf bytes.Buffer
 	if err := rep.WriteJSON(&buf); err != nil {
@@ -189,7 +195,7 @@ type result struct {
 
 const chunkSize = 64
 
-func exportFile(ctx context.Context, path, out string, opts Options) (*FileReport, error) {
+func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts Options) (*FileReport, error) {
 	fr := &FileReport{File: path, Out: out, Failures: []Failure{}}
 	f, err := pst.Open(path)
 	if err != nil {
@@ -226,6 +232,9 @@ func exportFile(ctx context.Context, path, out string, opts Options) (*FileRepor
 	mw, err := sink.NewMailWriter(opts.Mail, out)
 	if err != nil {
 		return fr, outputErr(out, err)
+	}
+	if bw, ok := mw.(interface{ UseBatch(*sink.Batch) }); ok {
+		bw.UseBatch(batch)
 	}
 	conv := newConverter(f, opts)
 	for _, fo := range folders {
@@ -267,7 +276,7 @@ func exportFile(ctx context.Context, path, out string, opts Options) (*FileRepor
 			for i, r := range results {
 				ref := refs[start+i]
 				if r.err == nil {
-					r.stage, r.err = "write", write(ctx, mw, out, fo, r, ref)
+					r.stage, r.err = "write", write(ctx, mw, batch, out, fo, r)
 					if r.err != nil && isOutputFatal(r.err) {
 						mw.Abort()
 						return fr, outputErr(out, r.err)
@@ -330,13 +339,9 @@ func firstLine(s string) string {
 }
 
 // write stores one converted item.
-func write(ctx context.Context, mw sink.MailWriter, out string, fo *pst.Folder, r result, ref pst.ItemRef) error {
+func write(ctx context.Context, mw sink.MailWriter, batch *sink.Batch, out string, fo *pst.Folder, r result) error {
 	if r.mail != nil {
 		return mw.Add(ctx, fo.Path, *r.mail)
 	}
-	dir := filepath.Join(out, sink.FolderPath(fo.Path))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	return sink.WriteFileAtomic(filepath.Join(dir, r.file), r.data)
+	return batch.WriteFile(filepath.Join(out, sink.FolderPath(fo.Path), r.file), r.data)
 }

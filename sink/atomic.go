@@ -4,16 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"time"
 	"unicode/utf8"
 )
 
-// Permissions of the files and directories that sink creates (before the
-// umask for directories; files are chmod-ed explicitly because temporary
-// files are created 0600).
+// Permissions of the files and directories that sink creates, before the
+// umask.
 const (
 	FileMode os.FileMode = 0o644
 	DirMode  os.FileMode = 0o755
@@ -31,7 +33,7 @@ const tempSuffix = ".pstsync-tmp"
 // file is removed and the error, wrapped with path, is returned (so
 // errors.Is(err, syscall.ENOSPC) and errors.Is(err, fs.ErrPermission) work).
 func WriteFileAtomic(path string, data []byte) error {
-	return writeAtomic(path, time.Time{}, func(w io.Writer) error {
+	return writeAtomic(nil, path, time.Time{}, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -39,19 +41,20 @@ func WriteFileAtomic(path string, data []byte) error {
 
 // writeAtomic is WriteFileAtomic with the content produced by fill and an
 // optional modification time.
-func writeAtomic(path string, mtime time.Time, fill func(io.Writer) error) error {
+func writeAtomic(b *Batch, path string, mtime time.Time, fill func(io.Writer) error) error {
 	dir := filepath.Dir(path)
-	return writeAtomicVia(dir, path, mtime, fill)
+	return writeAtomicVia(b, dir, path, mtime, fill)
 }
 
 // writeAtomicVia writes the temporary file in tmpDir (which must be on the
 // same file system as path; Maildir delivery uses its tmp/ directory) and
-// renames it to path.
-func writeAtomicVia(tmpDir, path string, mtime time.Time, fill func(io.Writer) error) (err error) {
-	if err := os.MkdirAll(filepath.Dir(path), DirMode); err != nil {
+// renames it to path. With a non-nil Batch the fsyncs are left to
+// Batch.Sync.
+func writeAtomicVia(b *Batch, tmpDir, path string, mtime time.Time, fill func(io.Writer) error) (err error) {
+	if err := b.mkdirAll(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("sink: write %s: %w", path, err)
 	}
-	if err := os.MkdirAll(tmpDir, DirMode); err != nil {
+	if err := b.mkdirAll(tmpDir); err != nil {
 		return fmt.Errorf("sink: write %s: %w", path, err)
 	}
 	f, err := createTemp(tmpDir, filepath.Base(path))
@@ -69,8 +72,10 @@ func writeAtomicVia(tmpDir, path string, mtime time.Time, fill func(io.Writer) e
 	if err = fill(f); err != nil {
 		return err
 	}
-	if err = f.Sync(); err != nil {
-		return err
+	if b == nil {
+		if err = f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err = f.Close(); err != nil {
 		return err
@@ -78,30 +83,36 @@ func writeAtomicVia(tmpDir, path string, mtime time.Time, fill func(io.Writer) e
 	if err = commitTemp(tmp, path, mtime); err != nil {
 		return err
 	}
+	if b == nil {
+		return syncDir(filepath.Dir(path))
+	}
+	b.written(path)
 	return nil
 }
 
-// createTemp creates a hidden temporary file in dir whose name is derived
-// from base but stays well below file name length limits.
+// createTemp creates a hidden temporary file in dir, with the final file
+// mode, whose name is derived from base but stays well below file name
+// length limits.
 func createTemp(dir, base string) (*os.File, error) {
-	return os.CreateTemp(dir, "."+truncateUTF8(base, 60)+".*"+tempSuffix)
+	prefix := filepath.Join(dir, "."+truncateUTF8(base, 60)+".")
+	for i := 0; ; i++ {
+		name := prefix + strconv.FormatUint(uint64(rand.Uint32()), 36) + tempSuffix
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, FileMode)
+		if err == nil || !errors.Is(err, fs.ErrExist) || i > 100 {
+			return f, err
+		}
+	}
 }
 
-// commitTemp gives the closed temporary file tmp its final mode and mtime,
-// renames it to path and fsyncs the directory of path.
+// commitTemp gives the closed temporary file tmp its mtime and renames it
+// to path.
 func commitTemp(tmp, path string, mtime time.Time) error {
-	if err := os.Chmod(tmp, FileMode); err != nil {
-		return err
-	}
 	if !mtime.IsZero() {
 		if err := os.Chtimes(tmp, mtime, mtime); err != nil {
 			return err
 		}
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
+	return os.Rename(tmp, path)
 }
 
 // syncDir fsyncs a directory so that a rename in it is durable. Windows

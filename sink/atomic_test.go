@@ -71,7 +71,7 @@ func TestWriteAtomicInjectedFailure(t *testing.T) {
 	if err := WriteFileAtomic(p, []byte("previous")); err != nil {
 		t.Fatal(err)
 	}
-	err := writeAtomic(p, time.Time{}, func(w io.Writer) error {
+	err := writeAtomic(nil, p, time.Time{}, func(w io.Writer) error {
 		if _, err := w.Write(bytes.Repeat([]byte("x"), 100000)); err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ const emlNameBytes = 60
 
 // EMLWriter writes one .eml file per message.
 type EMLWriter struct {
+	batch  *Batch // nil: every file is fsynced as it is written
 	dir    string
 	mu     sync.Mutex
 	counts map[string]int // per folder key: messages added so far
@@ -57,7 +58,7 @@ func (w *EMLWriter) Add(ctx context.Context, folder []string, m MailItem) error 
 	}
 	base := fmt.Sprintf("%06d-%s.eml", n, SafeName(truncateUTF8(SafeName(name), emlNameBytes)))
 	path := filepath.Join(w.dir, rel, base)
-	return writeAtomic(path, m.Date, func(f io.Writer) error {
+	return writeAtomic(w.batch, path, m.Date, func(f io.Writer) error {
 		_, err := f.Write(m.Raw)
 		return err
 	})
@@ -73,3 +74,6 @@ func (w *EMLWriter) Close() error {
 
 // Abort is Close: EML files are committed one by one.
 func (w *EMLWriter) Abort() error { return w.Close() }
+
+// UseBatch defers durability to b.Sync (see Batch). Call it before Add.
+func (w *EMLWriter) UseBatch(b *Batch) { w.batch = b }

@@ -20,6 +20,7 @@ const maildirHost = "pstsync"
 
 // MaildirWriter writes messages into Maildir folders.
 type MaildirWriter struct {
+	batch   *Batch // nil: every file is fsynced as it is written
 	dir     string
 	mu      sync.Mutex
 	folders map[string]*maildirFolder
@@ -158,7 +159,7 @@ func (w *MaildirWriter) Add(ctx context.Context, folder []string, m MailItem) er
 	}
 	final := filepath.Join(f.path, "cur", name)
 	data := toLF(m.Raw)
-	err = writeAtomicVia(filepath.Join(f.path, "tmp"), final, m.Date, func(wr io.Writer) error {
+	err = writeAtomicVia(w.batch, filepath.Join(f.path, "tmp"), final, m.Date, func(wr io.Writer) error {
 		_, err := wr.Write(data)
 		return err
 	})
@@ -192,3 +193,6 @@ func (w *MaildirWriter) Close() error {
 
 // Abort is Close: Maildir messages are committed one by one.
 func (w *MaildirWriter) Abort() error { return w.Close() }
+
+// UseBatch defers durability to b.Sync (see Batch). Call it before Add.
+func (w *MaildirWriter) UseBatch(b *Batch) { w.batch = b }
