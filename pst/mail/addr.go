@@ -94,7 +94,7 @@ func validAddr(s string) (string, bool) {
 	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
 		s = s[1 : len(s)-1]
 	}
-	if len(strings.ToLower(s)) > 5 && strings.EqualFold(s[:5], "smtp:") {
+	if len(s) > 5 && strings.EqualFold(s[:5], "smtp:") {
 		s = s[5:]
 	}
 	s = strings.TrimSpace(s)
@@ -156,12 +156,8 @@ func (r *resolver) resolve(name, addrType, email, smtp string) (mailbox, bool) {
 		domain = strings.ToLower(t) + ".invalid"
 	}
 	mb := mailbox{name: name, addr: local + "@" + domain}
-	if email != "" {
-		t := addrType
-		if t == "" {
-			t = "UNKNOWN"
-		}
-		mb.orig = t + ":" + cleanText(email)
+	if email != "" && addrType != "" && !strings.EqualFold(addrType, "UNKNOWN") {
+		mb.orig = addrType + ":" + cleanText(email)
 	}
 	return mb, true
 }
@@ -304,6 +300,41 @@ func senders(m *pst.Message, r *resolver) (from mailbox, sender mailbox, ok, has
 		return rep, mailbox{}, true, false
 	}
 	return mailbox{}, mailbox{}, false, false
+}
+
+// displayList renders PidTagDisplayTo/Cc/Bcc (";"-separated) for a
+// message whose recipient table has no such recipients: entries that are
+// addresses become mailboxes, bare names are kept as the display name of
+// an empty group (RFC 5322 3.4) so no address is made up.
+func displayList(s string) string {
+	var boxes []mailbox
+	var names []string
+	for _, e := range strings.Split(s, ";") {
+		e = cleanText(e)
+		if e == "" {
+			continue
+		}
+		if a, ok := validAddr(e); ok {
+			boxes = append(boxes, mailbox{addr: a})
+		} else {
+			names = append(names, e)
+		}
+	}
+	out := addrList(boxes)
+	if len(names) > 0 {
+		n := strings.Join(names, ", ")
+		var g string
+		if isPrintableASCII(n) {
+			g = quoteString(n)
+		} else {
+			g = encodeWords(n, true)
+		}
+		if out != "" {
+			out += ", "
+		}
+		out += g + ": ;"
+	}
+	return out
 }
 
 // addrList joins mailboxes with ", ".

@@ -131,7 +131,7 @@ func FuzzParseTransport(f *testing.F) {
 		h := parseTransport(s)
 		var b bytes.Buffer
 		h.writeTo(&b)
-		b.WriteString("MIME-Version: 1.0\r\n\r\nbody\r\n")
+		b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nbody\r\n")
 		checkWire(t, b.Bytes())
 		for _, fld := range h {
 			if dropTransport[strings.ToLower(fld.name)] {

@@ -274,6 +274,10 @@ func mediaType(t string, params ...string) string {
 	return b.String()
 }
 
+// maxPlainName is the longest file name written as a plain parameter, so
+// that a folded line " filename=\"...\";" stays within 78 characters.
+const maxPlainName = 64
+
 // fileParam formats a file name parameter (key "filename" or "name"),
 // beginning with "; ". Plain printable ASCII names that are not too long
 // are written as one quoted parameter. Anything else gets an ASCII
@@ -283,7 +287,7 @@ func fileParam(key, name string) string {
 	if name == "" {
 		return ""
 	}
-	if isPrintableASCII(name) && len(name) <= 120 {
+	if isPrintableASCII(name) && len(name) <= maxPlainName {
 		return "; " + key + "=" + quoteParam(name)
 	}
 	var b strings.Builder
@@ -292,7 +296,7 @@ func fileParam(key, name string) string {
 	b.WriteByte('=')
 	b.WriteString(quoteParam(asciiFallback(name)))
 	enc := pctEncode(name)
-	const piece = 60
+	const piece = 50
 	if len(enc) <= piece {
 		b.WriteString("; ")
 		b.WriteString(key)
@@ -376,12 +380,12 @@ func asciiFallback(name string) string {
 		b.WriteRune(r)
 	}
 	s := b.String()
-	if len(s) > 100 {
+	if len(s) > maxPlainName {
 		ext := ""
 		if i := strings.LastIndexByte(s, '.'); i >= 0 && len(s)-i <= 10 {
 			ext = s[i:]
 		}
-		s = s[:100-len(ext)] + ext
+		s = s[:maxPlainName-len(ext)] + ext
 	}
 	return s
 }

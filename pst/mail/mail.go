@@ -273,6 +273,8 @@ func buildHeader(m *pst.Message, opts Options) header {
 		if len(l.list) > 0 {
 			h.add(l.name, addrList(l.list))
 			r.note(l.list...)
+		} else if s := displayList(p.String(l.disp)); s != "" {
+			h.add(l.name, s)
 		}
 	}
 	if s := encodeText(p.String(pst.TagSubject)); s != "" {

@@ -628,3 +628,71 @@ func TestEmptyMessage(t *testing.T) {
 		t.Error("Build(nil) succeeded")
 	}
 }
+
+func TestDisplayToFallback(t *testing.T) {
+	m := simpleMessage(pstr(pst.TagDisplayTo, "nobody@example.com; John Smith; Zoë"), pstr(pst.TagDisplayCc, "Only Names"))
+	m.Recipients = nil
+	raw := mustBuild(t, m)
+	msg, _ := parseStd(t, raw)
+	to, err := msg.Header.AddressList("To")
+	if err != nil || len(to) != 1 || to[0].Address != "nobody@example.com" {
+		t.Errorf("To = %v, %v (raw %q)", to, err, msg.Header.Get("To"))
+	}
+	if !strings.Contains(decodeWord(t, msg.Header.Get("To")), "John Smith, Zoë: ;") {
+		t.Errorf("names not kept: %q", msg.Header.Get("To"))
+	}
+	if cc, err := msg.Header.AddressList("Cc"); err != nil || len(cc) != 0 {
+		t.Errorf("Cc = %v, %v", cc, err)
+	}
+	if l, err := (&gomail.Header{Header: headerOf(parseGo(t, raw))}).AddressList("To"); err != nil || len(l) != 1 {
+		t.Errorf("go-message To = %v, %v", l, err)
+	}
+}
+
+// mela wraps raw RTF in the uncompressed ("MELA") PidTagRtfCompressed form
+// ([MS-OXRTFCP] 2.1.3.1).
+func mela(rtf string) []byte {
+	b := make([]byte, 16, 16+len(rtf))
+	le := func(off int, v uint32) {
+		b[off], b[off+1], b[off+2], b[off+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+	}
+	le(0, uint32(len(rtf)+12))
+	le(4, uint32(len(rtf)))
+	le(8, 0x414C454D)
+	return append(b, rtf...)
+}
+
+func TestRTFBodies(t *testing.T) {
+	fromHTML := `{\rtf1\ansi\ansicpg1252\fromhtml1 \deff0{\fonttbl{\f0\fswiss Arial;}}` +
+		`{\*\htmltag19 <html>}{\*\htmltag50 <body>}\htmlrtf x\htmlrtf0 {\*\htmltag64 <p>}Hello RTF{\*\htmltag72 </p>}{\*\htmltag58 </body>}{\*\htmltag27 </html>}}`
+	plainRTF := `{\rtf1\ansi\deff0{\fonttbl{\f0 Arial;}}Hello \b bold\b0  text\par}`
+	tests := []struct {
+		name      string
+		props     []pst.Property
+		wantShape string
+		wantText  string
+	}{
+		{"fromhtml rtf only", []pst.Property{pstr(pst.TagBody, ""), pbin(pst.TagRTFCompressed, mela(fromHTML))}, "text/html", "<p>Hello RTF</p>"},
+		{"fromhtml rtf and body", []pst.Property{pbin(pst.TagRTFCompressed, mela(fromHTML))}, "alternative(text/plain,text/html)", "<p>Hello RTF</p>"},
+		{"plain rtf only", []pst.Property{pstr(pst.TagBody, ""), pbin(pst.TagRTFCompressed, mela(plainRTF))}, "text/plain", "Hello bold text"},
+		{"plain rtf and body keeps body", []pst.Property{pbin(pst.TagRTFCompressed, mela(plainRTF))}, "text/plain", "how are you?"},
+		{"html property wins", []pst.Property{pstr(pst.TagHTML, "<i>prop</i>"), pbin(pst.TagRTFCompressed, mela(fromHTML))}, "alternative(text/plain,text/html)", "<i>prop</i>"},
+		{"broken rtf ignored", []pst.Property{pbin(pst.TagRTFCompressed, []byte("garbage"))}, "text/plain", "how are you?"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := mustBuild(t, simpleMessage(tc.props...))
+			_, tree := parseStd(t, raw)
+			if tree.shape() != tc.wantShape {
+				t.Fatalf("shape = %s, want %s", tree.shape(), tc.wantShape)
+			}
+			var all string
+			for _, l := range tree.leaves() {
+				all += string(l.body)
+			}
+			if !strings.Contains(all, tc.wantText) {
+				t.Errorf("body %q lacks %q", all, tc.wantText)
+			}
+		})
+	}
+}

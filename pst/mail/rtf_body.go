@@ -1,5 +1,3 @@
-//go:build pstrtf
-
 package mail
 
 import "github.com/pstsync/pstsync/pst/rtf"
