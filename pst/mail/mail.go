@@ -346,7 +346,7 @@ func msgIDs(s string) string {
 }
 
 // messageID returns PidTagInternetMessageId in angle brackets, or an id
-// synthesized from a hash of the item's stable properties.
+// synthesized from a hash of the item's stable properties and its node id.
 func messageID(m *pst.Message, opts Options) string {
 	id := cleanText(m.Props.String(pst.TagInternetMessageID))
 	id = strings.TrimSuffix(strings.TrimPrefix(id, "<"), ">")
@@ -357,7 +357,19 @@ func messageID(m *pst.Message, opts Options) string {
 	if host == "" {
 		host = "pstsync.invalid"
 	}
-	return "<" + hex.EncodeToString(contentHash(m, 0)[:16]) + "@" + host + ">"
+	// The node id keeps distinct items distinct even when their content is
+	// identical (a PST can hold many copies of one draft); it is stable
+	// for the same file, so re-exports give the same id.
+	sum := contentHash(m, 0)
+	if m.NID != 0 {
+		h := sha256.New()
+		h.Write(sum)
+		var n [4]byte
+		binary.LittleEndian.PutUint32(n[:], m.NID)
+		h.Write(n[:])
+		sum = h.Sum(nil)
+	}
+	return "<" + hex.EncodeToString(sum[:16]) + "@" + host + ">"
 }
 
 // contentHash hashes the properties that identify an item independently
