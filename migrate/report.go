@@ -34,13 +34,12 @@ type Failure struct {
 
 // FolderReport counts one folder's items per message class.
 type FolderReport struct {
-	Path     string             `json:"path"`
-	Listed   int                `json:"listed"` // rows of the contents table
-	Classes  map[string]*Counts `json:"classes"`
-	Totals   Counts             `json:"totals"`
-	Error    string             `json:"error,omitempty"` // the folder's contents could not be listed
-	Skipped  string             `json:"skipped,omitempty"`
-	children int
+	Path    string             `json:"path"`
+	Listed  int                `json:"listed"` // rows of the contents table
+	Classes map[string]*Counts `json:"classes"`
+	Totals  Counts             `json:"totals"`
+	Error   string             `json:"error,omitempty"` // the folder's contents could not be listed
+	Skipped string             `json:"skipped,omitempty"`
 }
 
 // FileReport is the completeness report of one input file.

@@ -23,7 +23,7 @@ func newExportCommand() *cli.Command {
 			"report (items read / written / failed per folder and class) is printed and written to\n" +
 			"OUT/report.json. Re-running into the same folder replaces earlier output.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR`", Required: true},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (required)"},
 			&cli.StringFlag{Name: "mail", Value: "eml", Usage: "message format: eml, mbox or maildir"},
 			&cli.StringFlag{Name: "vcard", Value: "4.0", Usage: "vCard version: 4.0 or 3.0"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "files exported at once (default: number of CPUs)"},
@@ -33,6 +33,9 @@ func newExportCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return usageError{fmt.Errorf("export needs at least one PST file")}
+			}
+			if c.String("out") == "" {
+				return usageError{fmt.Errorf("export needs --out DIR, the folder to write into")}
 			}
 			switch c.String("mail") {
 			case "eml", "mbox", "maildir":
