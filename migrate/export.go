@@ -191,9 +191,10 @@ type result struct {
 	data    []byte
 	stage   string
 	err     error
+	written bool
 }
 
-const chunkSize = 64
+const chunkSize = 256
 
 func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts Options) (*FileReport, error) {
 	fr := &FileReport{File: path, Out: out, Failures: []Failure{}}
@@ -237,6 +238,8 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 		bw.UseBatch(batch)
 	}
 	conv := newConverter(f, opts)
+	// mbox appends to one file per folder: writes must follow folder order.
+	ordered := opts.Mail == sink.FormatMbox
 	for _, fo := range folders {
 		frep := &FolderReport{Path: fo.PathString(), Classes: map[string]*Counts{}}
 		fr.Folders = append(fr.Folders, frep)
@@ -257,14 +260,22 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 			}
 			end := min(start+chunkSize, len(refs))
 			results := make([]result, end-start)
+			// Workers read, convert and (unless the sink needs order)
+			// write; file creation dominates, so more workers than CPUs.
 			var wg sync.WaitGroup
 			work := make(chan int)
-			for w := 0; w < runtime.NumCPU(); w++ {
+			for w := 0; w < 2*runtime.NumCPU(); w++ {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
 					for i := range work {
-						results[i] = conv.convert(job{ref: refs[start+i], folder: fo})
+						r := conv.convert(job{ref: refs[start+i], folder: fo})
+						if !ordered && r.err == nil {
+							r.stage, r.err = "write", write(ctx, mw, batch, out, fo, r, start+i+1)
+							r.mail, r.data = nil, nil
+							r.written = r.err == nil
+						}
+						results[i] = r
 					}
 				}()
 			}
@@ -275,12 +286,12 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 			wg.Wait()
 			for i, r := range results {
 				ref := refs[start+i]
-				if r.err == nil {
-					r.stage, r.err = "write", write(ctx, mw, batch, out, fo, r)
-					if r.err != nil && isOutputFatal(r.err) {
-						mw.Abort()
-						return fr, outputErr(out, r.err)
-					}
+				if ordered && r.err == nil {
+					r.stage, r.err = "write", write(ctx, mw, batch, out, fo, r, start+i+1)
+				}
+				if r.err != nil && r.stage == "write" && isOutputFatal(r.err) {
+					mw.Abort()
+					return fr, outputErr(out, r.err)
 				}
 				c := frep.Classes[r.class]
 				if c == nil {
@@ -339,9 +350,11 @@ func firstLine(s string) string {
 }
 
 // write stores one converted item.
-func write(ctx context.Context, mw sink.MailWriter, batch *sink.Batch, out string, fo *pst.Folder, r result) error {
+func write(ctx context.Context, mw sink.MailWriter, batch *sink.Batch, out string, fo *pst.Folder, r result, seq int) error {
 	if r.mail != nil {
-		return mw.Add(ctx, fo.Path, *r.mail)
+		m := *r.mail
+		m.Seq = seq
+		return mw.Add(ctx, fo.Path, m)
 	}
 	return batch.WriteFile(filepath.Join(out, sink.FolderPath(fo.Path), r.file), r.data)
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // node is one node's data (a heap or a stream) and its subnodes.
@@ -325,14 +326,33 @@ func utf16le(b []byte) string {
 	if len(b)%2 == 1 {
 		b = b[:len(b)-1]
 	}
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
+	for len(b) >= 2 && b[len(b)-1] == 0 && b[len(b)-2] == 0 {
+		b = b[:len(b)-2]
 	}
-	for len(u) > 0 && u[len(u)-1] == 0 {
-		u = u[:len(u)-1]
+	// Fast path: mostly ASCII text goes straight to bytes; the first
+	// unit outside ASCII switches to full UTF-16 decoding.
+	out := make([]byte, 0, len(b)/2)
+	for i := 0; i+1 < len(b); i += 2 {
+		u := uint16(b[i]) | uint16(b[i+1])<<8
+		if u < 0x80 {
+			out = append(out, byte(u))
+			continue
+		}
+		if utf16.IsSurrogate(rune(u)) && i+3 < len(b) {
+			u2 := uint16(b[i+2]) | uint16(b[i+3])<<8
+			if r := utf16.DecodeRune(rune(u), rune(u2)); r != utf8.RuneError {
+				out = utf8.AppendRune(out, r)
+				i += 2
+				continue
+			}
+		}
+		if utf16.IsSurrogate(rune(u)) {
+			out = utf8.AppendRune(out, utf8.RuneError)
+			continue
+		}
+		out = utf8.AppendRune(out, rune(u))
 	}
-	return string(utf16.Decode(u))
+	return string(out)
 }
 
 // decodeValue turns raw value bytes of type typ into a Go value (see

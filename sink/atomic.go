@@ -57,7 +57,7 @@ func writeAtomicVia(b *Batch, tmpDir, path string, mtime time.Time, fill func(io
 	if err := b.mkdirAll(tmpDir); err != nil {
 		return fmt.Errorf("sink: write %s: %w", path, err)
 	}
-	f, err := createTemp(tmpDir, filepath.Base(path))
+	f, err := createTempFast(tmpDir, filepath.Base(path))
 	if err != nil {
 		return fmt.Errorf("sink: write %s: %w", path, err)
 	}
@@ -77,10 +77,15 @@ func writeAtomicVia(b *Batch, tmpDir, path string, mtime time.Time, fill func(io
 			return err
 		}
 	}
+	if !mtime.IsZero() {
+		if err = f.SetMtime(mtime); err != nil {
+			return err
+		}
+	}
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = commitTemp(tmp, path, mtime); err != nil {
+	if err = renameFile(tmp, path); err != nil {
 		return err
 	}
 	if b == nil {
@@ -94,25 +99,33 @@ func writeAtomicVia(b *Batch, tmpDir, path string, mtime time.Time, fill func(io
 // mode, whose name is derived from base but stays well below file name
 // length limits.
 func createTemp(dir, base string) (*os.File, error) {
+	var f *os.File
+	err := tempNames(dir, base, func(name string) (err error) {
+		f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, FileMode)
+		return err
+	})
+	return f, err
+}
+
+// tempNames calls create with fresh temporary names until one does not
+// exist yet.
+func tempNames(dir, base string, create func(name string) error) error {
 	prefix := filepath.Join(dir, "."+truncateUTF8(base, 60)+".")
 	for i := 0; ; i++ {
-		name := prefix + strconv.FormatUint(uint64(rand.Uint32()), 36) + tempSuffix
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, FileMode)
+		err := create(prefix + strconv.FormatUint(uint64(rand.Uint32()), 36) + tempSuffix)
 		if err == nil || !errors.Is(err, fs.ErrExist) || i > 100 {
-			return f, err
+			return err
 		}
 	}
 }
 
-// commitTemp gives the closed temporary file tmp its mtime and renames it
-// to path.
-func commitTemp(tmp, path string, mtime time.Time) error {
-	if !mtime.IsZero() {
-		if err := os.Chtimes(tmp, mtime, mtime); err != nil {
-			return err
-		}
-	}
-	return os.Rename(tmp, path)
+// tempFile is the temporary file of an atomic write.
+type tempFile interface {
+	io.Writer
+	Name() string
+	Sync() error
+	SetMtime(time.Time) error
+	Close() error
 }
 
 // syncDir fsyncs a directory so that a rename in it is durable. Windows

@@ -51,6 +51,9 @@ func (w *EMLWriter) Add(ctx context.Context, folder []string, m MailItem) error 
 	w.counts[key]++
 	n := w.counts[key]
 	w.mu.Unlock()
+	if m.Seq > 0 {
+		n = m.Seq
+	}
 
 	name := m.Name
 	if name == "" {

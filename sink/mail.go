@@ -51,6 +51,10 @@ type MailItem struct {
 	// Name is a suggested base name for the file (e.g. the subject); the
 	// EML writer sanitises and shortens it. Optional.
 	Name string
+	// Seq is the message's 1-based position in its folder. When set, the
+	// EML writer uses it for the file name instead of the order of Add
+	// calls, so concurrent Adds still give deterministic names. Optional.
+	Seq int
 	// Key identifies the message stably across runs and uniquely within
 	// its folder (e.g. the PST node id, or the PST path plus node id). The
 	// Maildir writer derives the file name from it so that a re-run replaces

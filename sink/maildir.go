@@ -127,13 +127,16 @@ func (w *MaildirWriter) Add(ctx context.Context, folder []string, m MailItem) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// The name is reserved under the lock; the file is written outside it,
+	// so concurrent Adds overlap their I/O.
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.closed {
+		w.mu.Unlock()
 		return errors.New("sink: Maildir writer: add after close")
 	}
 	f, err := w.folder(folder)
 	if err != nil {
+		w.mu.Unlock()
 		return err
 	}
 	h := sha256.New()
@@ -147,8 +150,15 @@ func (w *MaildirWriter) Add(ctx context.Context, folder []string, m MailItem) er
 	}
 	uniq := "K" + hex.EncodeToString(h.Sum(nil))[:20]
 	if f.used[uniq] {
+		w.mu.Unlock()
 		return fmt.Errorf("sink: Maildir %s: duplicate message key %q", f.path, m.Key)
 	}
+	f.used[uniq] = true
+	existing := f.existing[uniq]
+	delete(f.existing, uniq)
+	batch := w.batch
+	w.mu.Unlock()
+
 	var sec int64
 	if !m.Date.IsZero() {
 		sec = m.Date.Unix()
@@ -159,21 +169,19 @@ func (w *MaildirWriter) Add(ctx context.Context, folder []string, m MailItem) er
 	}
 	final := filepath.Join(f.path, "cur", name)
 	data := toLF(m.Raw)
-	err = writeAtomicVia(w.batch, filepath.Join(f.path, "tmp"), final, m.Date, func(wr io.Writer) error {
+	err = writeAtomicVia(batch, filepath.Join(f.path, "tmp"), final, m.Date, func(wr io.Writer) error {
 		_, err := wr.Write(data)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	f.used[uniq] = true
 	var stale []string
-	for _, old := range f.existing[uniq] {
+	for _, old := range existing {
 		if filepath.Join(f.path, filepath.FromSlash(old)) != final {
 			stale = append(stale, old)
 		}
 	}
-	delete(f.existing, uniq)
 	for _, old := range stale {
 		p := filepath.Join(f.path, filepath.FromSlash(old))
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {

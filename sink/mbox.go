@@ -216,7 +216,10 @@ func (w *MboxWriter) commit(b *mboxFile) error {
 	if err := w.detach(b); err != nil {
 		return fail(err)
 	}
-	if err := commitTemp(b.tmp, b.final, time.Time{}); err != nil {
+	if err := renameFile(b.tmp, b.final); err != nil {
+		return fail(err)
+	}
+	if err := syncDir(filepath.Dir(b.final)); err != nil {
 		return fail(err)
 	}
 	return nil

@@ -59,6 +59,7 @@ func build(m *pst.Message, opts Options, depth int) ([]byte, error) {
 	}
 	h := buildHeader(m, opts)
 	var b bytes.Buffer
+	b.Grow(len(body.body) + 4096)
 	h.writeTo(&b)
 	b.WriteString("MIME-Version: 1.0\r\n")
 	body.header.writeTo(&b)

@@ -18,6 +18,7 @@ type part struct {
 
 func (p *part) bytes() []byte {
 	var b bytes.Buffer
+	b.Grow(len(p.body) + 512)
 	p.header.writeTo(&b)
 	b.WriteString("\r\n")
 	b.Write(p.body)
@@ -42,6 +43,7 @@ func textPart(subtype, text string) *part {
 	default:
 		p.header.add("Content-Transfer-Encoding", "quoted-printable")
 		var b bytes.Buffer
+		b.Grow(len(text) + len(text)/8 + 64)
 		w := quotedprintable.NewWriter(&b)
 		_, _ = w.Write([]byte(text)) // writes to a bytes.Buffer cannot fail
 		_ = w.Close()
@@ -104,16 +106,14 @@ func hasTrailingSpace(text string) bool {
 
 // base64Lines encodes b in base64 with 76-character CRLF-separated lines.
 func base64Lines(b []byte) []byte {
-	enc := base64.StdEncoding.EncodeToString(b)
-	var out bytes.Buffer
-	out.Grow(len(enc) + len(enc)/76*2 + 2)
-	for len(enc) > 76 {
-		out.WriteString(enc[:76])
-		out.WriteString("\r\n")
-		enc = enc[76:]
+	n := base64.StdEncoding.EncodedLen(len(b))
+	out := make([]byte, 0, n+n/76*2+2)
+	for len(b) > 57 { // 57 bytes make one 76-character line
+		out = base64.StdEncoding.AppendEncode(out, b[:57])
+		out = append(out, '\r', '\n')
+		b = b[57:]
 	}
-	out.WriteString(enc)
-	return out.Bytes()
+	return base64.StdEncoding.AppendEncode(out, b)
 }
 
 // multipartOf builds a multipart/<subtype> entity from children. The
@@ -145,6 +145,11 @@ func multipartOf(subtype string, children []*part, params ...string) *part {
 		sum = s[:]
 	}
 	var b bytes.Buffer
+	size := 0
+	for _, e := range encoded {
+		size += len(e) + len(boundary) + 8
+	}
+	b.Grow(size + len(boundary) + 8)
 	for _, e := range encoded {
 		b.WriteString("--")
 		b.WriteString(boundary)
