@@ -1,0 +1,172 @@
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/pstsync/pstsync/sink"
+)
+
+// runConcurrentCommits has writers each add one item of its own with the
+// read-latest, commit, retry-on-conflict loop every syncer uses, each
+// through its own Repo (as on separate PCs).
+func runConcurrentCommits(t *testing.T, s sink.Store, writers int) {
+	ctx := context.Background()
+	cs := newCounting(s)
+	// Widen the window between the parent check and the put-if-absent so
+	// that both ways of losing occur.
+	cs.beforePut = func(string) { runtime.Gosched() }
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	conflicts := make([]int, writers)
+	for i := range writers {
+		wg.Go(func() {
+			user := fmt.Sprintf("user%d", i)
+			r, err := Open(ctx, cs)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			h, err := r.PutObject(ctx, fmt.Appendf(nil, "BEGIN:VCARD\r\nFN:%s\r\nEND:VCARD\r\n", user))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			<-start
+			for attempt := 0; attempt < 10*writers; attempt++ {
+				latest, err := r.Latest(ctx)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				m := &Manifest{Author: Author{User: user, Host: "pc"}, Time: t0,
+					Collections: map[string]map[string]Entry{}}
+				if latest != nil {
+					m = latest // our own copy
+					m.Author, m.Time = Author{User: user, Host: "pc"}, t0
+					m.Parent, m.Rev = latest.Rev, 0
+				}
+				if m.Collections["contacts"] == nil {
+					m.Collections["contacts"] = map[string]Entry{}
+				}
+				m.Collections["contacts"]["uid-"+user] = Entry{Hash: h, Kind: "contact", Title: user}
+				m.Changes = []Change{{Collection: "contacts", UID: "uid-" + user, Op: OpAdd, By: user}}
+				_, err = r.Commit(ctx, m)
+				if err == nil {
+					return
+				}
+				if !IsConflict(err) {
+					errs[i] = err
+					return
+				}
+				conflicts[i]++
+			}
+			errs[i] = fmt.Errorf("%s: gave up after %d conflicts", user, conflicts[i])
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	r := openRepo(t, cs)
+	revs, err := r.Revisions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	for i := 1; i <= writers; i++ {
+		want = append(want, int64(i))
+	}
+	if !reflect.DeepEqual(revs, want) {
+		t.Fatalf("revisions = %v, want 1..%d", revs, writers)
+	}
+	for _, rev := range revs {
+		if n := cs.putOK[RevisionKey(rev)]; n != 1 {
+			t.Errorf("revision %d written %d times", rev, n)
+		}
+	}
+	latest, err := r.Latest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(latest.Collections["contacts"]); n != writers {
+		t.Errorf("latest revision has %d items, want %d", n, writers)
+	}
+	for i := range writers {
+		if _, ok := latest.Collections["contacts"][fmt.Sprintf("uid-user%d", i)]; !ok {
+			t.Errorf("user%d's addition is lost", i)
+		}
+	}
+	// Every revision adds exactly one item to its parent.
+	for rev := int64(1); rev <= int64(writers); rev++ {
+		m, err := r.Manifest(ctx, rev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Items() != int(rev) || m.Parent != rev-1 || len(m.Changes) != 1 {
+			t.Errorf("revision %d: %d items, parent %d, %d changes", rev, m.Items(), m.Parent, len(m.Changes))
+		}
+	}
+	if probs, err := r.Check(ctx); err != nil || len(probs) != 0 {
+		t.Errorf("Check after concurrent commits: %v, %v", probs, err)
+	}
+	total := 0
+	for _, c := range conflicts {
+		total += c
+	}
+	lost := cs.puts.Load() - int64(len(cs.putOK)) // every key succeeded once
+	t.Logf("%d writers: %d conflicts retried, %d refused puts", writers, total, lost)
+}
+
+func TestConcurrentCommits(t *testing.T) {
+	runConcurrentCommits(t, newMemStore(), 10)
+}
+
+// TestConcurrentCommitsSharedRepo: goroutines of one process sharing one
+// Repo follow the same rules.
+func TestConcurrentCommitsSharedRepo(t *testing.T) {
+	ctx := context.Background()
+	r := openRepo(t, newMemStore())
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Go(func() {
+			h, err := r.PutObject(ctx, fmt.Appendf(nil, "item %d", i))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for {
+				latest, err := r.Latest(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				m := &Manifest{Author: alice, Time: t0, Collections: map[string]map[string]Entry{"c": {}}}
+				if latest != nil {
+					m.Parent, m.Collections = latest.Rev, latest.Collections
+				}
+				m.Collections["c"][fmt.Sprint(i)] = Entry{Hash: h, Kind: "event"}
+				if _, err := r.Commit(ctx, m); err == nil {
+					return
+				} else if !IsConflict(err) {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	latest, err := r.Latest(ctx)
+	if err != nil || latest.Rev != 10 || len(latest.Collections["c"]) != 10 {
+		t.Fatalf("latest = rev %d with %d items, %v", latest.Rev, len(latest.Collections["c"]), err)
+	}
+}

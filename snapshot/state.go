@@ -1,0 +1,173 @@
+package snapshot
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pstsync/pstsync/sink"
+)
+
+// UserState is what the snapshot remembers of one user between syncs: the
+// revision last synced (the merge base) and the link table between the
+// user's PST items and the shared items.
+type UserState struct {
+	Version int    `json:"version"`
+	User    string `json:"user"`
+	BaseRev int64  `json:"base_rev"`
+	Links   []Link `json:"links"`
+	// Updated is set by the caller; the package has no clock.
+	Updated time.Time `json:"updated"`
+}
+
+// Link ties one item of the user's PST (Key: the syncer's stable key for
+// it) to a shared item (UID in Collection), with the change marker seen at
+// the last sync.
+type Link struct {
+	Key        string `json:"key"`
+	UID        string `json:"uid"`
+	Collection string `json:"collection"`
+	Marker     Marker `json:"marker"`
+}
+
+// Marker is how the syncer tells whether a PST item changed since the last
+// sync: its last-modification time, its change key, and the hash of its
+// canonical bytes.
+type Marker struct {
+	LastModified time.Time `json:"last_modified,omitzero"`
+	ChangeKey    string    `json:"change_key,omitempty"`
+	Hash         string    `json:"hash,omitempty"`
+}
+
+// validate checks the state's consistency.
+func (st *UserState) validate() error {
+	if !ValidUser(st.User) {
+		return fmt.Errorf("%w: user name %q", ErrInvalid, st.User)
+	}
+	if st.BaseRev < 0 {
+		return fmt.Errorf("%w: state of %s: negative base revision %d", ErrInvalid, st.User, st.BaseRev)
+	}
+	type key struct{ coll, key string }
+	seen := make(map[key]bool, len(st.Links))
+	for i, l := range st.Links {
+		if l.Key == "" || l.UID == "" || l.Collection == "" {
+			return fmt.Errorf("%w: state of %s: link %d is incomplete: %+v", ErrInvalid, st.User, i, l)
+		}
+		if l.Marker.Hash != "" && !ValidHash(l.Marker.Hash) {
+			return fmt.Errorf("%w: state of %s: link %d: bad hash %q", ErrInvalid, st.User, i, l.Marker.Hash)
+		}
+		k := key{l.Collection, l.Key}
+		if seen[k] {
+			return fmt.Errorf("%w: state of %s: item %q linked twice in %s", ErrInvalid, st.User, l.Key, l.Collection)
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+// Encode returns the state file's bytes: deterministic JSON with the links
+// sorted by collection, key and UID. It validates st first.
+func (st *UserState) Encode() ([]byte, error) {
+	if err := st.validate(); err != nil {
+		return nil, err
+	}
+	c := *st
+	c.Version = FormatVersion
+	c.Links = slices.Clone(st.Links)
+	if c.Links == nil {
+		c.Links = []Link{}
+	}
+	slices.SortFunc(c.Links, func(a, b Link) int {
+		return cmp.Or(cmp.Compare(a.Collection, b.Collection), cmp.Compare(a.Key, b.Key), cmp.Compare(a.UID, b.UID))
+	})
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&c); err != nil {
+		return nil, fmt.Errorf("snapshot: encoding state of %s: %w", st.User, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// ParseState parses and validates a state file. Every failure wraps
+// ErrCorruptState.
+func ParseState(data []byte) (*UserState, error) {
+	var st UserState
+	if err := decodeStrict(data, &st); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorruptState, err)
+	}
+	if st.Version != FormatVersion {
+		return nil, fmt.Errorf("%w: format version %d (this pstsync reads version %d)", ErrCorruptState, st.Version, FormatVersion)
+	}
+	if err := st.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorruptState, err)
+	}
+	return &st, nil
+}
+
+// LoadState reads user's state and returns it with its ETag (for
+// SaveState).
+//
+//   - No state stored: (nil, "", nil): the user is new (or the state was
+//     lost) and syncs from scratch.
+//   - A state that cannot be parsed, or that belongs to another user: (nil,
+//     etag, err) with errors.Is(err, ErrCorruptState). The caller starts
+//     the user fresh and may overwrite the damaged file by passing etag to
+//     SaveState. A fresh start must never delete anything.
+func (r *Repo) LoadState(ctx context.Context, user string) (*UserState, string, error) {
+	if !ValidUser(user) {
+		return nil, "", fmt.Errorf("%w: user name %q", ErrInvalid, user)
+	}
+	key := StateKey(user)
+	data, etag, err := r.store.Get(ctx, key)
+	if sink.IsNotExist(err) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("snapshot: reading %s: %w", key, err)
+	}
+	st, err := ParseState(data)
+	if err != nil {
+		return nil, etag, fmt.Errorf("snapshot: %s: %w", key, err)
+	}
+	if st.User != user {
+		return nil, etag, fmt.Errorf("snapshot: %s: %w: it belongs to user %q", key, ErrCorruptState, st.User)
+	}
+	return st, etag, nil
+}
+
+// SaveState writes user's state and returns the new ETag. etag is the one
+// LoadState returned: "" creates the state only if there is none; any other
+// value replaces the state only if it is unchanged since it was read. When
+// another run changed it meanwhile, nothing is written and the error
+// satisfies IsConflict. st.User is set to user when empty.
+func (r *Repo) SaveState(ctx context.Context, user string, st *UserState, etag string) (string, error) {
+	if !ValidUser(user) {
+		return "", fmt.Errorf("%w: user name %q", ErrInvalid, user)
+	}
+	c := *st
+	if c.User == "" {
+		c.User = user
+	}
+	if c.User != user {
+		return "", fmt.Errorf("%w: saving the state of %q as user %q", ErrInvalid, c.User, user)
+	}
+	data, err := c.Encode()
+	if err != nil {
+		return "", fmt.Errorf("snapshot: save state: %w", err)
+	}
+	cond := sink.Cond{IfNoneMatch: etag == "", IfMatch: etag}
+	key := StateKey(user)
+	newTag, err := r.store.Put(ctx, key, data, cond)
+	if err != nil {
+		if sink.IsPreconditionFailed(err) {
+			return "", fmt.Errorf("snapshot: %s changed since it was read (another sync of %s running?): %w", key, user, ErrConflict)
+		}
+		return "", fmt.Errorf("snapshot: writing %s: %w", key, err)
+	}
+	return newTag, nil
+}
