@@ -1,0 +1,60 @@
+package merge
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/pstsync/pstsync/sink"
+)
+
+// Canonical is the deterministic encoding of d, the bytes stored as its
+// snapshot object: a vCard 4.0 (sink.EncodeVCard) for contacts, an
+// iCalendar stream (sink.EncodeICS) for calendar items, and for messages a
+// short "UID/CONTENT/FOLDER/FLAGS" record (the message itself is stored
+// separately as its EML). Properties are written in a fixed order, so the
+// same content always gives the same bytes. Should the standard encoding
+// fail (a doc built by hand with an invalid property name), a
+// deterministic dump of the fields is returned instead.
+func Canonical(d *Doc) []byte {
+	if d == nil {
+		return nil
+	}
+	var buf bytes.Buffer
+	switch {
+	case d.Kind == KindContact:
+		c, err := ToVCard(d)
+		if err == nil {
+			err = sink.EncodeVCard(&buf, c, sink.VCard40)
+		}
+		if err == nil {
+			return buf.Bytes()
+		}
+	case d.Kind.IsCalendar():
+		c, err := ToCalendar(d)
+		if err == nil {
+			err = sink.EncodeICS(&buf, c)
+		}
+		if err == nil {
+			return buf.Bytes()
+		}
+	case d.Kind == KindMessage:
+		return messageCanonical(d)
+	}
+	return dump(d)
+}
+
+func dump(d *Doc) []byte {
+	var buf bytes.Buffer
+	buf.WriteString("X-PSTSYNC-DOC:" + oneLine(string(d.Kind)) + "\r\nUID:" + oneLine(d.UID) + "\r\n")
+	for _, k := range sortedKeys(d.Fields) {
+		buf.WriteString(oneLine(k) + "\t" + oneLine(d.Fields[k].String()) + "\r\n")
+	}
+	return buf.Bytes()
+}
+
+// Hash is the lower-case hex SHA-256 of Canonical(d).
+func Hash(d *Doc) string {
+	sum := sha256.Sum256(Canonical(d))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,427 @@
+package merge
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/emersion/go-ical"
+
+	"github.com/pstsync/pstsync/sink"
+)
+
+// icalMulti are the iCalendar properties with one key per value.
+var icalMulti = map[string]bool{
+	"ATTENDEE": true, "EXDATE": true, "RDATE": true, "CATEGORIES": true,
+	"COMMENT": true, "CONTACT": true, "RESOURCES": true, "ATTACH": true,
+	"RELATED-TO": true, "REQUEST-STATUS": true, "IMAGE": true, "CONFERENCE": true,
+}
+
+// icalVolatile are carried in Doc.Volatile, never merged.
+var icalVolatile = map[string]bool{"DTSTAMP": true, "CREATED": true, "SEQUENCE": true}
+
+const calPrefix = "VCALENDAR/"
+
+func kindOfComp(name string) (Kind, bool) {
+	switch name {
+	case ical.CompEvent:
+		return KindEvent, true
+	case ical.CompToDo:
+		return KindTodo, true
+	case ical.CompJournal:
+		return KindJournal, true
+	}
+	return "", false
+}
+
+func compOfKind(k Kind) string {
+	switch k {
+	case KindTodo:
+		return ical.CompToDo
+	case KindJournal:
+		return ical.CompJournal
+	}
+	return ical.CompEvent
+}
+
+// FromCalendar converts a calendar holding one item (a VEVENT, VTODO or
+// VJOURNAL master and its RECURRENCE-ID overrides, as pst/cal produces
+// them) to a Doc. VTIMEZONEs go to Doc.Zones; other VCALENDAR properties
+// (except PRODID and VERSION) and components become "VCALENDAR/" fields.
+func FromCalendar(cal *ical.Calendar) (*Doc, error) {
+	if cal == nil || cal.Component == nil {
+		return nil, ErrNoComponent
+	}
+	d := &Doc{Fields: make(map[string]Field, 32)}
+	var master *ical.Component
+	var overrides []*ical.Component
+	for _, ch := range cal.Children {
+		if ch == nil {
+			continue
+		}
+		name := strings.ToUpper(ch.Name)
+		if name == ical.CompTimezone {
+			tzid := propValue(ch.Props, ical.PropTimezoneID)
+			text, err := compText(ch)
+			if err != nil {
+				return nil, err
+			}
+			if d.Zones == nil {
+				d.Zones = map[string]string{}
+			}
+			if _, dup := d.Zones[tzid]; !dup {
+				d.Zones[tzid] = text
+			}
+			continue
+		}
+		k, ok := kindOfComp(name)
+		if !ok {
+			text, err := compText(ch)
+			if err != nil {
+				return nil, err
+			}
+			addField(d.Fields, calPrefix+name, Field{Name: name, Value: text, Comp: true})
+			continue
+		}
+		if d.Kind == "" {
+			d.Kind = k
+		} else if d.Kind != k {
+			return nil, fmt.Errorf("%w: %s and %s", ErrMixedItems, d.Kind, k)
+		}
+		if len(ch.Props[ical.PropUID]) == 0 {
+			return nil, ErrNoUID
+		}
+		uid := strings.TrimSpace(unescapeICSText(icalField(ical.PropUID, ch.Props[ical.PropUID][0]).Value))
+		if uid == "" {
+			return nil, ErrNoUID
+		}
+		if d.UID == "" {
+			d.UID = uid
+		} else if d.UID != uid {
+			return nil, fmt.Errorf("%w: UIDs %q and %q", ErrMixedItems, d.UID, uid)
+		}
+		if len(ch.Props[ical.PropRecurrenceID]) > 0 {
+			overrides = append(overrides, ch)
+			continue
+		}
+		if master != nil {
+			return nil, fmt.Errorf("%w: two %s without RECURRENCE-ID", ErrMixedItems, name)
+		}
+		master = ch
+	}
+	if d.Kind == "" {
+		return nil, ErrNoComponent
+	}
+	for _, name := range sortedKeys(cal.Props) {
+		if name == ical.PropProductID || name == ical.PropVersion {
+			continue
+		}
+		for _, p := range cal.Props[name] {
+			addField(d.Fields, calPrefix+name, icalField(name, p))
+		}
+	}
+	if master != nil {
+		if err := addCompFields(d, master, ""); err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range overrides {
+		rid := strings.TrimSpace(o.Props[ical.PropRecurrenceID][0].Value)
+		prefix := "RID=" + rid + "/"
+		if _, dup := d.Fields[prefix+ical.PropRecurrenceID]; dup {
+			continue // a second override of the same instance: first wins
+		}
+		if err := addCompFields(d, o, prefix); err != nil {
+			return nil, err
+		}
+	}
+	// Make sure the canonical encoding exists (odd input could hold
+	// something sink's encoder refuses).
+	cal2, err := ToCalendar(d)
+	if err == nil {
+		err = sink.EncodeICS(io.Discard, cal2)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("merge: calendar cannot be re-encoded: %w", err)
+	}
+	return d, nil
+}
+
+func propValue(props ical.Props, name string) string {
+	if ps := props[name]; len(ps) > 0 {
+		return ps[0].Value
+	}
+	return ""
+}
+
+func icalField(name string, p ical.Prop) Field {
+	f := Field{Name: name, Value: p.Value}
+	if strings.ContainsAny(f.Value, "\r\n") { // a bare CR the decoder kept
+		f.Value = strings.NewReplacer("\r", "", "\n", "").Replace(f.Value)
+	}
+	if len(p.Params) > 0 {
+		f.Params = make(map[string][]string, len(p.Params))
+		for k, vs := range p.Params {
+			if len(vs) == 0 {
+				continue
+			}
+			out := make([]string, len(vs))
+			for i, v := range vs {
+				out[i] = decodeCarets(v)
+			}
+			f.Params[strings.ToUpper(k)] = out
+		}
+		if len(f.Params) == 0 {
+			f.Params = nil
+		}
+	}
+	return f
+}
+
+func addCompFields(d *Doc, c *ical.Component, prefix string) error {
+	for _, name := range sortedKeys(c.Props) {
+		switch {
+		case name == ical.PropUID:
+			continue
+		case name == ical.PropLastModified:
+			if prefix == "" {
+				d.Modified = parseStamp(c.Props[name][0].Value)
+			} else {
+				setVolatile(d, prefix+name, icalField(name, c.Props[name][0]))
+			}
+			continue
+		case icalVolatile[name]:
+			setVolatile(d, prefix+name, icalField(name, c.Props[name][0]))
+			continue
+		}
+		for _, p := range c.Props[name] {
+			f := icalField(name, p)
+			switch {
+			case name == ical.PropExceptionDates || name == ical.PropRecurrenceDates || name == ical.PropCategories:
+				for _, v := range splitUnescaped(f.Value, ',') {
+					if v = strings.TrimSpace(v); v == "" {
+						continue
+					}
+					g := f.clone()
+					g.Value = v
+					id := v
+					if name == ical.PropCategories {
+						id = strings.ToLower(v)
+					}
+					addField(d.Fields, prefix+name+"="+id, g)
+				}
+			case name == ical.PropAttendee:
+				addField(d.Fields, prefix+name+"="+strings.ToLower(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(f.Value)), "mailto:")), f)
+			case icalMulti[name]:
+				addField(d.Fields, prefix+name+"="+strings.TrimSpace(f.Value), f)
+			default:
+				addField(d.Fields, prefix+name, f)
+			}
+		}
+	}
+	// Child components (VALARM, ...): all of one name form one key.
+	texts := map[string]*strings.Builder{}
+	var names []string
+	for _, ch := range c.Children {
+		if ch == nil {
+			continue
+		}
+		t, err := compText(ch)
+		if err != nil {
+			return err
+		}
+		n := strings.ToUpper(ch.Name)
+		if texts[n] == nil {
+			texts[n] = &strings.Builder{}
+			names = append(names, n)
+		}
+		texts[n].WriteString(t)
+	}
+	for _, n := range names {
+		d.Fields[prefix+n] = Field{Name: n, Value: texts[n].String(), Comp: true}
+	}
+	return nil
+}
+
+func setVolatile(d *Doc, key string, f Field) {
+	if d.Volatile == nil {
+		d.Volatile = map[string]Field{}
+	}
+	d.Volatile[key] = f
+}
+
+// compText is the canonical text of a component (sink's encoding, with
+// RFC 6868 parameter escapes decoded first so that text read back from a
+// file encodes the same).
+func compText(c *ical.Component) (string, error) {
+	var buf bytes.Buffer
+	if err := sink.EncodeICS(&buf, &ical.Calendar{Component: decodeCompCarets(c, 0)}); err != nil {
+		return "", fmt.Errorf("merge: component %s: %w", c.Name, err)
+	}
+	return buf.String(), nil
+}
+
+func decodeCompCarets(c *ical.Component, depth int) *ical.Component {
+	out := &ical.Component{Name: strings.ToUpper(c.Name), Props: make(ical.Props, len(c.Props))}
+	for name, ps := range c.Props {
+		cp := make([]ical.Prop, len(ps))
+		for i, p := range ps {
+			f := icalField(p.Name, p)
+			cp[i] = ical.Prop{Name: p.Name, Value: p.Value, Params: ical.Params(f.Params)}
+			if cp[i].Params == nil {
+				cp[i].Params = ical.Params{}
+			}
+		}
+		out.Props[name] = cp
+	}
+	if depth < 32 {
+		for _, ch := range c.Children {
+			if ch != nil {
+				out.Children = append(out.Children, decodeCompCarets(ch, depth+1))
+			}
+		}
+	}
+	return out
+}
+
+// parseComps decodes component text stored in a Field or Zones.
+func parseComps(text string) ([]*ical.Component, error) {
+	cal, err := ical.NewDecoder(strings.NewReader("BEGIN:VCALENDAR\r\n" + text + "END:VCALENDAR\r\n")).Decode()
+	if err != nil {
+		return nil, fmt.Errorf("merge: component text: %w", err)
+	}
+	return cal.Children, nil
+}
+
+// ToCalendar converts a calendar Doc back to an iCalendar model: PRODID
+// and VERSION, the VCALENDAR fields, the VTIMEZONEs that some TZID
+// parameter refers to (by TZID), the master component and the overrides
+// ordered by RECURRENCE-ID. DTSTAMP and LAST-MODIFIED are Doc.Modified
+// when it is set.
+func ToCalendar(d *Doc) (*ical.Calendar, error) {
+	if d == nil || !d.Kind.IsCalendar() {
+		return nil, fmt.Errorf("merge: ToCalendar: not a calendar item")
+	}
+	cal := ical.NewCalendar()
+	cal.Props.SetText(ical.PropProductID, ProdID)
+	cal.Props.SetText(ical.PropVersion, "2.0")
+
+	groups := map[string][]keyedField{} // "" master, "RID=x/" override
+	var extra []keyedField
+	tzids := map[string]bool{}
+	for _, kf := range orderedFields(d.Fields, "") {
+		for _, t := range kf.f.Params["TZID"] {
+			tzids[t] = true
+		}
+		switch {
+		case strings.HasPrefix(kf.key, calPrefix):
+			if kf.f.Comp {
+				extra = append(extra, kf)
+				continue
+			}
+			cal.Props.Add(toProp(kf.f))
+		case strings.HasPrefix(kf.key, "RID="):
+			i := strings.Index(kf.key, "/")
+			if i < 0 {
+				return nil, fmt.Errorf("merge: bad override key %q", kf.key)
+			}
+			groups[kf.key[:i+1]] = append(groups[kf.key[:i+1]], kf)
+		default:
+			groups[""] = append(groups[""], kf)
+		}
+	}
+	for _, tzid := range sortedKeys(d.Zones) {
+		if !tzids[tzid] {
+			continue
+		}
+		comps, err := parseComps(d.Zones[tzid])
+		if err != nil {
+			return nil, err
+		}
+		cal.Children = append(cal.Children, comps...)
+	}
+	compName := compOfKind(d.Kind)
+	prefixes := sortedKeys(groups) // "" (the master) sorts first
+	if len(groups) == 0 {
+		prefixes = []string{""} // a master with no fields but its UID
+	}
+	for _, prefix := range prefixes {
+		c := ical.NewComponent(compName)
+		c.Props.SetText(ical.PropUID, d.UID)
+		if prefix != "" {
+			if _, ok := d.Fields[prefix+ical.PropRecurrenceID]; !ok {
+				c.Props.Set(synthRID(d, prefix))
+			}
+		}
+		for _, name := range []string{ical.PropDateTimeStamp, ical.PropCreated, ical.PropSequence, ical.PropLastModified} {
+			if f, ok := d.Volatile[prefix+name]; ok {
+				c.Props.Set(toProp(f))
+			}
+		}
+		if prefix == "" && !d.Modified.IsZero() {
+			c.Props.SetDateTime(ical.PropDateTimeStamp, d.Modified.UTC())
+			c.Props.SetDateTime(ical.PropLastModified, d.Modified.UTC())
+		}
+		for _, kf := range groups[prefix] {
+			f := kf.f
+			if f.Comp {
+				comps, err := parseComps(f.Value)
+				if err != nil {
+					return nil, err
+				}
+				c.Children = append(c.Children, comps...)
+				continue
+			}
+			if f.Name == ical.PropCategories || f.Name == ical.PropExceptionDates || f.Name == ical.PropRecurrenceDates {
+				if prev := sameParamsProp(c.Props[f.Name], f); prev != nil {
+					prev.Value += "," + f.Value
+					continue
+				}
+			}
+			c.Props.Add(toProp(f))
+		}
+		cal.Children = append(cal.Children, c)
+	}
+	for _, kf := range extra {
+		comps, err := parseComps(kf.f.Value)
+		if err != nil {
+			return nil, err
+		}
+		cal.Children = append(cal.Children, comps...)
+	}
+	return cal, nil
+}
+
+func toProp(f Field) *ical.Prop {
+	p := &ical.Prop{Name: f.Name, Value: f.Value, Params: make(ical.Params, len(f.Params))}
+	for k, v := range f.Params {
+		p.Params[k] = append([]string(nil), v...)
+	}
+	return p
+}
+
+func sameParamsProp(ps []ical.Prop, f Field) *ical.Prop {
+	for i := range ps {
+		if (Field{Params: ps[i].Params}).Equal(Field{Params: f.Params}) {
+			return &ps[i]
+		}
+	}
+	return nil
+}
+
+// synthRID rebuilds the RECURRENCE-ID of an override whose own
+// RECURRENCE-ID field was dropped by a merge, from its key and the
+// master's DTSTART parameters.
+func synthRID(d *Doc, prefix string) *ical.Prop {
+	v := strings.TrimSuffix(strings.TrimPrefix(prefix, "RID="), "/")
+	p := &ical.Prop{Name: ical.PropRecurrenceID, Value: v, Params: ical.Params{}}
+	if st, ok := d.Fields[ical.PropDateTimeStart]; ok {
+		for _, k := range []string{"TZID", "VALUE"} {
+			if x := st.param(k); x != "" {
+				p.Params.Set(k, x)
+			}
+		}
+	}
+	return p
+}
