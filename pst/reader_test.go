@@ -208,8 +208,8 @@ func TestEmbeddedMessages(t *testing.T) {
 		{"ruby-msg__msgInMsg.pst", []string{"I have attachments!", "Microsoft Outlook テスト メッセージ"}},
 		{"pstsdk__submessage.pst", []string{"This is a message which has an embedded message attached", "This is an embedded message"}},
 		// readpst says 2: its extra one is an empty message it writes for the
-	// root folder itself.
-	{"process-pst__four_nesting_levels.pst", []string{"Outermost message", "Middle message", "Innermost message"}},
+		// root folder itself.
+		{"process-pst__four_nesting_levels.pst", []string{"Outermost message", "Middle message", "Innermost message"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
