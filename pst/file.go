@@ -376,38 +376,23 @@ func (f *File) attachment(n *node, nid uint32, cp int, depth int) (*Attachment, 
 	if err != nil {
 		return nil, err
 	}
-	// Read the PC without resolving PtypObject values: those point at
-	// subnodes holding a whole message or an OLE stream.
-	cbKey, cbEnt, recs, err := h.bth(h.userRoot)
+	all, err := h.propContext()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("attachment %#x: %w", nid, err)
 	}
-	if h.clientSig != sigPC || cbKey != 2 || cbEnt != 6 {
-		return nil, fmt.Errorf("attachment %#x is not a property context", nid)
-	}
-	var raw []rawProp
+	// A PtypObject value is a heap item holding the node id (and size)
+	// of a subnode: a whole embedded message, or an OLE stream. It is
+	// resolved below, not kept as a property.
+	raw := all[:0:0]
 	var objNID uint32
-	for _, r := range recs {
-		id := binary.LittleEndian.Uint16(r)
-		typ := PropType(binary.LittleEndian.Uint16(r[2:]))
-		v := r[4:8]
-		switch typ {
-		case TypeInt16, TypeInt32, TypeFloat32, TypeError, TypeBool:
-			raw = append(raw, rawProp{id: id, typ: typ, val: v})
-			continue
-		case TypeObject:
-			b, err := h.hnid(binary.LittleEndian.Uint32(v))
-			if err != nil || len(b) < 4 {
-				continue
+	for _, r := range all {
+		if r.typ == TypeObject {
+			if len(r.val) >= 4 {
+				objNID = binary.LittleEndian.Uint32(r.val)
 			}
-			objNID = binary.LittleEndian.Uint32(b)
 			continue
 		}
-		b, err := h.hnid(binary.LittleEndian.Uint32(v))
-		if err != nil {
-			continue
-		}
-		raw = append(raw, rawProp{id: id, typ: typ, val: b})
+		raw = append(raw, r)
 	}
 	a := &Attachment{Props: f.makeProps(raw, cp)}
 	a.Data = a.Props.Binary(TagAttachDataBinary)
