@@ -181,15 +181,7 @@ func (f *File) tableRows(nid uint32) ([][]rawProp, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := n.heap()
-	if err != nil {
-		return nil, err
-	}
-	t, err := h.tableContext()
-	if err != nil {
-		return nil, err
-	}
-	return t.rows, nil
+	return n.tableRows()
 }
 
 // recoverInto turns a panic (a bug, or damage the checks missed) into an
@@ -356,15 +348,7 @@ func (f *File) subTable(n *node, nid uint32) ([][]rawProp, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := s.heap()
-	if err != nil {
-		return nil, err
-	}
-	t, err := h.tableContext()
-	if err != nil {
-		return nil, err
-	}
-	return t.rows, nil
+	return s.tableRows()
 }
 
 func (f *File) attachment(n *node, nid uint32, cp int, depth int) (*Attachment, error) {

@@ -308,6 +308,19 @@ func (h *heap) tableContext() (*table, error) {
 	return t, nil
 }
 
+// tableRows reads the table context stored in node n.
+func (n *node) tableRows() ([][]rawProp, error) {
+	h, err := n.heap()
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.tableContext()
+	if err != nil {
+		return nil, err
+	}
+	return t.rows, nil
+}
+
 // filetime converts a FILETIME to UTC.
 func filetime(v uint64) time.Time {
 	if v == 0 || v >= 0x7FFFFFFFFFFFFFFF {
