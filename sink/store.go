@@ -3,7 +3,10 @@ package sink
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
+	"strings"
+	"unicode/utf8"
 )
 
 // Store keeps bytes under keys: the snapshot store's lowest layer. Keys are
@@ -44,6 +47,89 @@ var (
 	ErrNotExist     = fs.ErrNotExist
 	ErrPrecondition = errors.New("sink: precondition failed")
 )
+
+// Sentinel errors for a store that cannot be used at all. Backends wrap them
+// (with errors.Is working) in messages that name the store and say what to
+// do; the CLI maps them to exit codes.
+var (
+	// ErrInvalidKey: the key breaks the rules of CheckKey.
+	ErrInvalidKey = errors.New("sink: invalid store key")
+	// ErrStoreMissing: the store itself is not there (S3 bucket missing,
+	// local folder missing or share not mounted).
+	ErrStoreMissing = errors.New("sink: store not found")
+	// ErrAccessDenied: the credentials are missing, wrong or lack
+	// permission (S3 AccessDenied, InvalidAccessKeyId,
+	// SignatureDoesNotMatch; local permission denied).
+	ErrAccessDenied = errors.New("sink: access to the store denied")
+	// ErrUnavailable: the store did not answer (connection refused, DNS,
+	// TLS, timeout).
+	ErrUnavailable = errors.New("sink: store unavailable")
+)
+
+// MaxKeyLen is the longest key a Store accepts (S3's limit).
+const MaxKeyLen = 1024
+
+// CheckKey reports whether key is a valid Store key, with an error wrapping
+// ErrInvalidKey when it is not. Every backend applies the same rules, so a
+// store's content can move between backends (and between Windows and
+// Linux): a key is one or more "/"-separated segments, each non-empty, not
+// starting with "." (hidden names are reserved for a backend's temporary and
+// lock files; this also excludes "." and ".."), without a backslash,
+// control character or any of : * ? " < > | (not portable to Windows), and
+// not ending in a space or "." (Windows drops those). The whole key is
+// valid UTF-8 of at most MaxKeyLen bytes. Nothing is ever sanitised.
+func CheckKey(key string) error {
+	if err := checkKey(key); err != "" {
+		return fmt.Errorf("%w %q: %s", ErrInvalidKey, key, err)
+	}
+	return nil
+}
+
+func checkKey(key string) string {
+	switch {
+	case key == "":
+		return "empty"
+	case len(key) > MaxKeyLen:
+		return fmt.Sprintf("longer than %d bytes", MaxKeyLen)
+	case !utf8.ValidString(key):
+		return "not valid UTF-8"
+	case key[0] == '/':
+		return "absolute (starts with /)"
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" {
+			return "empty path segment"
+		}
+		if seg[0] == '.' {
+			return fmt.Sprintf("segment %q starts with a dot", seg)
+		}
+		if last := seg[len(seg)-1]; last == '.' || last == ' ' {
+			return fmt.Sprintf("segment %q ends with a dot or space", seg)
+		}
+		for _, r := range seg {
+			if r < 0x20 || r == 0x7f {
+				return "control character"
+			}
+			if strings.ContainsRune(`\:*?"<>|`, r) {
+				return fmt.Sprintf("character %q is not allowed", r)
+			}
+		}
+	}
+	return ""
+}
+
+// CheckPrefix validates a List prefix: empty, a valid key, or a valid key
+// followed by "/".
+func CheckPrefix(prefix string) error {
+	p := strings.TrimSuffix(prefix, "/")
+	if p == "" && prefix == "" {
+		return nil
+	}
+	if err := checkKey(p); err != "" {
+		return fmt.Errorf("%w: list prefix %q: %s", ErrInvalidKey, prefix, err)
+	}
+	return nil
+}
 
 // IsNotExist reports whether err means the key does not exist.
 func IsNotExist(err error) bool { return errors.Is(err, ErrNotExist) }
