@@ -96,10 +96,28 @@ func (c *converter) convert(j job) (r result) {
 			fl |= sink.FlagDraft
 		}
 		r.mail = &sink.MailItem{Raw: raw, Date: mail.Date(m), Flags: fl, Name: r.subject, Key: fmt.Sprintf("%x", j.ref.NID)}
+		if cal.IsMeetingMessage(m.Class()) {
+			// A second rendering of the same item, not a second item.
+			r.extraFile, r.extraData, r.err = meetingICS(m, base)
+		}
 		return r
 	}
 	r.data = buf.Bytes()
 	return r
+}
+
+// meetingICS renders a meeting request, response or cancellation as the
+// METHOD:REQUEST, REPLY or CANCEL calendar written beside its message.
+func meetingICS(m *pst.Message, base string) (string, []byte, error) {
+	ics, err := cal.Event(m, cal.Options{})
+	if err != nil {
+		return "", nil, fmt.Errorf("meeting message as iCalendar: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := sink.EncodeICS(&buf, ics); err != nil {
+		return "", nil, fmt.Errorf("meeting message as iCalendar: %w", err)
+	}
+	return sink.SafeName(base) + ".ics", buf.Bytes(), nil
 }
 
 // nameFor is the human part of an output file name.

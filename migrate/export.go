@@ -189,9 +189,14 @@ type result struct {
 	mail    *sink.MailItem
 	file    string // relative file name for vCard/iCalendar/text output
 	data    []byte
-	stage   string
-	err     error
-	written bool
+	// extraFile and extraData are a second rendering of a mail item
+	// (the .ics of a meeting message), written beside it in the folder's
+	// directory; the item still counts once.
+	extraFile string
+	extraData []byte
+	stage     string
+	err       error
+	written   bool
 }
 
 const chunkSize = 256
@@ -272,7 +277,7 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 						r := conv.convert(job{ref: refs[start+i], folder: fo})
 						if !ordered && r.err == nil {
 							r.stage, r.err = "write", write(ctx, mw, batch, out, fo, r, start+i+1)
-							r.mail, r.data = nil, nil
+							r.mail, r.data, r.extraData = nil, nil, nil
 							r.written = r.err == nil
 						}
 						results[i] = r
@@ -354,7 +359,13 @@ func write(ctx context.Context, mw sink.MailWriter, batch *sink.Batch, out strin
 	if r.mail != nil {
 		m := *r.mail
 		m.Seq = seq
-		return mw.Add(ctx, fo.Path, m)
+		if err := mw.Add(ctx, fo.Path, m); err != nil {
+			return err
+		}
+		if r.extraFile != "" {
+			return batch.WriteFile(filepath.Join(out, sink.FolderPath(fo.Path), r.extraFile), r.extraData)
+		}
+		return nil
 	}
 	return batch.WriteFile(filepath.Join(out, sink.FolderPath(fo.Path), r.file), r.data)
 }

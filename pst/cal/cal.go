@@ -11,13 +11,17 @@
 // Times: an appointment's DTSTART and DTEND carry the TZID of a VTIMEZONE
 // built from the item's own time zone definition (the Windows zone name is
 // mapped to an IANA name where known, so clients that look the name up get
-// the same rules); items without zone information get UTC times. All-day
-// events get VALUE=DATE dates of the local start and end.
+// the same rules), and its rules cover every year the series spans (each
+// rule set bounded by UNTIL where the next begins). Items that name their
+// zone only by PidLidTimeZoneDescription ("(GMT-06:00) Central Time (US &
+// Canada)") get the IANA zone's rules when the description maps to one;
+// items without zone information get UTC times. All-day events get
+// VALUE=DATE dates of the local start and end.
 //
 // Recurring appointments get RRULE, EXDATE and one VEVENT with a
 // RECURRENCE-ID per modified instance (start, end, subject, location,
-// busy status, reminder and all-day overrides; bodies and attendee changes
-// of exceptions, which live in attachments, are not carried over yet).
+// busy status, reminder and all-day overrides, and from the exception's
+// attachment object its changed body and attendees).
 package cal
 
 import (
@@ -92,6 +96,17 @@ func eventKind(class string) kind {
 // message class.
 func IsEvent(class string) bool { return eventKind(class) != kindNone }
 
+// IsMeetingMessage reports whether class is a meeting request, response or
+// cancellation (IPM.Schedule.Meeting.Request, .Resp.*, .Canceled), which
+// Event renders as a METHOD:REQUEST, REPLY or CANCEL calendar.
+func IsMeetingMessage(class string) bool {
+	switch eventKind(class) {
+	case kindRequest, kindReply, kindCancel:
+		return true
+	}
+	return false
+}
+
 // IsTodo reports whether Todo handles class.
 func IsTodo(class string) bool { return hasClassPrefix(class, "ipm.task") }
 
@@ -144,8 +159,15 @@ func Event(m *pst.Message, opts Options) (*ical.Calendar, error) {
 			pat = nil
 		}
 	}
+	fromYear, toYear := b.start.Year(), b.end.Year()
+	if pat != nil {
+		toYear = max(toYear, seriesEndYear(pat))
+	}
 	b.startZone = b.pickZone(pat != nil, lidAppointmentTZDefStartDisply)
 	b.endZone = b.pickZone(pat != nil, lidAppointmentTZDefEndDisplay)
+	if b.startZone == nil && b.hasStart {
+		b.startZone = b.descriptionZone(fromYear-1, min(toYear, fromYear+50)+1)
+	}
 	if b.endZone == nil || pat != nil {
 		b.endZone = b.startZone
 	}
@@ -162,9 +184,8 @@ func Event(m *pst.Message, opts Options) (*ical.Calendar, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	year := b.start.Year()
 	for _, n := range names {
-		c.Children = append(c.Children, b.zones[n].vtimezone(year))
+		c.Children = append(c.Children, b.zones[n].vtimezone(fromYear-1, toYear+1))
 	}
 	c.Children = append(c.Children, events...)
 	return c, nil
@@ -233,6 +254,49 @@ func (b *eventBuilder) pickZone(recurring bool, lid uint32) *zone {
 		return &zone{tzid: sanitizeParam(name), def: d}
 	}
 	return nil
+}
+
+// descriptionZone builds a zone for an item that names its time zone only
+// by PidLidTimeZoneDescription ("(GMT-06:00) Central Time (US & Canada)"):
+// when the description maps to an IANA zone, its rules for the years from
+// through to come from the IANA database. It returns nil otherwise.
+func (b *eventBuilder) descriptionZone(from, to int) *zone {
+	name := IANAName(b.p.String(id(b.p, appt(lidTimeZoneDescription))))
+	if name == "" {
+		return nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil
+	}
+	return &zone{tzid: name, def: zoneFromLocation(loc, max(from, 1601), max(to, from))}
+}
+
+// seriesEndYear returns the last local year a series can reach: the end
+// date's year, an upper bound for counted series, and for series without
+// end a year far enough for every later zone rule to apply.
+func seriesEndYear(p *recur.Pattern) int {
+	start := p.StartDate.Year()
+	switch p.EndType {
+	case recur.EndAfterDate:
+		if p.EndDate.Year() >= start {
+			return p.EndDate.Year()
+		}
+	case recur.EndAfterCount:
+		n := int64(p.OccurrenceCount)
+		per := int64(p.Period)
+		var days int64
+		switch p.PatternType {
+		case recur.PatternDay:
+			days = n * per / 1440
+		case recur.PatternWeek:
+			days = n * per * 7
+		default:
+			days = n * per * 31
+		}
+		return start + int(min(days/365+1, 1000))
+	}
+	return start + 1000
 }
 
 // setTime writes a DATE-TIME property for the UTC instant t in zone z (UTC
@@ -336,7 +400,7 @@ func (b *eventBuilder) master() *ical.Component {
 		ev.Props.SetText(ical.PropStatus, "CANCELLED")
 	}
 	if !b.opts.NoAttendees {
-		b.people(ev, state&asfMeeting != 0)
+		b.people(ev, state&asfMeeting != 0, b.m.Recipients)
 	}
 	if !b.opts.NoAlarms {
 		if set, _ := p.Bool(id(p, common(lidReminderSet))); set {
@@ -501,13 +565,14 @@ func recipient(r *pst.Props) person {
 
 var partStat = map[int64]string{0: "NEEDS-ACTION", 1: "ACCEPTED", 2: "TENTATIVE", 3: "ACCEPTED", 4: "DECLINED", 5: "NEEDS-ACTION"}
 
-// people writes ORGANIZER and ATTENDEEs.
-func (b *eventBuilder) people(ev *ical.Component, meetingFlag bool) {
+// people writes ORGANIZER and ATTENDEEs from the recipients recips (the
+// item's, or those of an exception's attachment object).
+func (b *eventBuilder) people(ev *ical.Component, meetingFlag bool, recips []*pst.Props) {
 	p := b.p
 	org := sender(p)
 	var atts []*ical.Prop
 	rsvp, _ := p.Bool(pst.TagResponseRequested)
-	for _, r := range b.m.Recipients {
+	for _, r := range recips {
 		flags, _ := r.Int(pst.TagRecipientFlags)
 		pe := recipient(r)
 		if flags&recipOrganizer != 0 {
@@ -547,7 +612,7 @@ func (b *eventBuilder) people(ev *ical.Component, meetingFlag bool) {
 		// The responder is the sender; the organizer is the addressee.
 		responder := org
 		org = person{}
-		for _, r := range b.m.Recipients {
+		for _, r := range recips {
 			if t, _ := r.Int(pst.TagRecipientType); t == 1 || t == 0 {
 				org = recipient(r)
 				break
@@ -617,9 +682,39 @@ func (b *eventBuilder) recurrence(ev *ical.Component, pat *recur.Pattern) []*ica
 		b.instanceID(ev.Props, ical.PropExceptionDates, d, offset, true)
 	}
 
+	objects := b.exceptionObjects()
 	var out []*ical.Component
 	for i := range pat.Exceptions {
-		out = append(out, b.exception(ev, &pat.Exceptions[i], offset))
+		e := &pat.Exceptions[i]
+		out = append(out, b.exception(ev, e, offset, objects[e.OriginalStart.Format(dateFormat)]))
+	}
+	return out
+}
+
+// exceptionObjects indexes the exception attachment objects of a
+// recurring appointment (embedded messages of class
+// IPM.OLE.CLASS.{00061055-0000-0000-C000-000000000046}) by the local date
+// of the instance they replace (PidLidExceptionReplaceTime).
+func (b *eventBuilder) exceptionObjects() map[string]*pst.Message {
+	out := map[string]*pst.Message{}
+	for _, a := range b.m.Attachments {
+		if a == nil {
+			continue
+		}
+		em := a.Embedded
+		if em == nil || em.Props == nil ||
+			!strings.HasPrefix(strings.ToLower(em.Class()), "ipm.ole.class.{00061055-0000-0000-c000-000000000046}") {
+			continue
+		}
+		rt, ok := em.Props.Time(id(em.Props, appt(lidExceptionReplaceTime)))
+		if !ok || !validTime(rt) {
+			continue
+		}
+		l := rt.UTC()
+		if b.startZone != nil {
+			l = b.startZone.local(rt)
+		}
+		out[l.Format(dateFormat)] = em
 	}
 	return out
 }
@@ -635,7 +730,10 @@ func (b *eventBuilder) instanceID(props ical.Props, name string, d time.Time, of
 	b.setLocal(props, name, day.Add(offset), b.startZone, add)
 }
 
-func (b *eventBuilder) exception(master *ical.Component, e *recur.Exception, offset time.Duration) *ical.Component {
+// exception builds the VEVENT of one modified instance: the master's
+// properties with the overrides of e and, when the instance has its
+// attachment object obj, its changed body and attendees.
+func (b *eventBuilder) exception(master *ical.Component, e *recur.Exception, offset time.Duration, obj *pst.Message) *ical.Component {
 	ev := ical.NewComponent(ical.CompEvent)
 	for name, ps := range master.Props {
 		switch name {
@@ -677,6 +775,18 @@ func (b *eventBuilder) exception(master *ical.Component, e *recur.Exception, off
 	if e.Has(recur.AROLocation) {
 		ev.Props.Del(ical.PropLocation)
 		setText(ev.Props, ical.PropLocation, e.Location)
+	}
+	if obj != nil && e.Has(recur.AROExceptionalBody) {
+		ev.Props.Del(ical.PropDescription)
+		setText(ev.Props, ical.PropDescription, body(obj.Props))
+	}
+	if obj != nil && len(obj.Recipients) > 0 && !b.opts.NoAttendees {
+		// The attachment object's recipients are the instance's
+		// attendees; without any it keeps the series' list.
+		ev.Props.Del(ical.PropOrganizer)
+		ev.Props.Del(ical.PropAttendee)
+		state, _ := b.p.Int(id(b.p, appt(lidAppointmentStateFlags)))
+		b.people(ev, state&asfMeeting != 0, obj.Recipients)
 	}
 	if e.Has(recur.AROBusyStatus) {
 		ev.Props.Del(ical.PropTransparency)

@@ -14,6 +14,7 @@ const (
 	lidAppointmentRecur            = 0x8216
 	lidAppointmentStateFlags       = 0x8217
 	lidResponseStatus              = 0x8218
+	lidExceptionReplaceTime        = 0x8228
 	lidRecurring                   = 0x8223
 	lidTimeZoneStruct              = 0x8233
 	lidTimeZoneDescription         = 0x8234

@@ -204,12 +204,30 @@ func TestSample32Bit(t *testing.T) {
 	}
 	ev := children(evs[0].cal, "VEVENT")[0]
 	for k, w := range map[string]string{
-		"SUMMARY": "Updated: Olympus training for new hires", "DTSTART": "20040819T183000Z", "DTEND": "20040819T193000Z",
+		// The item names its zone only as "(GMT-06:00) Central Time (US &
+		// Canada)": 18:30Z is 13:30 CDT in August 2004.
+		"SUMMARY": "Updated: Olympus training for new hires", "DTSTART": "20040819T133000", "DTEND": "20040819T143000",
 		"SEQUENCE": "1", "X-MICROSOFT-CDO-BUSYSTATUS": "TENTATIVE",
 	} {
 		if got := value(ev, k); got != w {
 			t.Errorf("%s = %q, want %q", k, got, w)
 		}
+	}
+	if tzid := param(ev, "DTSTART", "TZID"); tzid != "America/Chicago" {
+		t.Errorf("TZID = %q, want America/Chicago", tzid)
+	}
+	// The VTIMEZONE carries the US rules of 2004 (first Sunday of April,
+	// last Sunday of October) and the 2007 change for later years.
+	tz := children(evs[0].cal, "VTIMEZONE")
+	if len(tz) != 1 {
+		t.Fatalf("%d VTIMEZONEs", len(tz))
+	}
+	var rules []string
+	for _, o := range tz[0].Children {
+		rules = append(rules, o.Name+" "+value(o, "DTSTART")+" "+value(o, "RRULE"))
+	}
+	if len(rules) < 2 || !strings.Contains(strings.Join(rules, "\n"), "DAYLIGHT 19700405T020000 FREQ=YEARLY;BYMONTH=4;BYDAY=1SU") {
+		t.Errorf("VTIMEZONE observances:\n%s", strings.Join(rules, "\n"))
 	}
 	atts := ev.Props.Values("ATTENDEE")
 	if len(atts) != 6 {

@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
+	_ "time/tzdata" // zones named only by their description need the IANA database
 	"unicode/utf16"
 
 	"github.com/emersion/go-ical"
@@ -247,8 +249,9 @@ func fmtOffset(d time.Duration) string {
 
 const floatingFormat = "20060102T150405"
 
-// observance builds a STANDARD or DAYLIGHT sub-component.
-func observance(name string, st SystemTime, year int, from, to time.Duration) *ical.Component {
+// observance builds a STANDARD or DAYLIGHT sub-component starting in year
+// and, when until is not 0, ending with the change of year until.
+func observance(name string, st SystemTime, year, until int, from, to time.Duration) *ical.Component {
 	c := ical.NewComponent(name)
 	start := transition(st, year)
 	c.Props.Set(&ical.Prop{Name: ical.PropDateTimeStart, Params: ical.Params{}, Value: start.Format(floatingFormat)})
@@ -262,7 +265,14 @@ func observance(name string, st SystemTime, year int, from, to time.Duration) *i
 		}
 		rule = fmt.Sprintf("FREQ=YEARLY;BYMONTH=%d;BYDAY=%d%s", st.Month, n, dayCode(int(st.DayOfWeek%7)))
 	}
-	c.Props.Set(&ical.Prop{Name: ical.PropRecurrenceRule, Params: ical.Params{}, Value: rule})
+	if until >= year {
+		rule += ";UNTIL=" + transition(st, until).Add(-from).Format("20060102T150405Z")
+	} else if until != 0 {
+		rule = "" // in force for less than a year: the onset alone
+	}
+	if rule != "" {
+		c.Props.Set(&ical.Prop{Name: ical.PropRecurrenceRule, Params: ical.Params{}, Value: rule})
+	}
 	c.Props.Set(&ical.Prop{Name: ical.PropTimezoneOffsetFrom, Params: ical.Params{}, Value: fmtOffset(from)})
 	c.Props.Set(&ical.Prop{Name: ical.PropTimezoneOffsetTo, Params: ical.Params{}, Value: fmtOffset(to)})
 	return c
@@ -272,27 +282,137 @@ func dayCode(wd int) string {
 	return [...]string{"SU", "MO", "TU", "WE", "TH", "FR", "SA"}[wd%7]
 }
 
-// vtimezone builds the VTIMEZONE for z using the rule in force in year.
-func (z *zone) vtimezone(year int) *ical.Component {
-	r := z.def.Rule(year)
+// vtimezone builds the VTIMEZONE for z covering the local years from
+// through to: the rule in force in from and every later rule that takes
+// effect up to to, each bounded by an UNTIL where the next one starts, so
+// that a series spanning a rule change keeps its wall-clock times in
+// clients that read the VTIMEZONE rather than their own zone database.
+func (z *zone) vtimezone(from, to int) *ical.Component {
 	tz := ical.NewComponent(ical.CompTimezone)
 	tz.Props.SetText(ical.PropTimezoneID, z.tzid)
-	ry := 1970
-	if int(r.Year) > ry {
-		ry = int(r.Year)
+	rules := z.def.span(from, to)
+	for i, r := range rules {
+		// The first rule also covers the years before its own (Outlook
+		// writes 2006 as the first year of the US rules, yet applies them
+		// to 2000 too): it starts in 1970, as the others at their year.
+		ys := 1970
+		if i > 0 && int(r.Year) > ys {
+			ys = int(r.Year)
+		}
+		until := 0 // last year of the rule; 0: open-ended
+		if i+1 < len(rules) {
+			until = int(rules[i+1].Year) - 1
+		}
+		prevStd := r.StdOffset()
+		if i > 0 {
+			prevStd = rules[i-1].StdOffset()
+		}
+		if !r.HasDST() {
+			c := ical.NewComponent(ical.CompTimezoneStandard)
+			c.Props.Set(&ical.Prop{Name: ical.PropDateTimeStart, Params: ical.Params{}, Value: fmt.Sprintf("%04d0101T000000", ys)})
+			c.Props.Set(&ical.Prop{Name: ical.PropTimezoneOffsetFrom, Params: ical.Params{}, Value: fmtOffset(prevStd)})
+			c.Props.Set(&ical.Prop{Name: ical.PropTimezoneOffsetTo, Params: ical.Params{}, Value: fmtOffset(r.StdOffset())})
+			tz.Children = append(tz.Children, c)
+			continue
+		}
+		tz.Children = append(tz.Children,
+			observance(ical.CompTimezoneStandard, r.StandardDate, ys, until, r.DSTOffset(), r.StdOffset()),
+			observance(ical.CompTimezoneDaylight, r.DaylightDate, ys, until, r.StdOffset(), r.DSTOffset()))
+	}
+	return tz
+}
+
+// span returns the rules in force during the years from through to, in
+// order: the rule of year from, then every rule taking effect later, up
+// to year to.
+func (d *TZDefinition) span(from, to int) []*TZRule {
+	first := d.Rule(from)
+	out := []*TZRule{first}
+	var later []*TZRule
+	for i := range d.Rules {
+		r := &d.Rules[i]
+		if int(r.Year) > from && int(r.Year) > int(first.Year) && int(r.Year) <= to {
+			later = append(later, r)
+		}
+	}
+	sort.SliceStable(later, func(i, j int) bool { return later[i].Year < later[j].Year })
+	for _, r := range later {
+		if r.Year != out[len(out)-1].Year {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// zoneFromLocation derives a rule set for the local years from through to
+// from a Go location (the IANA database): one rule per year, consecutive
+// equal rules merged. It is used for items that name their zone only by
+// its description.
+func zoneFromLocation(loc *time.Location, from, to int) *TZDefinition {
+	def := &TZDefinition{}
+	for y := from; y <= to; y++ {
+		r := yearRule(loc, y)
+		if n := len(def.Rules); n > 0 {
+			last := def.Rules[n-1]
+			last.Year = r.Year
+			if last == r {
+				continue
+			}
+		}
+		def.Rules = append(def.Rules, r)
+	}
+	if len(def.Rules) > 0 {
+		def.Rules[0].Year = 0 // the first rule also covers earlier years
+	}
+	return def
+}
+
+// yearRule reads the transitions of loc in year y as a TZRule.
+func yearRule(loc *time.Location, y int) TZRule {
+	r := TZRule{Flags: tzRuleFlagEffective, Year: uint16(y)}
+	t := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC).Add(-14 * time.Hour)
+	_, janOff := time.Date(y, 1, 15, 12, 0, 0, 0, time.UTC).In(loc).Zone()
+	_, julOff := time.Date(y, 7, 15, 12, 0, 0, 0, time.UTC).In(loc).Zone()
+	std, dst := min(janOff, julOff), max(janOff, julOff)
+	r.Bias = int32(-std / 60)
+	if std == dst {
+		return r
+	}
+	r.DaylightBias = int32(-(dst - std) / 60)
+	for i := 0; i < 8; i++ {
+		_, end := t.In(loc).ZoneBounds()
+		if end.IsZero() || end.Year() > y+1 {
+			break
+		}
+		_, before := end.Add(-time.Second).In(loc).Zone()
+		_, after := end.In(loc).Zone()
+		local := end.Add(time.Duration(before) * time.Second).UTC()
+		if local.Year() == y && before != after {
+			st := dayInMonth(local)
+			if after > before {
+				r.DaylightDate = st
+			} else {
+				r.StandardDate = st
+			}
+		}
+		t = end
 	}
 	if !r.HasDST() {
-		c := ical.NewComponent(ical.CompTimezoneStandard)
-		c.Props.Set(&ical.Prop{Name: ical.PropDateTimeStart, Params: ical.Params{}, Value: "19700101T000000"})
-		c.Props.Set(&ical.Prop{Name: ical.PropTimezoneOffsetFrom, Params: ical.Params{}, Value: fmtOffset(r.StdOffset())})
-		c.Props.Set(&ical.Prop{Name: ical.PropTimezoneOffsetTo, Params: ical.Params{}, Value: fmtOffset(r.StdOffset())})
-		tz.Children = append(tz.Children, c)
-		return tz
+		r.DaylightBias, r.StandardDate, r.DaylightDate = 0, SystemTime{}, SystemTime{}
+		_, off := time.Date(y, 12, 31, 12, 0, 0, 0, time.UTC).In(loc).Zone()
+		r.Bias = int32(-off / 60)
 	}
-	tz.Children = append(tz.Children,
-		observance(ical.CompTimezoneStandard, r.StandardDate, ry, r.DSTOffset(), r.StdOffset()),
-		observance(ical.CompTimezoneDaylight, r.DaylightDate, ry, r.StdOffset(), r.DSTOffset()))
-	return tz
+	return r
+}
+
+// dayInMonth expresses the local time l as a "n-th weekday of the month"
+// SystemTime (n = 5: the last one).
+func dayInMonth(l time.Time) SystemTime {
+	n := (l.Day()-1)/7 + 1
+	if l.Day()+7 > time.Date(l.Year(), l.Month()+1, 0, 0, 0, 0, 0, time.UTC).Day() {
+		n = 5
+	}
+	return SystemTime{Month: uint16(l.Month()), DayOfWeek: uint16(l.Weekday()), Day: uint16(n), Hour: uint16(l.Hour()), Minute: uint16(l.Minute())}
 }
 
 // windowsZones maps common Windows time zone key names to IANA names.

@@ -2,6 +2,7 @@ package cal
 
 import (
 	"encoding/hex"
+	"strings"
 	"testing"
 	"time"
 )
@@ -127,7 +128,7 @@ func TestZoneConversions(t *testing.T) {
 
 func TestVTimezone(t *testing.T) {
 	paris, _ := ParseTZDefinition(hexb(t, tzdefParis))
-	tz := (&zone{tzid: "Europe/Paris", def: paris}).vtimezone(2019)
+	tz := (&zone{tzid: "Europe/Paris", def: paris}).vtimezone(2019, 2019)
 	if got := tz.Props.Get("TZID").Value; got != "Europe/Paris" {
 		t.Errorf("TZID = %q", got)
 	}
@@ -147,7 +148,7 @@ func TestVTimezone(t *testing.T) {
 	}
 	// A zone without daylight saving time has one STANDARD block.
 	tokyo := &TZDefinition{KeyName: "Tokyo Standard Time", Rules: []TZRule{{Bias: -540}}}
-	tz = (&zone{tzid: "Asia/Tokyo", def: tokyo}).vtimezone(2020)
+	tz = (&zone{tzid: "Asia/Tokyo", def: tokyo}).vtimezone(2020, 2020)
 	if len(tz.Children) != 1 || tz.Children[0].Props.Get("TZOFFSETTO").Value != "+0900" {
 		t.Errorf("tokyo = %+v", tz.Children)
 	}
@@ -189,8 +190,35 @@ func FuzzParseTZDefinition(f *testing.F) {
 			for _, y := range []int{1601, 2020, 4500} {
 				u := utc(y, 6, 1, 12, 0)
 				_ = z.toUTC(z.local(u))
-				_ = z.vtimezone(y)
+				_ = z.vtimezone(y, y+1)
 			}
 		}
 	})
+}
+
+// TestVTimezoneSpansRuleChange: a series from 2005 to 2009 in a zone whose
+// rules changed in 2007 gets both rule sets, the old one ending with 2006.
+func TestVTimezoneSpansRuleChange(t *testing.T) {
+	pac, err := ParseTZDefinition(hexb(t, tzdefPacific))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tz := (&zone{tzid: "America/Los_Angeles", def: pac}).vtimezone(2005, 2009)
+	var got []string
+	for _, c := range tz.Children {
+		got = append(got, c.Name+" "+c.Props.Get("DTSTART").Value+" "+c.Props.Get("RRULE").Value)
+	}
+	want := []string{
+		"STANDARD 19701025T020000 FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU;UNTIL=20061029T090000Z",
+		"DAYLIGHT 19700405T020000 FREQ=YEARLY;BYMONTH=4;BYDAY=1SU;UNTIL=20060402T100000Z",
+		"STANDARD 20071104T020000 FREQ=YEARLY;BYMONTH=11;BYDAY=1SU",
+		"DAYLIGHT 20070311T020000 FREQ=YEARLY;BYMONTH=3;BYDAY=2SU",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("observances:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// A series within one rule's years gets that rule only.
+	if n := len((&zone{tzid: "X", def: pac}).vtimezone(2010, 2012).Children); n != 2 {
+		t.Errorf("2010-2012: %d observances, want 2", n)
+	}
 }

@@ -145,6 +145,8 @@ func TestRRule(t *testing.T) {
 		{"weekly-every-3", pattern(FreqWeekly, PatternWeek, 3, []uint32{Sunday}, EndNever, 0), "", "FREQ=WEEKLY;INTERVAL=3;BYDAY=SU"},
 		{"monthly-day-15", pattern(FreqMonthly, PatternMonth, 1, []uint32{15}, EndNeverAlt, 0), "", "FREQ=MONTHLY;BYMONTHDAY=15"},
 		{"monthly-day-31-is-last", pattern(FreqMonthly, PatternMonth, 2, []uint32{31}, EndNever, 0), "", "FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=-1"},
+		{"monthly-day-30-is-last-of-february", pattern(FreqMonthly, PatternMonth, 1, []uint32{30}, EndNever, 0), "", "FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=-1"},
+		{"yearly-feb-29", pattern(FreqYearly, PatternMonth, 12, []uint32{29}, EndNever, 0), "", "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=28,29;BYSETPOS=-1"},
 		{"month-end", pattern(FreqMonthly, PatternMonthEnd, 1, []uint32{31}, EndNever, 0), "", "FREQ=MONTHLY;BYMONTHDAY=-1"},
 		{"month-nth-last-friday", pattern(FreqMonthly, PatternMonthNth, 1, []uint32{Friday, 5}, EndNever, 0), "", "FREQ=MONTHLY;BYDAY=-1FR"},
 		{"month-nth-2nd-weekday", pattern(FreqMonthly, PatternMonthNth, 1, []uint32{0x3E, 2}, EndNever, 0), "", "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=2"},

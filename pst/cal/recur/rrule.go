@@ -70,10 +70,21 @@ func (p *Pattern) RRule(start time.Time, until string) (string, error) {
 			if d < 1 || d > 31 {
 				return "", fmt.Errorf("%w: day of month %d", ErrUnsupported, d)
 			}
-			if d == 31 {
-				d = -1 // Outlook moves day 31 to the last day of shorter months
+			switch {
+			case d == 31:
+				add("BYMONTHDAY", "-1") // Outlook moves day 31 to the last day of shorter months
+			case d > 28:
+				// and day 29 or 30 to the last day of a month that
+				// is shorter: the last of the days 28..d the month has.
+				days := make([]string, 0, 3)
+				for i := 28; i <= d; i++ {
+					days = append(days, strconv.Itoa(i))
+				}
+				add("BYMONTHDAY", strings.Join(days, ","))
+				add("BYSETPOS", "-1")
+			default:
+				add("BYMONTHDAY", strconv.Itoa(d))
 			}
-			add("BYMONTHDAY", strconv.Itoa(d))
 		case PatternMonthEnd:
 			add("BYMONTHDAY", "-1")
 		case PatternMonthNth:
