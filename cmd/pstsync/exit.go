@@ -8,19 +8,70 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/pstsync/pstsync/config"
 	"github.com/pstsync/pstsync/migrate"
 	"github.com/pstsync/pstsync/pst"
+	"github.com/pstsync/pstsync/pstlock"
+	"github.com/pstsync/pstsync/runlock"
+	"github.com/pstsync/pstsync/sink"
 )
 
-// Exit codes, documented in the README.
+// Exit codes, documented in the README. This is the one place they are
+// defined; scheduled tasks and scripts rely on them.
 const (
 	exitOK          = 0
 	exitError       = 1 // output could not be written, internal error
 	exitUsage       = 2 // bad command line
 	exitPartial     = 3 // finished, but some items could not be read or written
 	exitInput       = 4 // an input file could not be opened at all
+	exitConflicts   = 5 // sync finished; conflicts wait in the report (both versions kept)
+	exitLocked      = 6 // the PST is held by another program (Outlook); run skipped, nothing changed
+	exitUnreachable = 7 // the store could not be reached (network, credentials, bucket)
+	exitConfig      = 8 // the configuration is invalid (file, environment or flags)
+	exitRunning     = 9 // another run for this user is still running; run skipped
 	exitInterrupted = 130
 )
+
+// exitOutcome names each exit code (log summary line, last-run.txt).
+var exitOutcome = map[int]string{
+	exitOK:          "ok",
+	exitError:       "error",
+	exitUsage:       "usage error",
+	exitPartial:     "partial",
+	exitInput:       "input unreadable",
+	exitConflicts:   "conflicts pending",
+	exitLocked:      "PST locked",
+	exitUnreachable: "store unreachable",
+	exitConfig:      "bad config",
+	exitRunning:     "already running",
+	exitInterrupted: "interrupted",
+}
+
+// scheduledOKCodes are the exit codes a scheduler must not treat as a
+// failed run (systemd SuccessExitStatus).
+var scheduledOKCodes = []int{exitConflicts, exitLocked, exitRunning}
+
+// unreachableError is a store that could not be reached.
+type unreachableError struct {
+	store string
+	err   error
+}
+
+func (e *unreachableError) Error() string {
+	return fmt.Sprintf("store %s cannot be reached: %v; check the network, the address and the credentials, then run: pstsync config check", e.store, e.err)
+}
+func (e *unreachableError) Unwrap() error { return e.err }
+
+// conflictsError reports a sync that succeeded but left conflicts for a
+// person to look at.
+type conflictsError struct {
+	n      int
+	report string
+}
+
+func (e *conflictsError) Error() string {
+	return fmt.Sprintf("%d conflict(s): both versions were kept; see %s", e.n, e.report)
+}
 
 type usageError struct{ err error }
 
@@ -51,6 +102,8 @@ func exitCode(err error) int {
 	var ue usageError
 	var ie *inputError
 	var pe *partialError
+	var se *unreachableError
+	var ce *conflictsError
 	switch {
 	case err == nil:
 		return exitOK
@@ -58,10 +111,21 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.Is(err, config.ErrInvalid):
+		return exitConfig
+	case errors.Is(err, runlock.ErrLocked):
+		return exitRunning
+	case errors.Is(err, pstlock.ErrLocked):
+		return exitLocked
+	case errors.As(err, &se), errors.Is(err, sink.ErrUnavailable), errors.Is(err, sink.ErrAccessDenied),
+		errors.Is(err, sink.ErrStoreMissing):
+		return exitUnreachable
 	case errors.As(err, &ie):
 		return exitInput
 	case errors.As(err, &pe):
 		return exitPartial
+	case errors.As(err, &ce):
+		return exitConflicts
 	}
 	return exitError
 }
@@ -75,7 +139,7 @@ func describeInput(path string, err error) string {
 		return fmt.Sprintf("%s: no such file; check the path", path)
 	case errors.Is(err, fs.ErrPermission):
 		return fmt.Sprintf("%s: permission denied; run as a user who can read it, or copy it somewhere readable", path)
-	case isSharingViolation(err):
+	case pstlock.IsLocked(err):
 		return fmt.Sprintf("%s: in use by another program (Outlook?); close it, or copy the file and read the copy", path)
 	case errors.Is(err, syscall.EISDIR) || isDir(path):
 		return fmt.Sprintf("%s: is a directory; pass the .pst file inside it", path)

@@ -67,6 +67,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: withUsageErrors(
 			newInspectCommand(),
 			newExportCommand(),
+			newConfigCommand(), newScheduleCommand(),
 		),
 	}
 }
