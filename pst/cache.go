@@ -16,6 +16,7 @@ type pageCache struct {
 	maxChunks int
 
 	mu     sync.Mutex
+	free   [][]byte // buffers of evicted chunks, reused: fresh memory costs page faults
 	chunks map[int64]*cacheChunk
 	ring   []int64
 	hand   int
@@ -77,7 +78,7 @@ func (c *pageCache) chunk(idx int64) ([]byte, error) {
 	if start+want > c.size {
 		want = c.size - start
 	}
-	buf := make([]byte, want)
+	buf := c.spare(int(want))
 	m, err := c.r.ReadAt(buf, start)
 	if err != nil && !(err == io.EOF && int64(m) == want) {
 		if m == 0 || err != io.EOF {
@@ -104,6 +105,9 @@ func (c *pageCache) chunk(idx int64) ([]byte, error) {
 				continue
 			}
 			delete(c.chunks, victim)
+			if cap(ch.data) == int(c.chunkSize) && len(c.free) < 4 {
+				c.free = append(c.free, ch.data[:cap(ch.data)])
+			}
 			c.ring[c.hand] = idx
 			c.hand = (c.hand + 1) % len(c.ring)
 			break
@@ -111,4 +115,16 @@ func (c *pageCache) chunk(idx int64) ([]byte, error) {
 	}
 	c.chunks[idx] = &cacheChunk{data: buf, ref: true}
 	return buf, nil
+}
+
+// spare returns a buffer of n bytes, reusing an evicted chunk's when it can.
+func (c *pageCache) spare(n int) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k := len(c.free); k > 0 && n == int(c.chunkSize) {
+		b := c.free[k-1]
+		c.free = c.free[:k-1]
+		return b[:n]
+	}
+	return make([]byte, n)
 }
