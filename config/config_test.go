@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pstsync/pstsync/internal/testutil"
 )
 
 func envMap(m map[string]string) func(string) string {
@@ -19,7 +21,7 @@ func envMap(m map[string]string) func(string) string {
 
 func writeFile(t *testing.T, content string) string {
 	t.Helper()
-	p := filepath.Join(tempDir(t), "pstsync.toml")
+	p := filepath.Join(testutil.TempDir(t), "pstsync.toml")
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +189,7 @@ func TestReadableSecretWarns(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
-	dir := tempDir(t)
+	dir := testutil.TempDir(t)
 	tests := []struct {
 		name    string
 		path    string

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pstsync/pstsync/internal/testutil"
 )
 
 // readLines returns the record numbers logged by TestRotation in one file.
@@ -39,7 +41,7 @@ func recordNumbers(t *testing.T, path string) []int {
 }
 
 func TestRotation(t *testing.T) {
-	dir := tempDir(t)
+	dir := testutil.TempDir(t)
 	path := filepath.Join(dir, "logs", "pstsync.log")
 	const maxBytes = 2000
 	w, err := Open(Options{Path: path, MaxBytes: maxBytes, MaxFiles: 3})
@@ -103,7 +105,7 @@ func TestRotation(t *testing.T) {
 }
 
 func TestHugeRecordAndSingleFile(t *testing.T) {
-	path := filepath.Join(tempDir(t), "p.log")
+	path := filepath.Join(testutil.TempDir(t), "p.log")
 	w, err := Open(Options{Path: path, MaxBytes: 100, MaxFiles: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +174,7 @@ func TestSummary(t *testing.T) {
 					t.Errorf("summary line lacks %s", k)
 				}
 			}
-			dir := filepath.Join(tempDir(t), "mailbox")
+			dir := filepath.Join(testutil.TempDir(t), "mailbox")
 			if err := tc.s.WriteStatus(dir); err != nil {
 				t.Fatal(err)
 			}

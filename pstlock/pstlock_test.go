@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pstsync/pstsync/internal/testutil"
 )
 
 // With PSTLOCK_HELPER set the test binary is "Outlook": it opens the file
@@ -73,7 +75,7 @@ func holdInOtherProcess(t *testing.T, path, mode string) func() {
 func fakePST(t *testing.T) (string, []byte) {
 	t.Helper()
 	data := bytes.Repeat([]byte("!BDN fake pst content "), 50000) // ~1 MB
-	path := filepath.Join(tempDir(t), "Outlook.pst")
+	path := filepath.Join(testutil.TempDir(t), "Outlook.pst")
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +92,7 @@ func assertNoCopies(t *testing.T, dir string) {
 
 func TestCopyFree(t *testing.T) {
 	src, data := fakePST(t)
-	dir := filepath.Join(tempDir(t), "copies")
+	dir := filepath.Join(testutil.TempDir(t), "copies")
 	s, err := Copy(context.Background(), src, dir)
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +119,7 @@ func TestCopyHeldByOtherProcess(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.mode, func(t *testing.T) {
 			src, data := fakePST(t)
-			dir := tempDir(t)
+			dir := testutil.TempDir(t)
 			stop := holdInOtherProcess(t, src, tc.mode)
 			s, err := Copy(context.Background(), src, dir)
 			if tc.locked {
@@ -156,12 +158,12 @@ func TestIsLocked(t *testing.T) {
 }
 
 func TestCopyMissingAndCancelled(t *testing.T) {
-	_, err := Copy(context.Background(), filepath.Join(tempDir(t), "none.pst"), tempDir(t))
+	_, err := Copy(context.Background(), filepath.Join(testutil.TempDir(t), "none.pst"), testutil.TempDir(t))
 	if !errors.Is(err, os.ErrNotExist) || IsLocked(err) {
 		t.Errorf("missing: %v", err)
 	}
 	src, _ := fakePST(t)
-	dir := tempDir(t)
+	dir := testutil.TempDir(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := Copy(ctx, src, dir); !errors.Is(err, context.Canceled) {
@@ -171,7 +173,7 @@ func TestCopyMissingAndCancelled(t *testing.T) {
 }
 
 func TestRemoveStale(t *testing.T) {
-	dir := tempDir(t)
+	dir := testutil.TempDir(t)
 	for _, n := range []string{copyPrefix + "1.pst", copyPrefix + "2.pst", "keep.lock"} {
 		os.WriteFile(filepath.Join(dir, n), nil, 0o600)
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pstsync/pstsync/internal/testutil"
 )
 
 // The test binary doubles as the "other process": with RUNLOCK_HELPER set
@@ -44,7 +46,7 @@ func helper(path, mode string) int {
 }
 
 func TestTwoGoroutines(t *testing.T) {
-	path := filepath.Join(tempDir(t), "state", "alice.lock")
+	path := filepath.Join(testutil.TempDir(t), "state", "alice.lock")
 	for round := 0; round < 3; round++ {
 		var wg sync.WaitGroup
 		results := make([]error, 2)
@@ -113,7 +115,7 @@ func startHelper(t *testing.T, path, mode string) (*exec.Cmd, io.WriteCloser) {
 }
 
 func TestTwoProcesses(t *testing.T) {
-	path := filepath.Join(tempDir(t), "bob.lock")
+	path := filepath.Join(testutil.TempDir(t), "bob.lock")
 	cmd, stdin := startHelper(t, path, "hold")
 	_, err := Acquire(context.Background(), path)
 	var le *LockedError
@@ -141,7 +143,7 @@ func TestTwoProcesses(t *testing.T) {
 }
 
 func TestStaleLockTakenOver(t *testing.T) {
-	path := filepath.Join(tempDir(t), "carol.lock")
+	path := filepath.Join(testutil.TempDir(t), "carol.lock")
 	cmd, stdin := startHelper(t, path, "crash")
 	stdin.Close()
 	if err := cmd.Wait(); err != nil {
@@ -167,7 +169,7 @@ func TestStaleLockTakenOver(t *testing.T) {
 func TestCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Acquire(ctx, filepath.Join(tempDir(t), "x.lock")); !errors.Is(err, context.Canceled) {
+	if _, err := Acquire(ctx, filepath.Join(testutil.TempDir(t), "x.lock")); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package config
+package testutil
 
 import (
 	"os"
@@ -8,11 +8,11 @@ import (
 	"testing"
 )
 
-// tempDir is t.TempDir, except on Windows: under Wine (scripts/windows-test)
+// TempDir is t.TempDir, except on Windows: under Wine (scripts/windows-test)
 // the cleanup of t.TempDir fails because Wine 8 lacks the
-// FileDispositionInformationEx that Go's os.RemoveAll uses, so the folder
-// is removed file by file with os.Remove there, best effort.
-func tempDir(t *testing.T) string {
+// FileDispositionInformationEx that Go's os.RemoveAll uses, so there the
+// folder is removed file by file with os.Remove, best effort.
+func TempDir(t *testing.T) string {
 	t.Helper()
 	if runtime.GOOS != "windows" {
 		return t.TempDir()
