@@ -68,6 +68,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			newInspectCommand(),
 			newExportCommand(),
 			newConfigCommand(), newScheduleCommand(),
+			newSyncCommand(), newMergeCommand(), newReportCommand(), newLogCommand(), newRestoreCommand(), newCheckCommand(),
 		),
 	}
 }

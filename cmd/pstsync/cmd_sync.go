@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pstsync/pstsync/config"
+	"github.com/pstsync/pstsync/logfile"
+	"github.com/pstsync/pstsync/merge"
+	"github.com/pstsync/pstsync/runlock"
+	"github.com/pstsync/pstsync/sink"
+	"github.com/pstsync/pstsync/snapshot"
+	"github.com/pstsync/pstsync/syncer"
+	"github.com/urfave/cli/v2"
+)
+
+// syncFlags are the flags of sync besides the config options.
+func syncFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "show what would change and write nothing"},
+		&cli.BoolFlag{Name: "allow-mass-delete", Usage: "confirm a sync that deletes more than half of a collection, or whose side is empty"},
+		&cli.BoolFlag{Name: "init", Usage: "create the local store folder when it does not exist (the first sync of an office)"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+		&cli.BoolFlag{Name: "progress", Usage: "force the progress bar on (default: only on a terminal)"},
+	}
+}
+
+func newSyncCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "sync",
+		Usage: "merge your calendar and contacts with the office's shared snapshot and write the merged view",
+		Description: "Reads your PST's default Calendar and Contacts folders (and --share folders), or a --source\n" +
+			"folder of .ics/.vcf files, merges them three ways with the shared snapshot in --store (a folder,\n" +
+			"also on a network share, or s3://BUCKET/PREFIX), commits a new revision and writes into --mailbox:\n" +
+			"calendar.ics and contacts.vcf (everything shared), calendar/ and contacts/ (the same, one file\n" +
+			"per item, for khal, khard, vdirsyncer), incoming/REV-calendar.ics and incoming/REV-contacts.vcf\n" +
+			"(only what is new or changed for you: import these into Outlook), conflicts.html and\n" +
+			"conflicts.json. Every option can also be set in the config file (pstsync config init) or the\n" +
+			"environment (PSTSYNC_USER, PSTSYNC_STORE, ...); S3 credentials only there (AWS_ACCESS_KEY_ID,\n" +
+			"AWS_SECRET_ACCESS_KEY), never as flags.\n" +
+			"Exit codes: 0 ok, 5 conflicts (both versions kept, see conflicts.html), 7 store unreachable,\n" +
+			"8 bad configuration, 9 another run is going on, 1 any other failure.",
+		Flags: append(configFlags(), syncFlags()...),
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageError{fmt.Errorf("sync takes no arguments (got %q): give the PST with --pst", c.Args().First())}
+			}
+			return runSync(c.Context, c)
+		},
+	}
+}
+
+func runSync(ctx context.Context, c *cli.Context) (err error) {
+	started := time.Now()
+	cfg, _, err := loadConfig(c)
+	if err != nil {
+		return err
+	}
+	if cfg.Mailbox == "" && !c.Bool("dry-run") {
+		return fmt.Errorf("no mailbox folder: give --mailbox DIR (or mailbox in the config file): %w", config.ErrInvalid)
+	}
+	if err := validateConfig(cfg, c.App.ErrWriter); err != nil {
+		return err
+	}
+	onConflict, err := merge.ParseOnConflict(cfg.OnConflict)
+	if err != nil {
+		return usageError{err}
+	}
+	if cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+	}
+	// one run per user at a time on this machine
+	if lp, lerr := cfg.LockPath(os.Getenv); lerr == nil {
+		if err := os.MkdirAll(filepath.Dir(lp), 0o700); err == nil {
+			lock, err := runlock.Acquire(ctx, lp)
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
+		}
+	}
+	host, _ := os.Hostname()
+	var res *syncer.Result
+	defer func() {
+		if c.Bool("dry-run") || cfg.Mailbox == "" {
+			return
+		}
+		s := logfile.Summary{User: cfg.User, Host: host, Store: cfg.Store, Started: started, Duration: time.Since(started),
+			ExitCode: exitCode(err), Err: err}
+		s.Outcome = exitOutcome[s.ExitCode]
+		if res != nil {
+			s.Revision, s.Added, s.Changed, s.Deleted, s.Conflicts = res.Rev, res.Added, res.Modified, res.Deleted, len(res.Conflicts)
+		}
+		s.Log(ctx, slog.Default())
+		if _, serr := os.Stat(cfg.Mailbox); serr == nil {
+			_ = s.WriteStatus(cfg.Mailbox)
+		}
+	}()
+
+	repo, err := openRepo(ctx, cfg, c.Bool("init"))
+	if err != nil {
+		return err
+	}
+	var bar *progressBar
+	var prog syncer.Progress
+	if !c.Bool("quiet") && (c.Bool("progress") || isTerminal(os.Stderr)) {
+		bar = newProgressBar(c.App.ErrWriter)
+		prog = bar
+	}
+	res, err = syncer.Sync(ctx, syncer.Options{
+		User: cfg.User, Host: host, PST: cfg.PST, Source: cfg.Source, Repo: repo, Mailbox: cfg.Mailbox,
+		Share: cfg.Share, OnConflict: onConflict, DryRun: c.Bool("dry-run"),
+		AllowMassDelete: c.Bool("allow-mass-delete"), Progress: prog, Logger: slog.Default(),
+	})
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		return syncError(cfg, err)
+	}
+	if !c.Bool("quiet") {
+		printResult(c.App.Writer, res, cfg.Mailbox)
+	}
+	if len(res.Conflicts) > 0 && !res.DryRun {
+		return &conflictsError{n: len(res.Conflicts), report: filepath.Join(cfg.Mailbox, syncer.ConflictsHTML)}
+	}
+	return nil
+}
+
+// syncError adds what to do to the errors people meet.
+func syncError(cfg *config.Config, err error) error {
+	var ie *syncer.InputError
+	switch {
+	case errors.As(err, &ie):
+		return &inputError{path: ie.Path, err: ie.Err}
+	case errors.Is(err, sink.ErrUnavailable), errors.Is(err, sink.ErrAccessDenied), errors.Is(err, sink.ErrStoreMissing):
+		return &unreachableError{store: cfg.Store, err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("the run took longer than the timeout (%s); nothing partial was committed: %w", cfg.Timeout, err)
+	}
+	return err
+}
+
+// openRepo opens the snapshot repository of the configured store; create
+// makes a missing local store folder.
+func openRepo(ctx context.Context, cfg *config.Config, create bool) (*snapshot.Repo, error) {
+	if create && !cfg.IsS3() && cfg.Store != "" {
+		if err := os.MkdirAll(cfg.Store, 0o755); err != nil {
+			return nil, fmt.Errorf("creating the store folder: %w", err)
+		}
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		if errors.Is(err, sink.ErrStoreMissing) && !cfg.IsS3() {
+			err = fmt.Errorf("%w (for the office's first sync add --init to create it)", err)
+		}
+		return nil, &unreachableError{store: cfg.Store, err: err}
+	}
+	repo, err := snapshot.Open(ctx, st, snapshot.WithLogger(slog.Default()))
+	if err != nil {
+		return nil, &unreachableError{store: cfg.Store, err: err}
+	}
+	return repo, nil
+}
+
+func printResult(w io.Writer, res *syncer.Result, mailbox string) {
+	fmt.Fprintln(w, res.Summary())
+	if res.DryRun {
+		for _, ch := range res.Changes {
+			fmt.Fprintf(w, "  %-13s %s/%s\n", ch.Op, ch.Collection, ch.UID)
+		}
+	}
+	for _, c := range res.Conflicts {
+		fmt.Fprintf(w, "  conflict: %s %q field %s (%s)\n", c.Collection, c.Title, c.Field, c.Resolution)
+	}
+	if mailbox != "" && !res.DryRun {
+		fmt.Fprintf(w, "mailbox: %s\n", mailbox)
+	}
+}
