@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/pstsync/pstsync/config"
 	"github.com/pstsync/pstsync/logfile"
 	"github.com/pstsync/pstsync/merge"
+	"github.com/pstsync/pstsync/pstlock"
 	"github.com/pstsync/pstsync/runlock"
 	"github.com/pstsync/pstsync/sink"
 	"github.com/pstsync/pstsync/snapshot"
@@ -105,6 +107,19 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 		}
 	}()
 
+	// Read the PST through a consistent copy taken while Windows allows
+	// shared reading; when Outlook holds it exclusively, skip this run with
+	// nothing changed (exit 6) and try again at the next scheduled run.
+	pstPath := cfg.PST
+	if pstPath != "" {
+		snap, err := copyPST(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer snap.Remove()
+		pstPath = snap.Path
+	}
+
 	repo, err := openRepo(ctx, cfg, c.Bool("init"))
 	if err != nil {
 		return err
@@ -116,7 +131,7 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 		prog = bar
 	}
 	res, err = syncer.Sync(ctx, syncer.Options{
-		User: cfg.User, Host: host, PST: cfg.PST, Source: cfg.Source, Repo: repo, Mailbox: cfg.Mailbox,
+		User: cfg.User, Host: host, PST: pstPath, Source: cfg.Source, Repo: repo, Mailbox: cfg.Mailbox,
 		Share: cfg.Share, OnConflict: onConflict, DryRun: c.Bool("dry-run"),
 		AllowMassDelete: c.Bool("allow-mass-delete"), Progress: prog, Logger: slog.Default(),
 	})
@@ -184,4 +199,29 @@ func printResult(w io.Writer, res *syncer.Result, mailbox string) {
 	if mailbox != "" && !res.DryRun {
 		fmt.Fprintf(w, "mailbox: %s\n", mailbox)
 	}
+}
+
+// copyPST copies the user's PST into the state directory with shared
+// reading, so a sync never reads a file Outlook is writing.
+func copyPST(ctx context.Context, cfg *config.Config) (*pstlock.Snapshot, error) {
+	dir, err := config.StateDir(runtime.GOOS, os.Getenv)
+	if err != nil {
+		dir = os.TempDir()
+	}
+	dir = filepath.Join(dir, "pst-copies")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("copy of %s: %w", cfg.PST, err)
+	}
+	if n, err := pstlock.RemoveStale(dir); err == nil && n > 0 {
+		slog.Info("removed copies left by an interrupted run", "dir", dir, "files", n)
+	}
+	snap, err := pstlock.Copy(ctx, cfg.PST, dir)
+	if err != nil {
+		if pstlock.IsLocked(err) {
+			slog.Warn("PST in use by another program; run skipped, nothing changed", "pst", cfg.PST)
+			return nil, fmt.Errorf("%s is in use by another program (Outlook?); this run was skipped and nothing changed, the next one will retry: %w", cfg.PST, err)
+		}
+		return nil, &inputError{path: cfg.PST, err: err}
+	}
+	return snap, nil
 }
