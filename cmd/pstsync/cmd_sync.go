@@ -79,6 +79,16 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 	}
+	// Structured log lines go to the rotating log file (the place to look
+	// when "my calendar didn't update"), warnings also to stderr.
+	if !c.Bool("dry-run") {
+		restore, err := logToFile(cfg)
+		if err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "pstsync: warning: no log file: %v\n", err)
+		} else {
+			defer restore()
+		}
+	}
 	// one run per user at a time on this machine
 	if lp, lerr := cfg.LockPath(os.Getenv); lerr == nil {
 		if err := os.MkdirAll(filepath.Dir(lp), 0o700); err == nil {
@@ -224,4 +234,24 @@ func copyPST(ctx context.Context, cfg *config.Config) (*pstlock.Snapshot, error)
 		return nil, &inputError{path: cfg.PST, err: err}
 	}
 	return snap, nil
+}
+
+// logToFile makes the default logger write to the configured rotating log
+// file as well as to the current handler (stderr); the returned function
+// restores the previous logger and closes the file.
+func logToFile(cfg *config.Config) (func(), error) {
+	path, err := cfg.LogPath(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	w, err := logfile.Open(logfile.Options{Path: path, MaxBytes: cfg.LogMaxBytes(), MaxFiles: cfg.Log.MaxFiles})
+	if err != nil {
+		return nil, err
+	}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(logfile.Tee(logfile.NewHandler(w, cfg.Log.Format, cfg.LogLevel()), prev.Handler())))
+	return func() {
+		slog.SetDefault(prev)
+		w.Close()
+	}, nil
 }

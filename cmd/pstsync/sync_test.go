@@ -139,3 +139,25 @@ func TestMergeCommandSeedsFromSeveralUsers(t *testing.T) {
 		t.Fatalf("merge output:\n%s", out.String())
 	}
 }
+
+// TestSyncLogFile: a sync writes its structured log lines, with the one
+// summary line per run, to the rotating log file.
+func TestSyncLogFile(t *testing.T) {
+	dir := syncEnv(t)
+	logPath := filepath.Join(dir, "logs", "pstsync.log")
+	t.Setenv("PSTSYNC_LOG_FILE", logPath)
+	writeSrc(t, filepath.Join(dir, "alice"), "e.ics", ev("E", "Lunch"), 3*time.Hour)
+	var out, errb bytes.Buffer
+	code := run([]string{"pstsync", "sync", "--init", "--quiet", "--user", "alice", "--source", filepath.Join(dir, "alice"),
+		"--store", filepath.Join(dir, "store"), "--mailbox", filepath.Join(dir, "mb")}, &out, &errb)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatalf("no log file: %v", err)
+	}
+	if !bytes.Contains(b, []byte("alice")) || !bytes.Contains(b, []byte("sync finished")) {
+		t.Errorf("log file lacks the run's summary line:\n%s", b)
+	}
+}
