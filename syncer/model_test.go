@@ -267,6 +267,12 @@ func (m *model) loseState(t *rapid.T) {
 	if err := m.store.Delete(context.Background(), snapshot.StateKey(u)); err != nil {
 		t.Fatal(err)
 	}
+	// half the time the local copy in the mailbox folder is gone too
+	if rapid.Bool().Draw(t, "alsoLocalCopy") {
+		if err := os.Remove(filepath.Join(m.root, u, "mb", ".pstsync", "state-"+FileName(u)+".json")); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
 	before := m.items(t)
 	res := m.syncUser(t, u)
 	if res.Deleted != 0 {

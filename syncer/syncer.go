@@ -30,11 +30,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/pstsync/pstsync/merge"
+	"github.com/pstsync/pstsync/sink"
 	"github.com/pstsync/pstsync/snapshot"
 )
 
@@ -175,6 +178,9 @@ type run struct {
 	side   *side
 	docs   map[string]*merge.Doc // decoded objects by hash
 	base   *snapshot.Manifest    // revision st.BaseRev (nil: none)
+	// recovered: st is the local copy, the store's was missing or
+	// unreadable; it links items but never implies deletions.
+	recovered bool
 	baseOK bool
 	res    *Result
 }
@@ -215,6 +221,13 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 		st, r.res.StateReset = nil, true
 	case err != nil:
 		return nil, fmt.Errorf("syncer: loading the state of %s: %w", o.User, err)
+	}
+	if st == nil {
+		// The store has no usable state: the copy kept in the mailbox
+		// folder still knows which PST item is which shared item.
+		if cached := r.cachedState(ctx); cached != nil {
+			st, r.recovered = cached, true
+		}
 	}
 	r.st = st
 	r.links = linkIndex(st)
@@ -434,6 +447,11 @@ func (r *run) plan(ctx context.Context, latest *snapshot.Manifest) (*plan, error
 		present[linkKey{it.coll, it.key}] = true
 	}
 	for k, l := range r.links {
+		// State recovered from the local copy serves identity only: a
+		// deletion is never inferred from it (lost state never deletes).
+		if r.recovered {
+			break
+		}
 		if !present[k] && (r.side.present[k.coll] || r.o.AllowMassDelete) {
 			deletedLinks[k.coll] = append(deletedLinks[k.coll], l)
 		}
@@ -667,7 +685,54 @@ func (r *run) saveState(ctx context.Context, final *snapshot.Manifest, p *plan, 
 	if _, err := r.repo.SaveState(ctx, r.o.User, st, etag); err != nil {
 		return fmt.Errorf("syncer: saving the state of %s (the revision is committed; the next run links the items again): %w", r.o.User, err)
 	}
+	r.cacheState(ctx, st)
 	return nil
+}
+
+// stateCachePath is the local copy of the user's state, in the mailbox
+// folder's bookkeeping directory.
+func (r *run) stateCachePath() string {
+	if r.o.Mailbox == "" || r.o.DryRun {
+		return ""
+	}
+	return filepath.Join(r.o.Mailbox, ".pstsync", "state-"+FileName(r.o.User)+".json")
+}
+
+// cacheState keeps a local copy of the state just saved in the store. A
+// failure only costs the fallback, so it is logged, not returned.
+func (r *run) cacheState(ctx context.Context, st *snapshot.UserState) {
+	p := r.stateCachePath()
+	if p == "" {
+		return
+	}
+	data, err := st.Encode()
+	if err == nil {
+		err = sink.WriteFileAtomic(p, data)
+	}
+	if err != nil {
+		r.log.WarnContext(ctx, "could not keep a local copy of the state", "path", p, "err", err)
+	}
+}
+
+// cachedState returns the local copy of the user's state, or nil. It is
+// used only when the store's copy is missing or unreadable; a copy whose
+// base revision the store does not have is treated as having no base.
+func (r *run) cachedState(ctx context.Context) *snapshot.UserState {
+	p := r.stateCachePath()
+	if p == "" {
+		return nil
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil
+	}
+	st, err := snapshot.ParseState(data)
+	if err != nil || st.User != r.o.User {
+		r.log.WarnContext(ctx, "local copy of the state unusable: ignoring it", "path", p, "err", err)
+		return nil
+	}
+	r.log.InfoContext(ctx, "state missing in the store: using the local copy", "path", p, "base", st.BaseRev, "links", len(st.Links))
+	return st
 }
 
 // subsetFields reports whether every field of a is in b with the same

@@ -145,6 +145,48 @@ func TestLostStateNeverDeletes(t *testing.T) {
 	}
 }
 
+// TestLocalStateCopy: when the store loses the user's state, the copy in
+// the mailbox folder still links the user's items to the shared ones (no
+// duplicate, no conflict copy) but implies no deletion.
+func TestLocalStateCopy(t *testing.T) {
+	e := newEnv(t)
+	put(t, e.src("alice"), "a.ics", icsEvent("A", "Alpha"))
+	put(t, e.src("alice"), "b.ics", icsEvent("B", "Beta"))
+	put(t, e.src("alice"), "c.vcf", vcfCard("C1", "Ann Lee", "EMAIL:ann@example.com"))
+	e.sync("alice")
+	if _, err := os.Stat(filepath.Join(e.mailbox("alice"), ".pstsync", "state-alice.json")); err != nil {
+		t.Fatalf("no local copy of the state: %v", err)
+	}
+	// another user edits the contact; alice's state vanishes from the store
+	put(t, e.src("bob"), "c.vcf", vcfCard("C1", "Ann Lee", "EMAIL:ann@example.com", "TITLE:Boss"))
+	e.sync("bob")
+	if err := e.store.Delete(context.Background(), snapshot.StateKey("alice")); err != nil {
+		t.Fatal(err)
+	}
+	remove(t, e.src("alice"), "a.ics")
+	res := e.sync("alice")
+	if res.Deleted != 0 || len(e.latest().Collections[Calendar]) != 2 {
+		t.Fatalf("recovered state deleted: %+v", res)
+	}
+	if len(res.Conflicts) != 0 || len(e.latest().Collections[Contacts]) != 1 {
+		t.Fatalf("recovered state did not link the contact: %d conflicts, %d contacts", len(res.Conflicts), len(e.latest().Collections[Contacts]))
+	}
+	// A deletion made while the state was lost is not inferred later
+	// either (A stays shared: the safe side). With the state back in the
+	// store, a new deletion propagates as usual.
+	e.sync("alice")
+	if _, ok := e.latest().Collections[Calendar]["A"]; !ok {
+		t.Error("an item deleted while the state was lost was deleted later")
+	}
+	put(t, e.src("alice"), "a.ics", icsEvent("A", "Alpha")) // keep the side non-empty
+	e.sync("alice")
+	remove(t, e.src("alice"), "b.ics")
+	res = e.sync("alice")
+	if _, ok := e.latest().Collections[Calendar]["B"]; ok {
+		t.Errorf("with the state restored, alice's deletion did not propagate: %+v", res)
+	}
+}
+
 func TestEmptySideRefused(t *testing.T) {
 	e := newEnv(t)
 	put(t, e.src("alice"), "a.ics", icsEvent("A", "Alpha"))
