@@ -170,19 +170,19 @@ func (e *InputError) Unwrap() error { return e.Err }
 
 // run is one Sync.
 type run struct {
-	o      Options
-	log    *slog.Logger
-	repo   *snapshot.Repo
-	st     *snapshot.UserState
-	links  map[linkKey]*snapshot.Link
-	side   *side
-	docs   map[string]*merge.Doc // decoded objects by hash
-	base   *snapshot.Manifest    // revision st.BaseRev (nil: none)
+	o     Options
+	log   *slog.Logger
+	repo  *snapshot.Repo
+	st    *snapshot.UserState
+	links map[linkKey]*snapshot.Link
+	side  *side
+	docs  map[string]*merge.Doc // decoded objects by hash
+	base  *snapshot.Manifest    // revision st.BaseRev (nil: none)
 	// recovered: st is the local copy, the store's was missing or
 	// unreadable; it links items but never implies deletions.
 	recovered bool
-	baseOK bool
-	res    *Result
+	baseOK    bool
+	res       *Result
 }
 
 // Sync runs one user's sync; see the package comment.
