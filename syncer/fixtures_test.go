@@ -131,7 +131,7 @@ func replay(t *testing.T, root string, sc *scenario) string {
 		}
 		fmt.Fprintf(&out, "step %d: %s: %s\n", i+1, st.User, res.Summary())
 		for _, c := range res.Conflicts {
-			fmt.Fprintf(&out, "  conflict %s/%s %s %s: ours %s theirs %s -> %s\n", c.Collection, c.UID, c.Kind, c.Field, str(c.Ours), str(c.Theirs), c.Resolution)
+			fmt.Fprintf(&out, "  conflict %s/%s %s %s: ours (%s) %s theirs (%s) %s -> %s\n", c.Collection, c.UID, c.Kind, c.Field, c.OursBy, str(c.Ours), c.TheirsBy, str(c.Theirs), c.Resolution)
 		}
 	}
 	m := e.latest()

@@ -602,8 +602,7 @@ func (r *run) mergeColl(ctx context.Context, p *plan, coll string, T map[string]
 		base[uid], theirs[uid] = prev, t
 	}
 	if len(inSet) > 0 {
-		res := merge.MergeCollection(base, ours, theirs, merge.Options{Collection: coll, OnConflict: r.o.OnConflict,
-			OursBy: r.o.User, TheirsBy: "shared", Now: r.o.Now()})
+		res := r.mergeByEditor(ctx, p.latest, coll, inSet, base, ours, theirs)
 		for uid := range inSet {
 			m, ok := res.Merged[uid]
 			_, wasT := T[uid]
@@ -809,4 +808,73 @@ func sumInts(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// mergeByEditor merges the items of one collection, naming in each
+// conflict (and in each conflict copy's title) the colleague who last
+// changed the shared version, found in the revisions since the user's base.
+func (r *run) mergeByEditor(ctx context.Context, latest *snapshot.Manifest, coll string, uids map[string]bool, base, ours, theirs map[string]*merge.Doc) merge.Result {
+	editors := r.lastEditors(ctx, latest, coll, uids)
+	groups := map[string][]string{}
+	for uid := range uids {
+		by := editors[uid]
+		if by == "" {
+			by = "shared"
+		}
+		groups[by] = append(groups[by], uid)
+	}
+	out := merge.Result{Merged: map[string]*merge.Doc{}}
+	for _, by := range sortedKeys(groups) {
+		b, o, t := map[string]*merge.Doc{}, map[string]*merge.Doc{}, map[string]*merge.Doc{}
+		for _, uid := range groups[by] {
+			if d, ok := base[uid]; ok {
+				b[uid] = d
+			}
+			if d, ok := ours[uid]; ok {
+				o[uid] = d
+			}
+			if d, ok := theirs[uid]; ok {
+				t[uid] = d
+			}
+		}
+		res := merge.MergeCollection(b, o, t, merge.Options{Collection: coll, OnConflict: r.o.OnConflict,
+			OursBy: r.o.User, TheirsBy: by, Now: r.o.Now()})
+		for uid, d := range res.Merged {
+			out.Merged[uid] = d
+		}
+		out.Conflicts = append(out.Conflicts, res.Conflicts...)
+	}
+	return out
+}
+
+// maxEditorScan bounds how many revisions lastEditors reads.
+const maxEditorScan = 200
+
+// lastEditors returns, for the given items of coll, the user who last
+// changed each in the revisions after the user's base (newest first).
+func (r *run) lastEditors(ctx context.Context, latest *snapshot.Manifest, coll string, uids map[string]bool) map[string]string {
+	out := map[string]string{}
+	if latest == nil {
+		return out
+	}
+	stop := int64(0)
+	if r.st != nil && r.st.BaseRev > 0 && r.st.BaseRev <= latest.Rev {
+		stop = r.st.BaseRev
+	}
+	for rev := latest.Rev; rev > stop && rev > latest.Rev-maxEditorScan && len(out) < len(uids); rev-- {
+		m := latest
+		if rev != latest.Rev {
+			var err error
+			if m, err = r.repo.Manifest(ctx, rev); err != nil {
+				r.log.DebugContext(ctx, "revision unreadable while naming editors", "rev", rev, "err", err)
+				continue
+			}
+		}
+		for _, ch := range m.Changes {
+			if ch.Collection == coll && uids[ch.UID] && out[ch.UID] == "" && ch.By != "" && ch.By != r.o.User {
+				out[ch.UID] = ch.By
+			}
+		}
+	}
+	return out
 }
