@@ -1,13 +1,9 @@
 package syncer
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/emersion/go-ical"
-	"github.com/emersion/go-vcard"
 
 	"github.com/pstsync/pstsync/merge"
 	"github.com/pstsync/pstsync/sink"
@@ -156,17 +152,9 @@ func sortStrings(s []string) {
 func ParseObject(data []byte, kind merge.Kind) (*merge.Doc, error) {
 	switch {
 	case kind == merge.KindContact:
-		c, err := vcard.NewDecoder(bytes.NewReader(data)).Decode()
-		if err != nil {
-			return nil, fmt.Errorf("vCard: %w", err)
-		}
-		return merge.FromVCard(c)
+		return merge.DecodeVCard(data) // these recover decoder panics
 	case kind.IsCalendar():
-		c, err := ical.NewDecoder(bytes.NewReader(data)).Decode()
-		if err != nil {
-			return nil, fmt.Errorf("iCalendar: %w", err)
-		}
-		return merge.FromCalendar(c)
+		return merge.DecodeCalendar(data)
 	case kind == merge.KindMessage:
 		return parseMessageRecord(data)
 	}

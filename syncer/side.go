@@ -193,8 +193,14 @@ func allMatch(ls []*snapshot.Link, coll string, m snapshot.Marker) bool {
 
 // parseICS splits an iCalendar file into one Doc per item (UID), each with
 // the VTIMEZONEs of the file.
-func parseICS(data []byte, name string) ([]*merge.Doc, error) {
-	var out []*merge.Doc
+func parseICS(data []byte, name string) (out []*merge.Doc, err error) {
+	// go-ical's decoder panics on some malformed input; a bad file must
+	// be an error for that file, never a crash.
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("not a valid iCalendar file: decoder failed: %v", p)
+		}
+	}()
 	dec := ical.NewDecoder(bytes.NewReader(data))
 	for {
 		c, err := dec.Decode()
@@ -242,8 +248,12 @@ func parseICS(data []byte, name string) ([]*merge.Doc, error) {
 }
 
 // parseVCF reads every card of a vCard file.
-func parseVCF(data []byte, name string) ([]*merge.Doc, error) {
-	var out []*merge.Doc
+func parseVCF(data []byte, name string) (out []*merge.Doc, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("not a valid vCard file: decoder failed: %v", p)
+		}
+	}()
 	dec := vcard.NewDecoder(bytes.NewReader(data))
 	for i := 0; ; i++ {
 		c, err := dec.Decode()
