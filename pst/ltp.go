@@ -428,7 +428,9 @@ func decodeValue(typ PropType, b []byte, cp int) (any, error) {
 	case TypeString8:
 		return DecodeCodePage(trimNUL(b), cp), nil
 	case TypeBinary, TypeObject, TypeServerID:
-		return append([]byte(nil), b...), nil
+		// b lies in buffers read for this one object (never the shared
+		// page cache), so the value can keep it without a copy.
+		return b, nil
 	case TypeMultiInt16:
 		out := make([]int16, len(b)/2)
 		for i := range out {
@@ -473,7 +475,7 @@ func decodeValue(typ PropType, b []byte, cp int) (any, error) {
 		if typ == TypeMultiBinary {
 			out := make([][]byte, len(parts))
 			for i, p := range parts {
-				out[i] = append([]byte(nil), p...)
+				out[i] = p
 			}
 			return out, nil
 		}
