@@ -212,6 +212,14 @@ func TestSafeName(t *testing.T) {
 		{"bad\xffutf8", "bad_utf8"},
 		{"evil\u202etxt.exe", "evil_txt.exe"},
 		{strings.Repeat("é", 80), strings.Repeat("é", 49)},
+		// Long device names: the '_' must not push the name past the cut,
+		// or a second SafeName would cut it again.
+		{"CON." + strings.Repeat("a", 200), "CON_." + strings.Repeat("a", 94)},
+		{"CON." + strings.Repeat("\xff", 200), "CON_." + strings.Repeat("_", 94)},
+		{"nul." + strings.Repeat("a", 92) + " .x", "nul_." + strings.Repeat("a", 92)},
+		{"CON" + strings.Repeat(" ", 120) + ".txt", "CON_"},
+		{"CON" + strings.Repeat(" ", 50) + "." + strings.Repeat("é", 40), "CON" + strings.Repeat(" ", 50) + "_." + strings.Repeat("é", 22)},
+		{strings.Repeat("a", 200), strings.Repeat("a", 99)},
 	}
 	for _, tc := range tests {
 		if got := SafeName(tc.in); got != tc.want {
@@ -221,12 +229,12 @@ func TestSafeName(t *testing.T) {
 }
 
 func FuzzSafeName(f *testing.F) {
-	for _, s := range []string{"", "..", "CON.txt", "a/b", "\xff", " . "} {
+	for _, s := range []string{"", "..", "CON.txt", "a/b", "\xff", " . ", "CON." + strings.Repeat("\xff", 120)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		n := SafeName(s)
-		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, `/\<>:"|?*`) || len(n) > maxNameBytes {
+		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, `/\<>:"|?*`) || len(n) > cutBytes {
 			t.Fatalf("SafeName(%q) = %q", s, n)
 		}
 		if strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".") || strings.HasSuffix(n, " ") || strings.HasPrefix(n, " ") {

@@ -36,7 +36,8 @@ var windowsReserved = map[string]bool{
 //     no "." or "..");
 //   - Windows device names (CON, NUL, COM1, LPT1, ... also with an
 //     extension) get a '_' appended to their stem;
-//   - the result is cut to at most 100 bytes on a UTF-8 boundary;
+//   - the result is cut to at most 99 bytes on a UTF-8 boundary (after
+//     the device-name '_', so that SafeName is idempotent);
 //   - an empty result becomes "_".
 func SafeName(s string) string {
 	var b strings.Builder
@@ -63,8 +64,7 @@ func SafeName(s string) string {
 	if strings.HasPrefix(name, ".") {
 		name = "_" + name[1:]
 	}
-	// One byte stays free for the '_' that a device name gets.
-	name = strings.TrimRight(truncateUTF8(name, maxNameBytes-1), " .")
+	name = cutName(name)
 	if name == "" {
 		return "_"
 	}
@@ -73,8 +73,25 @@ func SafeName(s string) string {
 		if dot {
 			name += "." + ext
 		}
+		// The '_' can push the name past the cut; cut again so that the
+		// result is a fixed point (SafeName(SafeName(s)) == SafeName(s)).
+		// The cut never reaches stem+"_": a stem followed by a dot is at most
+		// cutBytes-2 bytes, so the result keeps a non-reserved stem.
+		name = cutName(name)
 	}
 	return name
+}
+
+// cutBytes is where SafeName cuts long names. It is one below maxNameBytes
+// for historical reasons (a byte used to stay free for the '_' of a device
+// name); it must not change, since SafeName output names files on disk
+// (exports, synced vdir folders) and a new cut would rename them.
+const cutBytes = maxNameBytes - 1
+
+// cutName cuts name to cutBytes on a UTF-8 boundary and drops the trailing
+// spaces and dots that the cut may expose. It is idempotent.
+func cutName(name string) string {
+	return strings.TrimRight(truncateUTF8(name, cutBytes), " .")
 }
 
 func isBidiControl(r rune) bool {
