@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind is the kind of item a Doc holds.
@@ -332,3 +333,75 @@ func unescapeICSText(s string) string {
 	}
 	return sb.String()
 }
+
+// paramText reduces a (caret-decoded) parameter value to what sink's
+// parameter encoder writes: CRLF and CR become LF (written "^n"), other
+// control characters except TAB are dropped. A Doc holds only such values,
+// so its canonical bytes parse back to the same Doc.
+func paramText(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' && c != '\n' || c == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var sb strings.Builder
+	sb.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\r':
+			if i+1 < len(s) && s[i+1] == '\n' {
+				continue // the LF is written next
+			}
+			sb.WriteByte('\n')
+		case c < 0x20 && c != '\t' && c != '\n' || c == 0x7f:
+		default:
+			sb.WriteByte(c)
+		}
+	}
+	return sb.String()
+}
+
+// vcardParamText is paramText for a (caret-decoded) vCard parameter value,
+// further reduced
+// to what go-vcard's decoder reads back unchanged from sink's encoding of
+// it. go-vcard does not follow RFC 6350 there: it reads a quoted value
+// (sink quotes values holding ';', ':' or ',') with Go's string-literal
+// rules, turning each invalid UTF-8 byte into U+FFFD and taking any
+// backslash for an escape (or failing on it), and then, quoted or not,
+// reads "\\" as '\' and "\n" as a line break. So invalid bytes become
+// U+FFFD, a backslash in a quoted value becomes '/', and an unquoted value
+// is unescaped the way go-vcard does until nothing changes.
+func vcardParamText(s string) string {
+	s = paramText(s)
+	if !utf8.ValidString(s) {
+		var sb strings.Builder
+		for i := 0; i < len(s); {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			sb.WriteRune(r) // RuneError for each invalid byte
+			i += n
+		}
+		s = sb.String()
+	}
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	if strings.ContainsAny(s, ";:,") {
+		return strings.ReplaceAll(s, `\`, "/")
+	}
+	for {
+		t := vcardParamUnescaper.Replace(s)
+		if t == s {
+			return s
+		}
+		s = t
+	}
+}
+
+// vcardParamUnescaper is go-vcard's reading of escapes ("\," cannot occur
+// in an unquoted value: go-vcard splits it at the comma first).
+var vcardParamUnescaper = strings.NewReplacer(`\\`, `\`, `\n`, "\n")

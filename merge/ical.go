@@ -168,7 +168,7 @@ func icalField(name string, p ical.Prop) Field {
 			}
 			out := make([]string, len(vs))
 			for i, v := range vs {
-				out[i] = decodeCarets(v)
+				out[i] = paramText(decodeCarets(v))
 			}
 			f.Params[strings.ToUpper(k)] = out
 		}

@@ -37,9 +37,45 @@ var vcardVolatile = map[string]bool{"VERSION": true, "PRODID": true, "REV": true
 // equal Docs. Parameter values are RFC 6868-decoded, TYPE values
 // lower-cased, split and sorted, other parameters' values joined with ','
 // (go-vcard splits quoted values on commas).
+//
+// go-vcard's decoder does not undo exactly what sink's encoder does (it
+// unescapes "\\" and "\n" in URI and other raw values, which sink writes as
+// they are, and joined parameter values get quoted), so one pass is not
+// always enough: the Doc is re-encoded and re-read until it no longer
+// changes (normally once, a few times for odd input), and a card that
+// does not settle is refused.
 func FromVCard(c vcard.Card) (*Doc, error) {
+	d, err := fromNormVCard(decodeCardCarets(c))
+	if err != nil {
+		return nil, err
+	}
+	for range maxVCardRounds {
+		c, err := ToVCard(d)
+		if err != nil {
+			return nil, err
+		}
+		d2, err := fromNormVCard(c)
+		if err != nil {
+			return nil, err
+		}
+		if d2.UID == d.UID && d2.Modified.Equal(d.Modified) && SameFields(d, d2) {
+			return d, nil
+		}
+		d = d2
+	}
+	return nil, fmt.Errorf("merge: vCard %q: encoding does not settle", d.UID)
+}
+
+// maxVCardRounds bounds FromVCard's re-encoding; each change shortens some
+// value, so only pathological input (long runs of backslashes) needs more
+// than two.
+const maxVCardRounds = 8
+
+// fromNormVCard encodes c with sink's vCard 4.0 encoder, reads it back
+// with go-vcard's decoder and converts the result to a Doc.
+func fromNormVCard(c vcard.Card) (*Doc, error) {
 	var buf bytes.Buffer
-	if err := sink.EncodeVCard(&buf, decodeCardCarets(c), sink.VCard40); err != nil {
+	if err := sink.EncodeVCard(&buf, c, sink.VCard40); err != nil {
 		return nil, fmt.Errorf("merge: vCard: %w", err)
 	}
 	norm, err := vcard.NewDecoder(&buf).Decode()
@@ -103,7 +139,7 @@ func normVCardParams(p vcard.Params) map[string][]string {
 			var types []string
 			for _, v := range vs {
 				for _, t := range strings.Split(decodeCarets(v), ",") {
-					t = strings.ToLower(strings.TrimSpace(t))
+					t = strings.ToLower(strings.TrimSpace(vcardParamText(t)))
 					if t != "" && !seen[t] {
 						seen[t] = true
 						types = append(types, t)
@@ -119,7 +155,7 @@ func normVCardParams(p vcard.Params) map[string][]string {
 		if len(vs) == 0 {
 			continue
 		}
-		out[k] = []string{decodeCarets(strings.Join(vs, ","))}
+		out[k] = []string{vcardParamText(decodeCarets(strings.Join(vs, ",")))}
 	}
 	if len(out) == 0 {
 		return nil

@@ -1,0 +1,34 @@
+package merge
+
+import "testing"
+
+func TestParamText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Europe/Paris", "Europe/Paris"},
+		{"\x02\x00rope/Paris", "rope/Paris"},
+		{"a\r\nb\rc\nd\te\x7f", "a\nb\nc\nd\te"},
+	}
+	for _, tt := range tests {
+		if got := paramText(tt.in); got != tt.want {
+			t.Errorf("paramText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestVCardParamText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain", "plain"},
+		{"000000\xc2,000000", "000000\uFFFD,000000"},
+		{"\xff\xfe", "\uFFFD\uFFFD"},
+		{`DOMAIN\user`, `DOMAIN\user`},               // unquoted, go-vcard keeps it
+		{`DOMAIN\user, Sales`, "DOMAIN/user, Sales"}, // quoted: go-vcard would unquote
+		{`a\\\\b`, `a\b`},
+		{`a\\nb`, "a\nb"},
+		{"x\x01y", "xy"},
+	}
+	for _, tt := range tests {
+		if got := vcardParamText(tt.in); got != tt.want {
+			t.Errorf("vcardParamText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
