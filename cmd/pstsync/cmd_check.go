@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 
-	"github.com/pstsync/pstsync/config"
 	"github.com/urfave/cli/v2"
 )
 
@@ -20,14 +19,7 @@ func newCheckCommand() *cli.Command {
 		Usage: "verify the shared snapshot: every revision parses, every object is present with the right hash",
 		Flags: storeFlags(),
 		Action: func(c *cli.Context) error {
-			cfg, _, err := loadConfig(c)
-			if err != nil {
-				return err
-			}
-			if cfg.Store == "" {
-				return fmt.Errorf("no store: give --store PATH or s3://BUCKET/PREFIX: %w", config.ErrInvalid)
-			}
-			repo, err := openRepo(c.Context, cfg, false)
+			_, repo, err := configuredRepo(c)
 			if err != nil {
 				return err
 			}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pstsync/pstsync/config"
 	"github.com/urfave/cli/v2"
 )
 
@@ -17,14 +16,7 @@ func newLogCommand() *cli.Command {
 		Usage: "list the shared snapshot's revisions: who, when, what changed",
 		Flags: append(storeFlags(), &cli.BoolFlag{Name: "json", Usage: "JSON for scripts"}),
 		Action: func(c *cli.Context) error {
-			cfg, _, err := loadConfig(c)
-			if err != nil {
-				return err
-			}
-			if cfg.Store == "" {
-				return fmt.Errorf("no store: give --store PATH or s3://BUCKET/PREFIX: %w", config.ErrInvalid)
-			}
-			repo, err := openRepo(c.Context, cfg, false)
+			_, repo, err := configuredRepo(c)
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 
-	"github.com/pstsync/pstsync/config"
 	"github.com/pstsync/pstsync/merge/report"
 	"github.com/pstsync/pstsync/syncer"
 	"github.com/urfave/cli/v2"
@@ -22,14 +21,7 @@ func newReportCommand() *cli.Command {
 			if c.Bool("json") && c.Bool("html") {
 				return usageError{fmt.Errorf("give --json or --html, not both")}
 			}
-			cfg, _, err := loadConfig(c)
-			if err != nil {
-				return err
-			}
-			if cfg.Store == "" {
-				return fmt.Errorf("no store: give --store PATH or s3://BUCKET/PREFIX: %w", config.ErrInvalid)
-			}
-			repo, err := openRepo(c.Context, cfg, false)
+			cfg, repo, err := configuredRepo(c)
 			if err != nil {
 				return err
 			}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/pstsync/pstsync/config"
 	"github.com/pstsync/pstsync/snapshot"
 	"github.com/urfave/cli/v2"
 )
@@ -19,14 +18,7 @@ func newRestoreCommand() *cli.Command {
 			if c.Int64("rev") <= 0 {
 				return usageError{fmt.Errorf("restore needs --rev N (see pstsync log)")}
 			}
-			cfg, _, err := loadConfig(c)
-			if err != nil {
-				return err
-			}
-			if cfg.Store == "" {
-				return fmt.Errorf("no store: give --store PATH or s3://BUCKET/PREFIX: %w", config.ErrInvalid)
-			}
-			repo, err := openRepo(c.Context, cfg, false)
+			cfg, repo, err := configuredRepo(c)
 			if err != nil {
 				return err
 			}

@@ -176,6 +176,23 @@ func syncError(cfg *config.Config, err error) error {
 
 // openRepo opens the snapshot repository of the configured store; create
 // makes a missing local store folder.
+// configuredRepo loads the configuration and opens its existing store:
+// the start of every command that works on the shared snapshot.
+func configuredRepo(c *cli.Context) (*config.Config, *snapshot.Repo, error) {
+	cfg, _, err := loadConfig(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.Store == "" {
+		return nil, nil, fmt.Errorf("no store: give --store PATH or s3://BUCKET/PREFIX: %w", config.ErrInvalid)
+	}
+	repo, err := openRepo(c.Context, cfg, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, repo, nil
+}
+
 func openRepo(ctx context.Context, cfg *config.Config, create bool) (*snapshot.Repo, error) {
 	if create && !cfg.IsS3() && cfg.Store != "" {
 		if err := os.MkdirAll(cfg.Store, 0o755); err != nil {
