@@ -22,20 +22,6 @@ import (
 	"github.com/pstsync/pstsync/migrate"
 )
 
-// needTool returns the path of a client program; without it the test is
-// skipped, or fails under CI=true (CI installs every client).
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not installed (CI=true requires it; scripts/test installs it)", name)
-		}
-		t.Skipf("%s not installed; scripts/test installs it", name)
-	}
-	return p
-}
-
 // exportAll exports every sample once per mail format and caches the
 // result for the tests of this package.
 var exported = map[string]struct {
@@ -123,7 +109,7 @@ func TestExportReport(t *testing.T) {
 }
 
 func TestICALJSParsesEverything(t *testing.T) {
-	node := needTool(t, "node")
+	node := testutil.NeedTool(t, "node")
 	check := filepath.Join(testutil.Root(t), "scripts", "js", "check.js")
 	if _, err := os.Stat(filepath.Join(testutil.Root(t), "scripts", "js", "node_modules", "ical.js")); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -147,7 +133,7 @@ func TestICALJSParsesEverything(t *testing.T) {
 }
 
 func TestKhardListsEveryContact(t *testing.T) {
-	khard := needTool(t, "khard")
+	khard := testutil.NeedTool(t, "khard")
 	dir, _ := exportAll(t, "eml")
 	// one address book per folder holding .vcf files
 	books := map[string]int{}
@@ -202,7 +188,7 @@ func TestKhardListsEveryContact(t *testing.T) {
 }
 
 func TestKhalParsesEveryEvent(t *testing.T) {
-	khal := needTool(t, "khal")
+	khal := testutil.NeedTool(t, "khal")
 	dir, _ := exportAll(t, "eml")
 	tmp := t.TempDir()
 	cfg := filepath.Join(tmp, "config")
@@ -250,7 +236,7 @@ func mustRead(t *testing.T, p string) []byte {
 }
 
 func TestNotmuchIndexesMaildir(t *testing.T) {
-	notmuch := needTool(t, "notmuch")
+	notmuch := testutil.NeedTool(t, "notmuch")
 	dir, rep := exportAll(t, "maildir")
 	mails := 0
 	for _, f := range rep.Files {
@@ -318,8 +304,8 @@ func TestNotmuchIndexesMaildir(t *testing.T) {
 }
 
 func TestMuttReadsMbox(t *testing.T) {
-	mutt := needTool(t, "mutt")
-	tmux := needTool(t, "tmux")
+	mutt := testutil.NeedTool(t, "mutt")
+	tmux := testutil.NeedTool(t, "tmux")
 	dir, rep := exportAll(t, "mbox")
 	want := map[string]int{} // mbox file → messages written into it
 	for _, f := range rep.Files {

@@ -9,27 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// projectRoot walks up from the package directory to the directory holding
-// go.mod.
-func projectRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
+	"github.com/pstsync/pstsync/internal/testutil"
+)
 
 // missingTool skips the test, or fails it under CI=true, when a real client
 // needed by the test is not installed.
@@ -49,7 +31,7 @@ func icaljsChecker(t *testing.T) (node, script string) {
 	if err != nil {
 		missingTool(t, "node not found in PATH; install Node.js to check output with ical.js")
 	}
-	js := filepath.Join(projectRoot(t), "scripts", "js")
+	js := filepath.Join(testutil.Root(t), "scripts", "js")
 	if _, err := os.Stat(filepath.Join(js, "node_modules", "ical.js", "package.json")); err != nil {
 		missingTool(t, "ical.js not installed: run `npm ci --prefix %s`", js)
 	}

@@ -144,20 +144,8 @@ func checkOnce(t *testing.T, text string, items map[string]snapshot.Entry) {
 	}
 }
 
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if inCI() {
-			t.Fatalf("%s not installed (scripts/test installs it)", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
-
 func khardCount(t *testing.T, dir string, want int) {
-	khard := needTool(t, "khard")
+	khard := testutil.NeedTool(t, "khard")
 	tmp := t.TempDir()
 	cfg := filepath.Join(tmp, "khard.conf")
 	conf := fmt.Sprintf("[addressbooks]\n[[shared]]\npath = %s\n[general]\ndebug = no\ndefault_action = list\neditor = true\nmerge_editor = true\n[contact table]\ndisplay = formatted_name\n", dir)
@@ -183,7 +171,7 @@ func khardCount(t *testing.T, dir string, want int) {
 }
 
 func khalCount(t *testing.T, file string, want int) {
-	khal := needTool(t, "khal")
+	khal := testutil.NeedTool(t, "khal")
 	tmp := t.TempDir()
 	cfg := filepath.Join(tmp, "config")
 	conf := fmt.Sprintf("[calendars]\n[[c]]\npath = %s\ntype = calendar\n[default]\ndefault_calendar = c\n[sqlite]\npath = %s\n[locale]\ntimeformat = %%H:%%M\ndateformat = %%Y-%%m-%%d\nlongdateformat = %%Y-%%m-%%d\ndatetimeformat = %%Y-%%m-%%d %%H:%%M\nlongdatetimeformat = %%Y-%%m-%%d %%H:%%M\n", tmp, filepath.Join(tmp, "khal.db"))

@@ -3,6 +3,7 @@ package testutil
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -67,4 +68,19 @@ func AllSamples(t testing.TB) []string {
 		t.Fatalf("no PST files in %s", dir)
 	}
 	return out
+}
+
+// NeedTool returns the path of a program the test drives (a real client
+// such as khal, notmuch or node). Without it the test is skipped, or fails
+// under CI=true, where scripts/test has installed every one.
+func NeedTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not installed (CI=true requires it; scripts/test installs it)", name)
+		}
+		t.Skipf("%s not installed; scripts/test installs it", name)
+	}
+	return p
 }

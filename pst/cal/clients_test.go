@@ -21,23 +21,11 @@ import (
 // scripts/test installs both; without them the tests skip, under CI=true
 // they fail.
 
-func needClient(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not installed (CI=true requires it; scripts/test installs it)", name)
-		}
-		t.Skipf("%s not installed; scripts/test installs it", name)
-	}
-	return p
-}
-
 // icaljsExpand runs scripts/js/expand.js over files through the date last
 // and returns the occurrences per file.
 func icaljsExpand(t *testing.T, last time.Time, files ...string) map[string][]occ {
 	t.Helper()
-	node := needClient(t, "node")
+	node := testutil.NeedTool(t, "node")
 	root := testutil.Root(t)
 	if _, err := os.Stat(filepath.Join(root, "scripts", "js", "node_modules", "ical.js")); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -78,7 +66,7 @@ func icaljsExpand(t *testing.T, last time.Time, files ...string) map[string][]oc
 // an occurrence is modified: Modified is always false.
 func khalList(t *testing.T, zone string, first, last time.Time, files ...string) map[string][]occ {
 	t.Helper()
-	khal := needClient(t, "khal")
+	khal := testutil.NeedTool(t, "khal")
 	tmp := t.TempDir()
 	var conf strings.Builder
 	conf.WriteString("[calendars]\n")

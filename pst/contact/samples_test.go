@@ -5,43 +5,15 @@ import (
 	"context"
 	"encoding/base64"
 	"image/jpeg"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/emersion/go-vcard"
 
+	"github.com/pstsync/pstsync/internal/testutil"
 	"github.com/pstsync/pstsync/pst"
 )
-
-// samplesDir returns ../shared/pst-samples relative to the directory that
-// holds go.mod. Without it the test is skipped, or fails under CI=true.
-func samplesDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	s := filepath.Join(dir, "..", "shared", "pst-samples")
-	if _, err := os.Stat(s); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("sample PSTs missing at %s: %v", s, err)
-		}
-		t.Skipf("sample PSTs not found at %s; skipping real-file tests", s)
-	}
-	return s
-}
 
 type sampleItem struct {
 	folder string
@@ -51,7 +23,7 @@ type sampleItem struct {
 // loadItems opens a sample and returns its contacts and distribution lists.
 func loadItems(t *testing.T, name string) (*pst.File, []sampleItem, []sampleItem) {
 	t.Helper()
-	path := filepath.Join(samplesDir(t), name)
+	path := filepath.Join(testutil.SamplesDir(t), name)
 	f, err := pst.Open(path)
 	if err != nil {
 		t.Fatalf("open %s: %v", name, err)

@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/pstsync/pstsync/internal/testutil"
 )
 
 // Worked examples from [MS-OXRTFCP] section 3 and the header layout of
@@ -227,41 +229,12 @@ func sampleRTF(n int) string {
 	return b.String()
 }
 
-// samplesDir returns the shared PST sample directory (../shared/pst-samples
-// relative to the module root). Missing samples fail under CI=true and skip
-// otherwise.
-func samplesDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("getwd: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	samples := filepath.Join(dir, "..", "shared", "pst-samples")
-	if _, err := os.Stat(samples); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PST samples missing at %s (required under CI=true): %v", samples, err)
-		}
-		t.Skipf("PST samples not available at %s; skipping", samples)
-	}
-	return samples
-}
-
 // realStreams returns the PidTagRtfCompressed values stored in the clear in
 // the unencrypted sample PST (each lies in one data block, so the bytes from
 // COMPSIZE onwards are contiguous in the file).
 func realStreams(t testing.TB) [][]byte {
 	t.Helper()
-	path := filepath.Join(samplesDir(t), "pst2john__2003_no-encryption_quickquick.pst")
+	path := filepath.Join(testutil.SamplesDir(t), "pst2john__2003_no-encryption_quickquick.pst")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
