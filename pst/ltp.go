@@ -473,11 +473,7 @@ func decodeValue(typ PropType, b []byte, cp int) (any, error) {
 			return nil, err
 		}
 		if typ == TypeMultiBinary {
-			out := make([][]byte, len(parts))
-			for i, p := range parts {
-				out[i] = p
-			}
-			return out, nil
+			return parts, nil // slices of this object's own buffer
 		}
 		out := make([]string, len(parts))
 		for i, p := range parts {
