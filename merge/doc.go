@@ -7,7 +7,7 @@
 // "SUMMARY") and a multi-valued one is one key per value identity
 // ("EMAIL=ann@example.com", "TEL=15551234", "ATTENDEE=bob@example.com",
 // "EXDATE=20240102T100000", "CATEGORIES=work"). Per-occurrence overrides of
-// a recurring event are keyed "RID=<RECURRENCE-ID value>/<key>". A field
+// a recurring event are keyed "RID=<RECURRENCE-ID value, with % and / escaped>/<key>". A field
 // map merges key by key with the usual three-way rule, so edits to
 // different properties or different values combine and only the same key
 // changed differently on both sides is a conflict.
@@ -338,6 +338,30 @@ func unescapeICSText(s string) string {
 // parameter encoder writes: CRLF and CR become LF (written "^n"), other
 // control characters except TAB are dropped. A Doc holds only such values,
 // so its canonical bytes parse back to the same Doc.
+// valueText is an iCalendar property value as the canonical encoding can
+// hold it: valid UTF-8 (invalid bytes become U+FFFD), without line breaks
+// (a bare CR the decoder kept) or other control characters except TAB. The
+// field and the override keys built from it then survive a round trip.
+func valueText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
 func paramText(s string) string {
 	clean := true
 	for i := 0; i < len(s); i++ {

@@ -127,8 +127,8 @@ func FromCalendar(cal *ical.Calendar) (*Doc, error) {
 		}
 	}
 	for _, o := range overrides {
-		rid := strings.TrimSpace(o.Props[ical.PropRecurrenceID][0].Value)
-		prefix := "RID=" + rid + "/"
+		rid := strings.TrimSpace(valueText(o.Props[ical.PropRecurrenceID][0].Value))
+		prefix := ridPrefix(rid)
 		if _, dup := d.Fields[prefix+ical.PropRecurrenceID]; dup {
 			continue // a second override of the same instance: first wins
 		}
@@ -156,10 +156,7 @@ func propValue(props ical.Props, name string) string {
 }
 
 func icalField(name string, p ical.Prop) Field {
-	f := Field{Name: name, Value: p.Value}
-	if strings.ContainsAny(f.Value, "\r\n") { // a bare CR the decoder kept
-		f.Value = strings.NewReplacer("\r", "", "\n", "").Replace(f.Value)
-	}
+	f := Field{Name: name, Value: valueText(p.Value)}
 	if len(p.Params) > 0 {
 		f.Params = make(map[string][]string, len(p.Params))
 		for k, vs := range p.Params {
@@ -414,7 +411,7 @@ func sameParamsProp(ps []ical.Prop, f Field) *ical.Prop {
 // RECURRENCE-ID field was dropped by a merge, from its key and the
 // master's DTSTART parameters.
 func synthRID(d *Doc, prefix string) *ical.Prop {
-	v := strings.TrimSuffix(strings.TrimPrefix(prefix, "RID="), "/")
+	v := ridOf(prefix)
 	p := &ical.Prop{Name: ical.PropRecurrenceID, Value: v, Params: ical.Params{}}
 	if st, ok := d.Fields[ical.PropDateTimeStart]; ok {
 		for _, k := range []string{"TZID", "VALUE"} {
@@ -424,4 +421,20 @@ func synthRID(d *Doc, prefix string) *ical.Prop {
 		}
 	}
 	return p
+}
+
+// ridEscaper keeps "/" out of the RECURRENCE-ID part of an override key
+// ("RID=<value>/<field>"): a value is a date-time and never holds one, but
+// damaged input can, and the key must still split where it was joined.
+var (
+	ridEscaper   = strings.NewReplacer("%", "%25", "/", "%2F")
+	ridUnescaper = strings.NewReplacer("%25", "%", "%2F", "/")
+)
+
+// ridPrefix is the key prefix of the override with RECURRENCE-ID rid.
+func ridPrefix(rid string) string { return "RID=" + ridEscaper.Replace(rid) + "/" }
+
+// ridOf returns the RECURRENCE-ID value of an override key prefix.
+func ridOf(prefix string) string {
+	return ridUnescaper.Replace(strings.TrimSuffix(strings.TrimPrefix(prefix, "RID="), "/"))
 }
