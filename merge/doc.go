@@ -296,7 +296,9 @@ func decodeCarets(s string) string {
 }
 
 // splitUnescaped splits s on sep characters not preceded by a backslash;
-// the escapes are kept.
+// the escapes are kept. Each part is trimmed of spaces and of a dangling
+// escape at its end (a backslash escaping nothing), which would otherwise
+// escape the separator when the parts are joined again.
 func splitUnescaped(s string, sep byte) []string {
 	var out []string
 	start := 0
@@ -305,11 +307,25 @@ func splitUnescaped(s string, sep byte) []string {
 		case '\\':
 			i++
 		case sep:
-			out = append(out, s[start:i])
+			out = append(out, cleanPart(s[start:i]))
 			start = i + 1
 		}
 	}
-	return append(out, s[start:])
+	return append(out, cleanPart(s[start:]))
+}
+
+func cleanPart(p string) string {
+	for {
+		p = strings.TrimSpace(p)
+		n := 0
+		for n < len(p) && p[len(p)-1-n] == '\\' {
+			n++
+		}
+		if n%2 == 0 {
+			return p
+		}
+		p = p[:len(p)-1]
+	}
 }
 
 // unescapeICSText decodes an iCalendar TEXT value.

@@ -1,6 +1,9 @@
 package merge
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParamText(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -29,6 +32,28 @@ func TestVCardParamText(t *testing.T) {
 	for _, tt := range tests {
 		if got := vcardParamText(tt.in); got != tt.want {
 			t.Errorf("vcardParamText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestSplitUnescaped(t *testing.T) {
+	cases := []struct {
+		in   string
+		want []string
+	}{
+		{`a,b`, []string{"a", "b"}},
+		{`a\,b,c`, []string{`a\,b`, "c"}},
+		{`a\\,b`, []string{`a\\`, "b"}},
+		{`a\\\,b`, []string{`a\\\,b`}},
+		{`x\`, []string{"x"}},     // dangling escape dropped
+		{`x\\\`, []string{`x\\`}}, // odd run: one dropped
+		{`a\ \`, []string{"a"}},   // trimming exposes another
+		{` a , b `, []string{"a", "b"}},
+	}
+	for _, tc := range cases {
+		got := splitUnescaped(tc.in, ',')
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("splitUnescaped(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
