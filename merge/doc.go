@@ -245,17 +245,27 @@ func sortedKeys[V any](m map[string]V) []string {
 // addField stores f under key, or under key#2, key#3... when key is taken
 // (a repeated single-valued property or two values with the same
 // identity).
-func addField(m map[string]Field, key string, f Field) string {
+func addField(m map[string]Field, key string, f Field) {
 	if _, ok := m[key]; !ok {
 		m[key] = f
-		return key
+		return
 	}
+	// Fields that share an identity key ("a" and "A" in CATEGORIES) are
+	// numbered key, key#2, ... in content order, not arrival order, so the
+	// same fields get the same keys whatever order an encoding wrote them in.
+	fs := []Field{m[key]}
 	for i := 2; ; i++ {
-		k := key + "#" + itoa(i)
-		if _, ok := m[k]; !ok {
-			m[k] = f
-			return k
+		g, ok := m[key+"#"+itoa(i)]
+		if !ok {
+			break
 		}
+		fs = append(fs, g)
+	}
+	fs = append(fs, f)
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].String() < fs[j].String() })
+	m[key] = fs[0]
+	for i := 1; i < len(fs); i++ {
+		m[key+"#"+itoa(i+1)] = fs[i]
 	}
 }
 
