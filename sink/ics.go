@@ -216,30 +216,7 @@ func paramValue(v string, caret bool) string {
 // and other control characters except TAB are dropped (they are not
 // allowed in content lines). Use it for ical.Prop.Value of SUMMARY,
 // DESCRIPTION, LOCATION, COMMENT, CATEGORIES items and similar.
-func EscapeICSText(s string) string {
-	var sb strings.Builder
-	sb.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\\' || c == ';' || c == ',':
-			sb.WriteByte('\\')
-			sb.WriteByte(c)
-		case c == '\r':
-			if i+1 < len(s) && s[i+1] == '\n' {
-				i++
-			}
-			sb.WriteString(`\n`)
-		case c == '\n':
-			sb.WriteString(`\n`)
-		case c < 0x20 && c != '\t' || c == 0x7f:
-			// dropped
-		default:
-			sb.WriteByte(c)
-		}
-	}
-	return sb.String()
-}
+func EscapeICSText(s string) string { return escapeText(s, true) }
 
 // EscapeICSTextList encodes items as a comma-separated iCalendar TEXT list
 // (e.g. for CATEGORIES), each item escaped with EscapeICSText.

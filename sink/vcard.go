@@ -523,29 +523,30 @@ func formatVLine(l vline, version string) (string, error) {
 	case kindRaw:
 		sb.WriteString(stripCRLF(l.value))
 	case kindText:
-		sb.WriteString(escapeVText(l.value, false))
+		sb.WriteString(escapeText(l.value, false))
 	case kindList:
 		for i, it := range splitUnescaped(l.value, ',') {
 			if i > 0 {
 				sb.WriteByte(',')
 			}
-			sb.WriteString(escapeVText(it, false))
+			sb.WriteString(escapeText(it, false))
 		}
 	case kindStructured:
 		for i, c := range splitUnescaped(l.value, ';') {
 			if i > 0 {
 				sb.WriteByte(';')
 			}
-			sb.WriteString(escapeVText(c, true))
+			sb.WriteString(escapeText(c, true))
 		}
 	}
 	return sb.String(), nil
 }
 
-// escapeVText escapes a vCard text value: '\' and ',' always, ';' only in
-// structured components, line breaks as "\n"; other control characters
-// except TAB are dropped.
-func escapeVText(s string, semicolon bool) string {
+// escapeText escapes an iCalendar or vCard text value: '\' and ','
+// always, ';' when semicolon is set (always in iCalendar, only in
+// structured vCard components), line breaks as "\n"; other control
+// characters except TAB are dropped.
+func escapeText(s string, semicolon bool) string {
 	var sb strings.Builder
 	sb.Grow(len(s))
 	for i := 0; i < len(s); i++ {
