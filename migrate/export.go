@@ -196,7 +196,6 @@ type result struct {
 	extraData []byte
 	stage     string
 	err       error
-	written   bool
 }
 
 const chunkSize = 256
@@ -211,16 +210,22 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 	defer f.Close()
 	fr.Format = f.Info().Format.String()
 
-	// First pass: the folder list and item count (tables only, cheap).
-	var folders []*pst.Folder
+	// First pass: every folder with its contents table (tables only,
+	// cheap), so the progress bar knows the total before items are read.
+	type listing struct {
+		fo   *pst.Folder
+		refs []pst.ItemRef
+		err  error
+	}
+	var folders []listing
 	total := 0
 	walkErr := f.Walk(ctx, func(fo *pst.Folder) error {
-		folders = append(folders, fo)
+		l := listing{fo: fo}
 		if !fo.IsSearchFolder() {
-			if refs, err := fo.Items(); err == nil {
-				total += len(refs)
-			}
+			l.refs, l.err = fo.Items()
+			total += len(l.refs)
 		}
+		folders = append(folders, l)
 		return nil
 	})
 	if ctx.Err() != nil {
@@ -245,14 +250,14 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 	conv := newConverter(f, opts)
 	// mbox appends to one file per folder: writes must follow folder order.
 	ordered := opts.Mail == sink.FormatMbox
-	for _, fo := range folders {
+	for _, l := range folders {
+		fo, refs, err := l.fo, l.refs, l.err
 		frep := &FolderReport{Path: fo.PathString(), Classes: map[string]*Counts{}}
 		fr.Folders = append(fr.Folders, frep)
 		if fo.IsSearchFolder() {
 			frep.Skipped = "search folder: its items are links to items exported from their own folders"
 			continue
 		}
-		refs, err := fo.Items()
 		if err != nil {
 			frep.Error = err.Error()
 			fr.Failures = append(fr.Failures, Failure{Folder: frep.Path, Stage: "read", Reason: err.Error()})
@@ -278,7 +283,6 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 						if !ordered && r.err == nil {
 							r.stage, r.err = "write", write(ctx, mw, batch, out, fo, r, start+i+1)
 							r.mail, r.data, r.extraData = nil, nil, nil
-							r.written = r.err == nil
 						}
 						results[i] = r
 					}
