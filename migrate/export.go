@@ -204,7 +204,7 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 	fr := &FileReport{File: path, Out: out, Failures: []Failure{}}
 	f, err := pst.Open(path)
 	if err != nil {
-		fr.Error = err.Error()
+		fr.Error, fr.OpenErr = err.Error(), err
 		return fr, nil
 	}
 	defer f.Close()

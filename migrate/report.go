@@ -48,6 +48,7 @@ type FileReport struct {
 	Out      string          `json:"out,omitempty"`
 	Format   string          `json:"format,omitempty"`
 	Error    string          `json:"error,omitempty"` // the file could not be opened at all
+	OpenErr  error           `json:"-"`               // that error itself, for errors.Is
 	Folders  []*FolderReport `json:"folders"`
 	Failures []Failure       `json:"failures"`
 	Totals   Counts          `json:"totals"`

@@ -106,9 +106,9 @@ func runExport(ctx context.Context, c *cli.Context, o exportOptions) error {
 	}
 	if fails := rep.OpenFailures(); len(fails) > 0 {
 		for _, f := range fails[1:] {
-			fmt.Fprintln(c.App.ErrWriter, "pstsync: "+describeInput(f.File, openErrOf(f)))
+			fmt.Fprintln(c.App.ErrWriter, "pstsync: "+describeInput(f.File, f.OpenErr))
 		}
-		return &inputError{path: fails[0].File, err: openErrOf(fails[0])}
+		return &inputError{path: fails[0].File, err: fails[0].OpenErr}
 	}
 	if rep.Failed() > 0 {
 		return &partialError{failed: rep.Failed(), report: filepath.Join(o.out, "report.json")}

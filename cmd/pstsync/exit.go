@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"github.com/pstsync/pstsync/config"
-	"github.com/pstsync/pstsync/migrate"
 	"github.com/pstsync/pstsync/pst"
 	"github.com/pstsync/pstsync/pstlock"
 	"github.com/pstsync/pstsync/runlock"
@@ -166,13 +165,4 @@ func unwrapFormat(err error) string {
 func isDir(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.IsDir()
-}
-
-// openErrOf rebuilds the open error of a file the export could not open,
-// for the one-line message.
-func openErrOf(f *migrate.FileReport) error {
-	if _, err := pst.Open(f.File); err != nil {
-		return err
-	}
-	return errors.New(f.Error)
 }
