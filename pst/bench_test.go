@@ -1,32 +1,14 @@
 package pst_test
 
 import (
-	"bytes"
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
 	"github.com/pstsync/pstsync/internal/testutil"
 	"github.com/pstsync/pstsync/pst"
 )
-
-// enronPath finds data/enron.pst in the go-pst v6.0.2 module zip.
-func enronPath(tb testing.TB) string {
-	tb.Helper()
-	out, err := exec.Command("go", "mod", "download", "-json", "github.com/mooijtech/go-pst/v6@v6.0.2").Output()
-	if err != nil {
-		tb.Skipf("go-pst module not available: %v", err)
-	}
-	i := bytes.Index(out, []byte(`"Dir": "`))
-	if i < 0 {
-		tb.Fatalf("no Dir in %s", out)
-	}
-	rest := out[i+8:]
-	return filepath.Join(string(rest[:bytes.IndexByte(rest, '"')]), "data", "enron.pst")
-}
 
 // countingReader counts the reads that reach the file.
 type countingReader struct {
@@ -65,7 +47,7 @@ func readEverything(tb testing.TB, f *pst.File) (items int) {
 // few large reads, each byte about once, instead of the hundreds of tiny
 // reads per message the format's structure implies.
 func TestPageCache(t *testing.T) {
-	fh, err := os.Open(enronPath(t))
+	fh, err := os.Open(testutil.Enron(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +73,7 @@ func TestPageCache(t *testing.T) {
 // BenchmarkReadEnron opens enron.pst and reads every item with its
 // recipients and attachments.
 func BenchmarkReadEnron(b *testing.B) {
-	path := enronPath(b)
+	path := testutil.Enron(b)
 	st, err := os.Stat(path)
 	if err != nil {
 		b.Fatal(err)
@@ -112,7 +94,7 @@ func BenchmarkReadEnron(b *testing.B) {
 
 // BenchmarkOpen measures opening a file: header and both B-trees.
 func BenchmarkOpen(b *testing.B) {
-	path := enronPath(b)
+	path := testutil.Enron(b)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		f, err := pst.Open(path)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -236,7 +235,7 @@ func TestExportInterrupt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	enron := enronPath(t)
+	enron := testutil.Enron(t)
 	bin := filepath.Join(t.TempDir(), "pstsync")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
@@ -282,23 +281,6 @@ func countFiles(dir string) int {
 		return nil
 	})
 	return n
-}
-
-// enronPath finds data/enron.pst in the go-pst module (downloaded through
-// the module proxy).
-func enronPath(t *testing.T) string {
-	t.Helper()
-	out, err := exec.CommandContext(context.Background(), "go", "mod", "download", "-json", "github.com/mooijtech/go-pst/v6@v6.0.2").Output()
-	if err != nil {
-		t.Skipf("go-pst module not available: %v", err)
-	}
-	i := bytes.Index(out, []byte(`"Dir": "`))
-	if i < 0 {
-		t.Fatalf("no Dir in %s", out)
-	}
-	rest := out[i+8:]
-	dir := string(rest[:bytes.IndexByte(rest, '"')])
-	return filepath.Join(dir, "data", "enron.pst")
 }
 
 func TestInterspersedFlags(t *testing.T) {
