@@ -51,20 +51,46 @@ func TestModel(t *testing.T) {
 		_ = f.Value.Set(strconv.Itoa(checks))
 		defer func() { _ = f.Value.Set(old) }()
 	}
-	rapid.Check(t, func(rt *rapid.T) {
-		m := newModel(rt)
-		defer os.RemoveAll(m.root)
-		rt.Repeat(map[string]func(*rapid.T){
-			"create":    m.create,
-			"edit":      m.edit,
-			"delete":    m.delete,
-			"import":    m.importItem,
-			"sync":      m.sync,
-			"loseState": m.loseState,
-			"":          m.check,
-		})
-		m.quietRound(rt)
+	rapid.Check(t, modelHistory)
+}
+
+// modelHistory is one random history of the model, checked as it goes.
+func modelHistory(rt *rapid.T) {
+	m := newModel(rt)
+	defer os.RemoveAll(m.root)
+	rt.Repeat(map[string]func(*rapid.T){
+		"create":    m.create,
+		"edit":      m.edit,
+		"delete":    m.delete,
+		"import":    m.importItem,
+		"sync":      m.sync,
+		"loseState": m.loseState,
+		"":          m.check,
 	})
+	m.quietRound(rt)
+}
+
+// TestModelRegressions replays every history the model once failed on
+// (testdata/rapid/TestModel/*.fail, written by rapid), e.g. a conflict copy
+// whose derived UID named an earlier, since edited copy and overwrote it.
+func TestModelRegressions(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "rapid", "TestModel", "*.fail"))
+	if len(files) == 0 {
+		t.Fatal("no saved failing histories")
+	}
+	failfile, checks := flag.Lookup("rapid.failfile"), flag.Lookup("rapid.checks")
+	oldFile, oldChecks := failfile.Value.String(), checks.Value.String()
+	defer func() {
+		_ = failfile.Value.Set(oldFile)
+		_ = checks.Value.Set(oldChecks)
+	}()
+	_ = checks.Value.Set("1") // only the saved history
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			_ = failfile.Value.Set(f)
+			rapid.Check(t, modelHistory)
+		})
+	}
 }
 
 var users = []string{"ann", "bob", "cat"}

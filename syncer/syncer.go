@@ -624,10 +624,26 @@ func (r *run) mergeColl(ctx context.Context, p *plan, coll string, T map[string]
 			}
 		}
 		for uid, m := range res.Merged {
-			if !inSet[uid] {
-				out[uid] = p.entry(m)
-				p.copies++
+			if inSet[uid] {
+				continue
 			}
+			// A conflict copy's UID is derived from its content, so it can
+			// name an item that already exists: an earlier copy of the same
+			// version, which a colleague may have edited since. Never
+			// overwrite another item; the new copy takes a fresh UID.
+			if old, taken := out[uid]; taken && old.Hash != snapshot.HashOf(merge.Canonical(m)) {
+				fresh := freeUID(out, uid, merge.Hash(m))
+				m = m.Clone()
+				m.UID = fresh
+				for i := range res.Conflicts {
+					if res.Conflicts[i].Copy == uid {
+						res.Conflicts[i].Copy = fresh
+					}
+				}
+				uid = fresh
+			}
+			out[uid] = p.entry(m)
+			p.copies++
 		}
 		p.conflicts = append(p.conflicts, res.Conflicts...)
 	}
@@ -877,4 +893,17 @@ func (r *run) lastEditors(ctx context.Context, latest *snapshot.Manifest, coll s
 		}
 	}
 	return out
+}
+
+// freeUID returns a UID derived from uid and the item's hash that no item
+// of coll holds yet.
+func freeUID(coll map[string]snapshot.Entry, uid, hash string) string {
+	base := uid + "-" + hash[:8]
+	c := base
+	for n := 2; ; n++ {
+		if _, taken := coll[c]; !taken {
+			return c
+		}
+		c = fmt.Sprintf("%s-%d", base, n)
+	}
 }
