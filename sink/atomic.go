@@ -61,11 +61,9 @@ func writeAtomicVia(b *Batch, tmpDir, path string, mtime time.Time, fill func(io
 	if err != nil {
 		return fmt.Errorf("sink: write %s: %w", path, err)
 	}
-	tmp := f.Name()
 	defer func() {
 		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
+			f.Discard()
 			err = fmt.Errorf("sink: write %s: %w", path, err)
 		}
 	}()
@@ -82,10 +80,7 @@ func writeAtomicVia(b *Batch, tmpDir, path string, mtime time.Time, fill func(io
 			return err
 		}
 	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = renameFile(tmp, path); err != nil {
+	if err = f.Commit(path); err != nil {
 		return err
 	}
 	if b == nil {
@@ -119,13 +114,15 @@ func tempNames(dir, base string, create func(name string) error) error {
 	}
 }
 
-// tempFile is the temporary file of an atomic write.
+// tempFile is the temporary file of an atomic write. Commit closes it
+// and puts it in place under its final name (replacing a file there);
+// Discard closes and removes it after a failure.
 type tempFile interface {
 	io.Writer
-	Name() string
 	Sync() error
 	SetMtime(time.Time) error
-	Close() error
+	Commit(path string) error
+	Discard()
 }
 
 // syncDir fsyncs a directory so that a rename in it is durable. Windows

@@ -43,7 +43,20 @@ func assertNoTemp(t *testing.T, dir string) {
 	}
 }
 
-func TestWriteFileAtomic(t *testing.T) {
+// bothTempKinds runs f with unnamed temporary files (O_TMPFILE, where the
+// system has them) and with named ones.
+func bothTempKinds(t *testing.T, f func(t *testing.T)) {
+	for _, named := range []bool{false, true} {
+		t.Run(map[bool]string{false: "unnamed", true: "named"}[named], func(t *testing.T) {
+			setNamedTemp(t, named)
+			f(t)
+		})
+	}
+}
+
+func TestWriteFileAtomic(t *testing.T) { bothTempKinds(t, testWriteFileAtomic) }
+
+func testWriteFileAtomic(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "sub", "deeper", "f.txt")
 	if err := WriteFileAtomic(p, []byte("one")); err != nil {
@@ -65,7 +78,9 @@ func TestWriteFileAtomic(t *testing.T) {
 	}
 }
 
-func TestWriteAtomicInjectedFailure(t *testing.T) {
+func TestWriteAtomicInjectedFailure(t *testing.T) { bothTempKinds(t, testWriteAtomicInjectedFailure) }
+
+func testWriteAtomicInjectedFailure(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f.txt")
 	if err := WriteFileAtomic(p, []byte("previous")); err != nil {

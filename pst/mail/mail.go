@@ -46,29 +46,46 @@ func Build(m *pst.Message, opts Options) ([]byte, error) {
 	return build(m, opts, 0)
 }
 
+// BuildTo is Build appending the message to b, which lets a caller reuse
+// one buffer for many messages. On error b may hold a partial message.
+func BuildTo(b *bytes.Buffer, m *pst.Message, opts Options) error {
+	return buildTo(b, m, opts, 0)
+}
+
 func build(m *pst.Message, opts Options, depth int) ([]byte, error) {
+	var b bytes.Buffer
+	if err := buildTo(&b, m, opts, depth); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func buildTo(b *bytes.Buffer, m *pst.Message, opts Options, depth int) error {
 	if m == nil {
-		return nil, errors.New("mail: nil message")
+		return errors.New("mail: nil message")
 	}
 	if depth > maxDepth {
-		return nil, ErrTooDeep
+		return ErrTooDeep
 	}
 	body, err := buildBody(m, opts, depth)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	h := buildHeader(m, opts)
-	var b bytes.Buffer
-	b.Grow(len(body.body) + 4096)
-	h.writeTo(&b)
-	b.WriteString("MIME-Version: 1.0\r\n")
-	body.header.writeTo(&b)
-	b.WriteString("\r\n")
-	b.Write(body.body)
-	if !bytes.HasSuffix(b.Bytes(), []byte("\r\n")) {
-		b.WriteString("\r\n")
+	start := b.Len()
+	b.Grow(body.size() + 4096)
+	for salt := uint32(1); ; salt++ {
+		h.writeTo(b)
+		b.WriteString("MIME-Version: 1.0\r\n")
+		body.render(b)
+		if !bytes.HasSuffix(b.Bytes()[start:], []byte("\r\n")) {
+			b.WriteString("\r\n")
+		}
+		if body.checkBoundaries(b.Bytes()[start:], salt) || salt > 16 {
+			return nil
+		}
+		b.Truncate(start) // a boundary occurs in the content: again with new ones
 	}
-	return b.Bytes(), nil
 }
 
 // Date returns the item's date: PidTagClientSubmitTime, else
@@ -457,21 +474,21 @@ func buildBody(m *pst.Message, opts Options, depth int) (*part, error) {
 		flags, _ := a.Props.Int(pst.TagAttachFlags)
 		isInline := html != "" && method != pst.AttachOLE &&
 			(cid != "" && refs[strings.ToLower(cid)] || (hidden || flags&4 != 0) && (cid != "" || loc != ""))
-		p := &part{}
-		p.header.add("Content-Type", attachType(a, name)+fileParam("name", name))
-		p.header.add("Content-Transfer-Encoding", "base64")
+		var h header
+		h.add("Content-Type", attachType(a, name)+fileParam("name", name))
+		h.add("Content-Transfer-Encoding", "base64")
 		if cid != "" {
-			p.header.add("Content-ID", "<"+cid+">")
+			h.add("Content-ID", "<"+cid+">")
 		}
 		if loc != "" && isInline {
-			p.header.add("Content-Location", encodeText(loc))
+			h.add("Content-Location", encodeText(loc))
 		}
 		disp := "attachment"
 		if isInline {
 			disp = "inline"
 		}
-		p.header.add("Content-Disposition", disp+fileParam("filename", name))
-		p.body = base64Lines(a.Data)
+		h.add("Content-Disposition", disp+fileParam("filename", name))
+		p := leaf(h, encBase64, "", a.Data)
 		if isInline {
 			inline = append(inline, p)
 		} else {
@@ -516,13 +533,13 @@ func embeddedPart(a *pst.Attachment, i int, msg []byte) *part {
 	default:
 		name += ".eml"
 	}
-	p := &part{body: msg}
-	p.header.add("Content-Type", "message/rfc822"+fileParam("name", name))
+	var h header
+	h.add("Content-Type", "message/rfc822"+fileParam("name", name))
 	if isASCII(string(msg)) {
-		p.header.add("Content-Transfer-Encoding", "7bit")
+		h.add("Content-Transfer-Encoding", "7bit")
 	} else {
-		p.header.add("Content-Transfer-Encoding", "8bit")
+		h.add("Content-Transfer-Encoding", "8bit")
 	}
-	p.header.add("Content-Disposition", "attachment"+fileParam("filename", name))
-	return p
+	h.add("Content-Disposition", "attachment"+fileParam("filename", name))
+	return leaf(h, encRaw, "", msg)
 }

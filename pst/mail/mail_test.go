@@ -696,3 +696,57 @@ func TestRTFBodies(t *testing.T) {
 		})
 	}
 }
+
+// TestBoundaryClash makes the content of a part contain its multipart's
+// boundary (as a crafted or unlucky message would): the message is
+// rendered again with other boundaries, and a MIME parser finds every
+// part intact.
+func TestBoundaryClash(t *testing.T) {
+	var h1, h2 header
+	h1.add("Content-Type", "text/plain; charset=utf-8")
+	h2.add("Content-Type", "application/octet-stream")
+	h2.add("Content-Transfer-Encoding", "base64")
+	a := leaf(h1, encRaw, "", []byte("first"))
+	b := leaf(h2, encBase64, "", []byte("second part"))
+	inner := multipartOf("alternative", []*part{a, b})
+	c := leaf(h1, encRaw, "", nil)
+	outer := multipartOf("mixed", []*part{inner, c})
+	// Both boundaries now occur in content.
+	a.data = []byte("x\r\n--" + inner.boundary + "\r\ny")
+	c.data = []byte("--" + outer.boundary + "--")
+	first := outer.boundary
+	var buf bytes.Buffer
+	buf.WriteString("MIME-Version: 1.0\r\n")
+	for salt := uint32(1); ; salt++ {
+		start := buf.Len()
+		outer.render(&buf)
+		if outer.checkBoundaries(buf.Bytes()[start:], salt) {
+			break
+		}
+		if salt > 3 {
+			t.Fatal("boundaries still clash after 3 renderings")
+		}
+		buf.Truncate(start)
+	}
+	if outer.boundary == first {
+		t.Fatal("clashing boundary kept")
+	}
+	msg, err := gomail.CreateReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	for {
+		p, err := msg.NextPart()
+		if err != nil {
+			break
+		}
+		body := new(bytes.Buffer)
+		body.ReadFrom(p.Body)
+		bodies = append(bodies, body.String())
+	}
+	want := []string{string(a.data), "second part", string(c.data)}
+	if fmt.Sprint(bodies) != fmt.Sprint(want) {
+		t.Errorf("parts = %q, want %q", bodies, want)
+	}
+}

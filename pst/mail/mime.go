@@ -4,25 +4,168 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
+	"hash/crc32"
 	"mime/quotedprintable"
 	"strings"
+	"unsafe"
 )
 
-// part is a MIME entity: its Content-* header fields and its encoded
-// body (CRLF line ends; no trailing CRLF is required).
+// part is a MIME entity: its Content-* header fields and its body. The
+// body is encoded only when the whole message is rendered, straight into
+// the output buffer: a message is assembled with one copy of each body,
+// not one per nesting level.
 type part struct {
 	header header
-	body   []byte
+
+	// A leaf holds text or data and how to encode it.
+	enc  leafEnc
+	text string
+	data []byte
+
+	// A multipart holds children, separated by boundary.
+	subtype  string
+	params   []string
+	children []*part
+	boundary string
+
+	// digest identifies the content (header and body); boundaries are
+	// derived from it, so output is stable.
+	digest [32]byte
 }
 
-func (p *part) bytes() []byte {
-	var b bytes.Buffer
-	b.Grow(len(p.body) + 512)
-	p.header.writeTo(&b)
+// leafEnc is how a leaf's content becomes its body.
+type leafEnc uint8
+
+const (
+	encRaw        leafEnc = iota // data is the body as is
+	encCRLF                      // text with LF line ends turned into CRLF (7bit)
+	encBase64Text                // text with CRLF line ends, in base64
+	encQP                        // text in quoted-printable
+	encBase64                    // data in base64
+)
+
+// leaf makes a leaf part and computes its digest.
+func leaf(h header, enc leafEnc, text string, data []byte) *part {
+	p := &part{header: h, enc: enc, text: text, data: data}
+	d := sha256.New()
+	for _, f := range h {
+		d.Write([]byte(f.name))
+		d.Write([]byte{0})
+		d.Write([]byte(f.value))
+		d.Write([]byte{0})
+		d.Write([]byte(f.raw))
+		d.Write([]byte{0})
+	}
+	// The content enters through two CRCs (hardware-assisted, an order of
+	// magnitude faster than SHA-256 over the bodies); boundaries need
+	// stability, and checkBoundaries catches the rare collision.
+	var sum [17]byte
+	sum[0] = byte(enc)
+	binary.LittleEndian.PutUint64(sum[1:], uint64(len(text)+len(data)))
+	c1 := crc32.Update(crc32.Checksum(data, castagnoli), castagnoli, readOnlyBytes(text))
+	c2 := crc32.Update(crc32.ChecksumIEEE(data), crc32.IEEETable, readOnlyBytes(text))
+	binary.LittleEndian.PutUint32(sum[9:], c1)
+	binary.LittleEndian.PutUint32(sum[13:], c2)
+	d.Write(sum[:])
+	d.Sum(p.digest[:0])
+	return p
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// readOnlyBytes views s as bytes without copying it, for functions that
+// only read their argument (hashes, writers that copy).
+func readOnlyBytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// render appends the part's header, a blank line and its body to b.
+func (p *part) render(b *bytes.Buffer) {
+	p.header.writeTo(b)
 	b.WriteString("\r\n")
-	b.Write(p.body)
-	return b.Bytes()
+	p.renderBody(b)
+}
+
+// renderBody appends the part's body to b.
+func (p *part) renderBody(b *bytes.Buffer) {
+	if p.children != nil {
+		for _, c := range p.children {
+			b.WriteString("--")
+			b.WriteString(p.boundary)
+			b.WriteString("\r\n")
+			c.render(b)
+			b.WriteString("\r\n")
+		}
+		b.WriteString("--")
+		b.WriteString(p.boundary)
+		b.WriteString("--\r\n")
+		return
+	}
+	switch p.enc {
+	case encRaw:
+		b.Write(p.data)
+	case encCRLF:
+		writeCRLF(b, p.text)
+	case encBase64Text:
+		var crlf bytes.Buffer
+		crlf.Grow(len(p.text) + len(p.text)/16)
+		writeCRLF(&crlf, p.text)
+		writeBase64Lines(b, crlf.Bytes())
+	case encQP:
+		w := quotedprintable.NewWriter(b)
+		_, _ = w.Write(readOnlyBytes(p.text)) // writes to a bytes.Buffer cannot fail
+		_ = w.Close()
+	case encBase64:
+		writeBase64Lines(b, p.data)
+	}
+}
+
+// size estimates the rendered size, to size the output buffer once.
+func (p *part) size() int {
+	n := 64 * (len(p.header) + 1)
+	for _, f := range p.header {
+		n += len(f.name) + len(f.value) + len(f.raw)
+	}
+	if p.children != nil {
+		for _, c := range p.children {
+			n += c.size() + len(p.boundary) + 8
+		}
+		return n + len(p.boundary) + 8
+	}
+	switch p.enc {
+	case encRaw:
+		n += len(p.data)
+	case encCRLF:
+		n += len(p.text) + len(p.text)/32
+	case encQP:
+		n += len(p.text) + len(p.text)/8
+	case encBase64Text:
+		n += base64Size(len(p.text) + len(p.text)/32)
+	case encBase64:
+		n += base64Size(len(p.data))
+	}
+	return n
+}
+
+func base64Size(n int) int {
+	e := base64.StdEncoding.EncodedLen(n)
+	return e + e/76*2 + 2
+}
+
+// writeCRLF writes text with each LF turned into CRLF.
+func writeCRLF(b *bytes.Buffer, text string) {
+	for {
+		i := strings.IndexByte(text, '\n')
+		if i < 0 {
+			b.WriteString(text)
+			return
+		}
+		b.WriteString(text[:i])
+		b.WriteString("\r\n")
+		text = text[i+1:]
+	}
 }
 
 // textPart makes a text/<subtype> part in UTF-8 with the most suitable
@@ -31,25 +174,24 @@ func (p *part) bytes() []byte {
 func textPart(subtype, text string) *part {
 	text = strings.ToValidUTF8(text, "\uFFFD")
 	text = normalizeNewlines(text)
-	p := &part{}
-	p.header.add("Content-Type", mediaType("text/"+subtype, "charset", "utf-8"))
+	var h header
+	h.add("Content-Type", mediaType("text/"+subtype, "charset", "utf-8"))
+	enc := encQP
 	switch encodingFor(text) {
 	case "7bit":
-		p.header.add("Content-Transfer-Encoding", "7bit")
-		p.body = []byte(strings.ReplaceAll(text, "\n", "\r\n"))
+		enc = encCRLF
 	case "base64":
-		p.header.add("Content-Transfer-Encoding", "base64")
-		p.body = base64Lines([]byte(strings.ReplaceAll(text, "\n", "\r\n")))
+		enc = encBase64Text
 	default:
-		p.header.add("Content-Transfer-Encoding", "quoted-printable")
-		var b bytes.Buffer
-		b.Grow(len(text) + len(text)/8 + 64)
-		w := quotedprintable.NewWriter(&b)
-		_, _ = w.Write([]byte(text)) // writes to a bytes.Buffer cannot fail
-		_ = w.Close()
-		p.body = b.Bytes()
+		h.add("Content-Transfer-Encoding", "quoted-printable")
+		return leaf(h, enc, text, nil)
 	}
-	return p
+	if enc == encCRLF {
+		h.add("Content-Transfer-Encoding", "7bit")
+	} else {
+		h.add("Content-Transfer-Encoding", "base64")
+	}
+	return leaf(h, enc, text, nil)
 }
 
 // normalizeNewlines turns CRLF and lone CR into LF.
@@ -64,15 +206,20 @@ func normalizeNewlines(s string) string {
 // encodingFor picks the transfer encoding of LF-terminated UTF-8 text.
 func encodingFor(text string) string {
 	nonASCII, runes, ctl := 0, 0, false
-	line, long := 0, false
+	line, long, trailing := 0, false, false
 	for i := 0; i < len(text); i++ {
 		c := text[i]
 		switch {
 		case c == '\n':
+			if line > 0 && isWSP(text[i-1]) {
+				trailing = true
+			}
 			line = 0
 			continue
-		case c >= 0xC0:
-			nonASCII++
+		case c >= 0x80:
+			if c >= 0xC0 {
+				nonASCII++
+			}
 		case c < 0x20 && c != '\t' && c != '\f' || c == 0x7f:
 			ctl = true
 		}
@@ -84,10 +231,13 @@ func encodingFor(text string) string {
 			long = true
 		}
 	}
+	if line > 0 && isWSP(text[len(text)-1]) {
+		trailing = true
+	}
 	switch {
 	case ctl:
 		return "base64"
-	case nonASCII == 0 && !long && isASCII(text) && !hasTrailingSpace(text):
+	case nonASCII == 0 && !long && isASCII(text) && !trailing:
 		return "7bit"
 	case nonASCII*10 > runes*3:
 		return "base64"
@@ -95,73 +245,70 @@ func encodingFor(text string) string {
 	return "quoted-printable"
 }
 
-func hasTrailingSpace(text string) bool {
-	for _, l := range strings.Split(text, "\n") {
-		if l != "" && isWSP(l[len(l)-1]) {
-			return true
-		}
+// writeBase64Lines writes data in base64 with 76-character CRLF-separated
+// lines (no CRLF after the last line).
+func writeBase64Lines(b *bytes.Buffer, data []byte) {
+	b.Grow(base64Size(len(data)))
+	var line [78]byte
+	for len(data) > 57 { // 57 bytes make one 76-character line
+		base64.StdEncoding.Encode(line[:76], data[:57])
+		line[76], line[77] = '\r', '\n'
+		b.Write(line[:])
+		data = data[57:]
 	}
-	return false
-}
-
-// base64Lines encodes b in base64 with 76-character CRLF-separated lines.
-func base64Lines(b []byte) []byte {
-	n := base64.StdEncoding.EncodedLen(len(b))
-	out := make([]byte, 0, n+n/76*2+2)
-	for len(b) > 57 { // 57 bytes make one 76-character line
-		out = base64.StdEncoding.AppendEncode(out, b[:57])
-		out = append(out, '\r', '\n')
-		b = b[57:]
-	}
-	return base64.StdEncoding.AppendEncode(out, b)
+	n := base64.StdEncoding.EncodedLen(len(data))
+	base64.StdEncoding.Encode(line[:n], data)
+	b.Write(line[:n])
 }
 
 // multipartOf builds a multipart/<subtype> entity from children. The
-// boundary is derived from a hash of the children's bytes, so output is
-// stable; it is checked not to occur in the content.
+// boundary is derived from the children's digests, so output is stable;
+// checkBoundaries makes sure it does not occur in the content.
 func multipartOf(subtype string, children []*part, params ...string) *part {
-	encoded := make([][]byte, len(children))
-	h := sha256.New()
-	h.Write([]byte(subtype))
-	for i, c := range children {
-		encoded[i] = c.bytes()
-		h.Write(encoded[i])
+	p := &part{subtype: subtype, params: params, children: children}
+	d := sha256.New()
+	d.Write([]byte(subtype))
+	for _, c := range children {
+		d.Write(c.digest[:])
 	}
-	sum := h.Sum(nil)
-	var boundary string
-	for n := 0; ; n++ {
-		boundary = "=_" + hex.EncodeToString(sum[:12])
-		clash := false
-		for _, e := range encoded {
-			if bytes.Contains(e, []byte("--"+boundary)) {
-				clash = true
-				break
-			}
-		}
-		if !clash {
-			break
-		}
-		s := sha256.Sum256(append(sum, byte(n)))
-		sum = s[:]
-	}
-	var b bytes.Buffer
-	size := 0
-	for _, e := range encoded {
-		size += len(e) + len(boundary) + 8
-	}
-	b.Grow(size + len(boundary) + 8)
-	for _, e := range encoded {
-		b.WriteString("--")
-		b.WriteString(boundary)
-		b.WriteString("\r\n")
-		b.Write(e)
-		b.WriteString("\r\n")
-	}
-	b.WriteString("--")
-	b.WriteString(boundary)
-	b.WriteString("--\r\n")
-	p := &part{body: b.Bytes()}
-	params = append(params, "boundary", boundary)
-	p.header.add("Content-Type", mediaType("multipart/"+subtype, params...))
+	d.Sum(p.digest[:0])
+	p.setBoundary(0)
 	return p
+}
+
+// setBoundary derives the boundary from the digest and a salt (0 first;
+// another when the boundary clashed with the content) and sets the
+// Content-Type field.
+func (p *part) setBoundary(salt uint32) {
+	sum := p.digest
+	if salt != 0 {
+		var s [36]byte
+		copy(s[:], sum[:])
+		binary.LittleEndian.PutUint32(s[32:], salt)
+		sum = sha256.Sum256(s[:])
+	}
+	p.boundary = "=_" + hex.EncodeToString(sum[:12])
+	p.header = p.header[:0]
+	p.header.add("Content-Type", mediaType("multipart/"+p.subtype, append(p.params[:len(p.params):len(p.params)], "boundary", p.boundary)...))
+}
+
+// checkBoundaries reports whether every multipart boundary under p occurs
+// in out only as its own delimiters. Each one that clashes with content
+// gets a new salt, and false is returned: the message must be rendered
+// again. A clash takes a content that contains a 96-bit hash of itself.
+func (p *part) checkBoundaries(out []byte, salt uint32) bool {
+	if p.children == nil {
+		return true
+	}
+	ok := true
+	if bytes.Count(out, []byte("--"+p.boundary)) != len(p.children)+1 {
+		p.setBoundary(salt)
+		ok = false
+	}
+	for _, c := range p.children {
+		if !c.checkBoundaries(out, salt) {
+			ok = false
+		}
+	}
+	return ok
 }

@@ -1,0 +1,11 @@
+//go:build unix && !linux
+
+package sink
+
+import "golang.org/x/sys/unix"
+
+// openAnon reports that unnamed files are not available: outside Linux
+// sink uses named temporary files.
+func openAnon(string) (int, error) { return -1, unix.EOPNOTSUPP }
+
+func linkAnon(int, string) error { return unix.EOPNOTSUPP }
