@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"runtime/debug"
+	"sync"
 
 	"github.com/pstsync/pstsync/pst"
 	"github.com/pstsync/pstsync/pst/cal"
@@ -45,18 +46,19 @@ func (c *converter) convert(j job) (r result) {
 	r.kind = pst.KindOf(m.Class())
 	r.stage = "convert"
 	base := fmt.Sprintf("%s_%x", nameFor(m), j.ref.NID)
-	var buf bytes.Buffer
+	buf := getBuffer()
+	r.buf = buf
 	switch r.kind {
 	case pst.KindContact:
 		card, err := contact.ToVCard(m)
 		if err == nil {
-			err = sink.EncodeVCard(&buf, card, c.opts.VCard)
+			err = sink.EncodeVCard(buf, card, c.opts.VCard)
 		}
 		r.file, r.err = sink.SafeName(base)+".vcf", err
 	case pst.KindDistList:
 		card, err := contact.DistListToVCard(m, c.dlOpts)
 		if err == nil {
-			err = sink.EncodeVCard(&buf, card, c.opts.VCard)
+			err = sink.EncodeVCard(buf, card, c.opts.VCard)
 		}
 		r.file, r.err = sink.SafeName(base)+".vcf", err
 	case pst.KindAppointment, pst.KindTask, pst.KindJournal:
@@ -69,18 +71,18 @@ func (c *converter) convert(j job) (r result) {
 		}
 		ics, err := conv(m, cal.Options{})
 		if err == nil {
-			err = sink.EncodeICS(&buf, ics)
+			err = sink.EncodeICS(buf, ics)
 		}
 		r.file, r.err = sink.SafeName(base)+".ics", err
 	case pst.KindNote:
 		buf.WriteString(cal.NoteText(m))
 		r.file = sink.SafeName(base) + ".txt"
 	default: // mail and every other class travel as messages
-		raw, err := mail.Build(m, mail.Options{})
-		if err != nil {
+		if err := mail.BuildTo(buf, m, mail.Options{}); err != nil {
 			r.err = err
 			return r
 		}
+		raw := buf.Bytes()
 		seen, flagged, answered, draft := mail.Flags(m)
 		var fl sink.MailFlags
 		if seen {
@@ -105,6 +107,28 @@ func (c *converter) convert(j job) (r result) {
 	r.data = buf.Bytes()
 	return r
 }
+
+// bufferPool recycles the buffers items are rendered into: fresh memory
+// for every message costs page faults, which cost more than the rendering.
+var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer {
+	b := bufferPool.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+// release returns r's buffer to the pool once its content is written (or
+// dropped); r must not be used afterwards. Buffers of huge items are left
+// to the garbage collector rather than kept.
+func (r *result) release() {
+	if r.buf != nil && r.buf.Cap() <= maxPooledBuffer {
+		bufferPool.Put(r.buf)
+	}
+	r.buf, r.mail, r.data, r.extraData = nil, nil, nil, nil
+}
+
+const maxPooledBuffer = 1 << 20
 
 // meetingICS renders a meeting request, response or cancellation as the
 // METHOD:REQUEST, REPLY or CANCEL calendar written beside its message.

@@ -194,6 +194,7 @@ type result struct {
 	// directory; the item still counts once.
 	extraFile string
 	extraData []byte
+	buf       *bytes.Buffer // holds mail.Raw or data; see release
 	stage     string
 	err       error
 }
@@ -282,7 +283,7 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 						r := conv.convert(job{ref: refs[start+i], folder: fo})
 						if !ordered && r.err == nil {
 							r.stage, r.err = "write", write(ctx, mw, batch, out, fo, r, start+i+1)
-							r.mail, r.data, r.extraData = nil, nil, nil
+							r.release()
 						}
 						results[i] = r
 					}
@@ -298,6 +299,7 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 				if ordered && r.err == nil {
 					r.stage, r.err = "write", write(ctx, mw, batch, out, fo, r, start+i+1)
 				}
+				r.release()
 				if r.err != nil && r.stage == "write" && isOutputFatal(r.err) {
 					mw.Abort()
 					return fr, outputErr(out, r.err)

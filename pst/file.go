@@ -392,7 +392,7 @@ func (f *File) attachment(n *node, nid uint32, cp int, depth int) (*Attachment, 
 			}
 			a.Embedded = em
 		} else {
-			a.Data = concat(obj.blocks)
+			a.Data = obj.data
 		}
 	}
 	return a, nil

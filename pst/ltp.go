@@ -14,6 +14,7 @@ type node struct {
 	d      *ndb
 	nid    uint32
 	blocks [][]byte
+	data   []byte // all blocks in one (blocks are slices of it)
 	bidSub uint64
 	subs   map[uint32]subnode
 }
@@ -27,11 +28,11 @@ func (d *ndb) node(nid uint32) (*node, error) {
 }
 
 func (d *ndb) nodeFrom(nid uint32, bidData, bidSub uint64) (*node, error) {
-	blocks, err := d.dataBlocks(bidData)
+	blocks, data, err := d.dataBlocks(bidData)
 	if err != nil {
 		return nil, fmt.Errorf("node %#x data: %w", nid, err)
 	}
-	return &node{d: d, nid: nid, blocks: blocks, bidSub: bidSub}, nil
+	return &node{d: d, nid: nid, blocks: blocks, data: data, bidSub: bidSub}, nil
 }
 
 // sub opens subnode nid of n.
@@ -130,7 +131,7 @@ func (h *heap) hnid(id uint32) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return concat(s.blocks), nil
+	return s.data, nil
 }
 
 // bth returns the leaf records (key followed by data) of the BTH at hid.

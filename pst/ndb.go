@@ -264,49 +264,82 @@ func (d *ndb) walkBTree(ib int64, ptype byte, depth int, seen map[int64]bool) er
 // block reads and decodes one block by id (raw: internal blocks are not
 // decrypted).
 func (d *ndb) block(bid uint64) ([]byte, error) {
-	e, ok := d.bbt[bid&^1]
-	if !ok {
-		return nil, &FormatError{Offset: -1, What: fmt.Sprintf("block %#x not in the block B-tree", bid)}
-	}
-	if int(e.cb) > maxBlockSize {
-		return nil, &FormatError{Offset: e.ib, What: fmt.Sprintf("block %#x claims %d bytes", bid, e.cb)}
-	}
-	b, err := d.readAt(e.ib, int(e.cb))
+	e, err := d.blockEntry(bid)
 	if err != nil {
 		return nil, err
 	}
-	if bid&2 == 0 { // external (data) block: decode
-		switch d.crypt {
-		case EncryptPermute:
-			decodePermute(b)
-		case EncryptCyclic:
-			cryptCyclic(b, uint32(e.bid))
-		}
+	b := make([]byte, e.cb)
+	if err := d.readBlock(b, bid, e); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
 
-// dataBlocks returns the data blocks of a node's data tree in order,
-// expanding XBLOCK/XXBLOCK.
-func (d *ndb) dataBlocks(bid uint64) ([][]byte, error) {
-	if bid == 0 {
-		return nil, nil
+// blockEntry looks a block up in the block B-tree.
+func (d *ndb) blockEntry(bid uint64) (bbtEntry, error) {
+	e, ok := d.bbt[bid&^1]
+	if !ok {
+		return e, &FormatError{Offset: -1, What: fmt.Sprintf("block %#x not in the block B-tree", bid)}
 	}
-	var out [][]byte
+	if int(e.cb) > maxBlockSize {
+		return e, &FormatError{Offset: e.ib, What: fmt.Sprintf("block %#x claims %d bytes", bid, e.cb)}
+	}
+	return e, nil
+}
+
+// readBlock reads block bid, described by e, into dst (len(dst) == e.cb)
+// and decodes it when it is a data block.
+func (d *ndb) readBlock(dst []byte, bid uint64, e bbtEntry) error {
+	if e.ib < 0 || e.ib+int64(len(dst)) > d.size {
+		return &FormatError{Offset: e.ib, What: fmt.Sprintf("read of %d bytes past end of file (size %d)", len(dst), d.size), Err: ErrTruncated}
+	}
+	if _, err := d.r.ReadAt(dst, e.ib); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("pst: read at %#x: %w", e.ib, err)
+	}
+	if bid&2 == 0 { // external (data) block: decode
+		switch d.crypt {
+		case EncryptPermute:
+			decodePermute(dst)
+		case EncryptCyclic:
+			cryptCyclic(dst, uint32(e.bid))
+		}
+	}
+	return nil
+}
+
+// dataBlocks returns the data blocks of a node's data tree in order,
+// expanding XBLOCK/XXBLOCK. The blocks are consecutive slices of data,
+// which holds the node's whole data: a stream needs no second copy.
+func (d *ndb) dataBlocks(bid uint64) (blocks [][]byte, data []byte, err error) {
+	if bid == 0 {
+		return nil, nil, nil
+	}
+	if bid&2 == 0 {
+		b, err := d.block(bid)
+		if err != nil {
+			return nil, nil, err
+		}
+		return [][]byte{b}, b, nil
+	}
+	var leaves []uint64
 	total := 0
 	var walk func(bid uint64, depth int) error
 	walk = func(bid uint64, depth int) error {
-		b, err := d.block(bid)
-		if err != nil {
-			return err
-		}
 		if bid&2 == 0 {
-			total += len(b)
+			e, err := d.blockEntry(bid)
+			if err != nil {
+				return err
+			}
+			total += int(e.cb)
 			if total > maxNodeDataSize || int64(total) > d.size {
 				return &FormatError{Offset: -1, What: "node data exceeds size limit"}
 			}
-			out = append(out, b)
+			leaves = append(leaves, bid)
 			return nil
+		}
+		b, err := d.block(bid)
+		if err != nil {
+			return err
 		}
 		if depth > 2 || len(b) < 8 || b[0] != 0x01 {
 			return &FormatError{Offset: -1, What: fmt.Sprintf("bad XBLOCK %#x", bid)}
@@ -336,25 +369,21 @@ func (d *ndb) dataBlocks(bid uint64) ([][]byte, error) {
 		return nil
 	}
 	if err := walk(bid, 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
-}
-
-// concat joins blocks.
-func concat(blocks [][]byte) []byte {
-	if len(blocks) == 1 {
-		return blocks[0]
+	data = make([]byte, total)
+	blocks = make([][]byte, len(leaves))
+	off := 0
+	for i, leaf := range leaves {
+		e := d.bbt[leaf&^1]
+		dst := data[off : off+int(e.cb) : off+int(e.cb)]
+		if err := d.readBlock(dst, leaf, e); err != nil {
+			return nil, nil, err
+		}
+		blocks[i] = dst
+		off += int(e.cb)
 	}
-	n := 0
-	for _, b := range blocks {
-		n += len(b)
-	}
-	out := make([]byte, 0, n)
-	for _, b := range blocks {
-		out = append(out, b...)
-	}
-	return out
+	return blocks, data, nil
 }
 
 type subnode struct {
