@@ -38,7 +38,10 @@ type Options struct {
 // concurrent use. The CLI draws a bar on a terminal; the default does
 // nothing.
 type Progress interface {
+	// Start begins a file with a first count of items; Add adds to it as
+	// folders are listed.
 	Start(file string, items int)
+	Add(file string, items int)
 	Item(file string)
 	Done(file string)
 }
@@ -46,6 +49,7 @@ type Progress interface {
 type noProgress struct{}
 
 func (noProgress) Start(string, int) {}
+func (noProgress) Add(string, int)   {}
 func (noProgress) Item(string)       {}
 func (noProgress) Done(string)       {}
 
@@ -181,6 +185,13 @@ type job struct {
 	folder *pst.Folder
 }
 
+// listing is one folder with its contents table.
+type listing struct {
+	fo   *pst.Folder
+	refs []pst.ItemRef
+	err  error
+}
+
 // result is one converted item, ready to write.
 type result struct {
 	class   string
@@ -211,22 +222,12 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 	defer f.Close()
 	fr.Format = f.Info().Format.String()
 
-	// First pass: every folder with its contents table (tables only,
-	// cheap), so the progress bar knows the total before items are read.
-	type listing struct {
-		fo   *pst.Folder
-		refs []pst.ItemRef
-		err  error
-	}
+	// The folder tree first (cheap); each folder's contents table is
+	// listed just before its items are fed to the workers, so listing
+	// overlaps converting.
 	var folders []listing
-	total := 0
 	walkErr := f.Walk(ctx, func(fo *pst.Folder) error {
-		l := listing{fo: fo}
-		if !fo.IsSearchFolder() {
-			l.refs, l.err = fo.Items()
-			total += len(l.refs)
-		}
-		folders = append(folders, l)
+		folders = append(folders, listing{fo: fo})
 		return nil
 	})
 	if ctx.Err() != nil {
@@ -235,7 +236,7 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 	if walkErr != nil {
 		fr.Failures = append(fr.Failures, Failure{Stage: "read", Reason: "folder tree: " + walkErr.Error()})
 	}
-	opts.Progress.Start(path, total)
+	opts.Progress.Start(path, 0)
 	defer opts.Progress.Done(path)
 
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -249,9 +250,32 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 		bw.UseBatch(batch)
 	}
 	conv := newConverter(f, opts)
-	// mbox appends to one file per folder: writes must follow folder order.
-	ordered := opts.Mail == sink.FormatMbox
-	for _, l := range folders {
+	// Every folder's report, with one outcome slot per listed item.
+	outcomes := make([][]outcome, len(folders))
+	list := func(li int) {
+		l := &folders[li]
+		if l.fo.IsSearchFolder() {
+			return
+		}
+		l.refs, l.err = l.fo.Items()
+		outcomes[li] = make([]outcome, len(l.refs))
+		opts.Progress.Add(path, len(l.refs))
+	}
+	var fatal error
+	if opts.Mail == sink.FormatMbox {
+		// mbox appends to one file per folder: writes follow folder order.
+		fatal = exportOrdered(ctx, conv, mw, batch, out, folders, list, outcomes, opts.Progress, path)
+	} else {
+		fatal = exportUnordered(ctx, conv, mw, batch, out, folders, list, outcomes, opts.Progress, path)
+	}
+	if fatal != nil {
+		mw.Abort()
+		if ctx.Err() != nil && !isOutputFatal(fatal) {
+			return fr, ctx.Err()
+		}
+		return fr, outputErr(out, fatal)
+	}
+	for li, l := range folders {
 		fo, refs, err := l.fo, l.refs, l.err
 		frep := &FolderReport{Path: fo.PathString(), Classes: map[string]*Counts{}}
 		fr.Folders = append(fr.Folders, frep)
@@ -264,63 +288,23 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 			fr.Failures = append(fr.Failures, Failure{Folder: frep.Path, Stage: "read", Reason: err.Error()})
 		}
 		frep.Listed = len(refs)
-		for start := 0; start < len(refs); start += chunkSize {
-			if err := ctx.Err(); err != nil {
-				mw.Abort()
-				return fr, err
+		for i, r := range outcomes[li] {
+			ref := refs[i]
+			c := frep.Classes[r.class]
+			if c == nil {
+				c = &Counts{}
+				frep.Classes[r.class] = c
 			}
-			end := min(start+chunkSize, len(refs))
-			results := make([]result, end-start)
-			// Workers read, convert and (unless the sink needs order)
-			// write; file creation dominates, so more workers than CPUs.
-			var wg sync.WaitGroup
-			work := make(chan int)
-			for w := 0; w < 2*runtime.NumCPU(); w++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range work {
-						r := conv.convert(job{ref: refs[start+i], folder: fo})
-						if !ordered && r.err == nil {
-							r.stage, r.err = "write", write(ctx, mw, batch, out, fo, r, start+i+1)
-							r.release()
-						}
-						results[i] = r
-					}
-				}()
+			if r.stage != "read" {
+				c.Read++
 			}
-			for i := range results {
-				work <- i
-			}
-			close(work)
-			wg.Wait()
-			for i, r := range results {
-				ref := refs[start+i]
-				if ordered && r.err == nil {
-					r.stage, r.err = "write", write(ctx, mw, batch, out, fo, r, start+i+1)
-				}
-				r.release()
-				if r.err != nil && r.stage == "write" && isOutputFatal(r.err) {
-					mw.Abort()
-					return fr, outputErr(out, r.err)
-				}
-				c := frep.Classes[r.class]
-				if c == nil {
-					c = &Counts{}
-					frep.Classes[r.class] = c
-				}
-				if r.stage != "read" {
-					c.Read++
-				}
-				if r.err != nil {
-					c.Failed++
-					fr.Failures = append(fr.Failures, Failure{Folder: frep.Path, NID: ref.NID, Class: r.class,
-						Subject: r.subject, Stage: r.stage, Reason: firstLine(r.err.Error())})
-					opts.Logger.Warn("item not exported", "file", path, "folder", frep.Path, "nid", ref.NID, "stage", r.stage, "err", r.err)
-				} else {
-					c.Written++
-				}
-				opts.Progress.Item(path)
+			if r.err != nil {
+				c.Failed++
+				fr.Failures = append(fr.Failures, Failure{Folder: frep.Path, NID: ref.NID, Class: r.class,
+					Subject: r.subject, Stage: r.stage, Reason: firstLine(r.err.Error())})
+				opts.Logger.Warn("item not exported", "file", path, "folder", frep.Path, "nid", ref.NID, "stage", r.stage, "err", r.err)
+			} else {
+				c.Written++
 			}
 		}
 		for _, c := range frep.Classes {
@@ -342,6 +326,114 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 	}
 	fr.Complete = fr.Totals.Failed == 0 && fr.Totals.Written == fr.Totals.Read && walkErr == nil && !hasFolderErrors(fr)
 	return fr, nil
+}
+
+// outcome is what the report keeps of one item.
+type outcome struct {
+	class, subject, stage string
+	err                   error
+}
+
+func (r *result) outcome() outcome {
+	return outcome{class: r.class, subject: r.subject, stage: r.stage, err: r.err}
+}
+
+// itemTask names one item: folders[folder].refs[item].
+type itemTask struct{ folder, item int }
+
+// exportUnordered reads, converts and writes every item of every folder
+// with a pool of workers fed from one queue, so that a slow item (a large
+// attachment) never holds the others up at a folder or batch boundary. It
+// returns the error that stopped it: an output failure that would hit
+// every further item, or the context's.
+func exportUnordered(ctx context.Context, conv *converter, mw sink.MailWriter, batch *sink.Batch, out string,
+	folders []listing, list func(folder int), outcomes [][]outcome, progress Progress, path string) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan itemTask, 64)
+	var wg sync.WaitGroup
+	// File creation blocks in the kernel: more workers than CPUs.
+	for w := 0; w < 2*runtime.NumCPU(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range work {
+				fo := folders[t.folder].fo
+				r := conv.convert(job{ref: folders[t.folder].refs[t.item], folder: fo})
+				if r.err == nil {
+					r.stage, r.err = "write", write(ctx, mw, batch, out, fo, r, t.item+1)
+					if r.err != nil && isOutputFatal(r.err) {
+						cancel(r.err)
+					}
+				}
+				outcomes[t.folder][t.item] = r.outcome()
+				r.release()
+				progress.Item(path)
+			}
+		}()
+	}
+feed:
+	for li := range folders {
+		list(li)
+		for i := range outcomes[li] {
+			select {
+			case work <- itemTask{li, i}:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+	}
+	close(work)
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// exportOrdered is exportUnordered for sinks that need the items of a
+// folder written in order (mbox): batches of items are read and converted
+// in parallel, then written in order.
+func exportOrdered(ctx context.Context, conv *converter, mw sink.MailWriter, batch *sink.Batch, out string,
+	folders []listing, list func(folder int), outcomes [][]outcome, progress Progress, path string) error {
+	for li := range folders {
+		list(li)
+		l := folders[li]
+		refs := l.refs
+		for start := 0; start < len(outcomes[li]); start += chunkSize {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			end := min(start+chunkSize, len(refs))
+			results := make([]result, end-start)
+			var wg sync.WaitGroup
+			work := make(chan int)
+			for w := 0; w < runtime.NumCPU(); w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range work {
+						results[i] = conv.convert(job{ref: refs[start+i], folder: l.fo})
+					}
+				}()
+			}
+			for i := range results {
+				work <- i
+			}
+			close(work)
+			wg.Wait()
+			for i := range results {
+				r := &results[i]
+				if r.err == nil {
+					r.stage, r.err = "write", write(ctx, mw, batch, out, l.fo, *r, start+i+1)
+					if r.err != nil && isOutputFatal(r.err) {
+						return r.err
+					}
+				}
+				outcomes[li][start+i] = r.outcome()
+				r.release()
+				progress.Item(path)
+			}
+		}
+	}
+	return nil
 }
 
 func hasFolderErrors(fr *FileReport) bool {

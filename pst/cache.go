@@ -3,32 +3,35 @@ package pst
 import (
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // pageCache sits in front of the file: reading issues few large, aligned
 // reads instead of the hundreds of tiny ones the format's structure implies.
 // It keeps at most maxChunks chunks of chunkSize bytes and evicts with a
 // clock (second-chance) policy.
+//
+// A hit takes no lock (readers of one file run in parallel and hit
+// hundreds of times per item): every chunk has a slot that is loaded
+// atomically. Misses and eviction take the mutex. An evicted chunk's
+// buffer is never reused: a reader may still be copying from it.
 type pageCache struct {
 	r         io.ReaderAt
 	size      int64
 	chunkSize int64
 	maxChunks int
 
-	mu     sync.Mutex
-	free   [][]byte // buffers of evicted chunks, reused: fresh memory costs page faults
-	chunks map[int64]*cacheChunk
-	ring   []int64
-	hand   int
+	slots []atomic.Pointer[cacheChunk] // by chunk index
 
-	// Reads counts the reads issued to the underlying reader (for tests and
-	// benchmarks).
-	Reads int64
+	mu    sync.Mutex
+	ring  []int64 // indexes of cached chunks, for the clock
+	hand  int
+	reads int64 // reads issued to the underlying reader
 }
 
 type cacheChunk struct {
 	data []byte
-	ref  bool
+	ref  atomic.Bool
 }
 
 func newPageCache(r io.ReaderAt, size int64, chunkSize int64, maxBytes int64) *pageCache {
@@ -36,7 +39,8 @@ func newPageCache(r io.ReaderAt, size int64, chunkSize int64, maxBytes int64) *p
 	if n < 4 {
 		n = 4
 	}
-	return &pageCache{r: r, size: size, chunkSize: chunkSize, maxChunks: n, chunks: make(map[int64]*cacheChunk)}
+	return &pageCache{r: r, size: size, chunkSize: chunkSize, maxChunks: n,
+		slots: make([]atomic.Pointer[cacheChunk], (size+chunkSize-1)/chunkSize)}
 }
 
 // ReadAt implements io.ReaderAt over the cache.
@@ -65,20 +69,16 @@ func (c *pageCache) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (c *pageCache) chunk(idx int64) ([]byte, error) {
-	c.mu.Lock()
-	if ch, ok := c.chunks[idx]; ok {
-		ch.ref = true
-		c.mu.Unlock()
+	if ch := c.slots[idx].Load(); ch != nil {
+		if !ch.ref.Load() {
+			ch.ref.Store(true)
+		}
 		return ch.data, nil
 	}
-	c.mu.Unlock()
 
 	start := idx * c.chunkSize
-	want := c.chunkSize
-	if start+want > c.size {
-		want = c.size - start
-	}
-	buf := c.spare(int(want))
+	want := min(c.chunkSize, c.size-start)
+	buf := make([]byte, want)
 	m, err := c.r.ReadAt(buf, start)
 	if err != nil && !(err == io.EOF && int64(m) == want) {
 		if m == 0 || err != io.EOF {
@@ -89,8 +89,8 @@ func (c *pageCache) chunk(idx int64) ([]byte, error) {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.Reads++
-	if ch, ok := c.chunks[idx]; ok { // another reader won the race
+	c.reads++
+	if ch := c.slots[idx].Load(); ch != nil { // another reader won the race
 		return ch.data, nil
 	}
 	if len(c.ring) < c.maxChunks {
@@ -98,33 +98,27 @@ func (c *pageCache) chunk(idx int64) ([]byte, error) {
 	} else {
 		for {
 			victim := c.ring[c.hand]
-			ch := c.chunks[victim]
-			if ch.ref {
-				ch.ref = false
+			ch := c.slots[victim].Load()
+			if ch.ref.Load() {
+				ch.ref.Store(false)
 				c.hand = (c.hand + 1) % len(c.ring)
 				continue
 			}
-			delete(c.chunks, victim)
-			if cap(ch.data) == int(c.chunkSize) && len(c.free) < 4 {
-				c.free = append(c.free, ch.data[:cap(ch.data)])
-			}
+			c.slots[victim].Store(nil)
 			c.ring[c.hand] = idx
 			c.hand = (c.hand + 1) % len(c.ring)
 			break
 		}
 	}
-	c.chunks[idx] = &cacheChunk{data: buf, ref: true}
+	ch := &cacheChunk{data: buf}
+	ch.ref.Store(true)
+	c.slots[idx].Store(ch)
 	return buf, nil
 }
 
-// spare returns a buffer of n bytes, reusing an evicted chunk's when it can.
-func (c *pageCache) spare(n int) []byte {
+// cached returns how many chunks the cache holds.
+func (c *pageCache) cached() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if k := len(c.free); k > 0 && n == int(c.chunkSize) {
-		b := c.free[k-1]
-		c.free = c.free[:k-1]
-		return b[:n]
-	}
-	return make([]byte, n)
+	return len(c.ring)
 }

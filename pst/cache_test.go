@@ -2,6 +2,8 @@ package pst
 
 import (
 	"bytes"
+	"fmt"
+	"sync"
 	"testing"
 )
 
@@ -23,10 +25,46 @@ func TestPageCacheEviction(t *testing.T) {
 			t.Fatalf("ReadAt(%d): wrong bytes", off)
 		}
 	}
-	if len(c.chunks) > 4 {
-		t.Errorf("%d chunks cached, limit 4", len(c.chunks))
+	if n := c.cached(); n > 4 {
+		t.Errorf("%d chunks cached, limit 4", n)
 	}
 	if n, err := c.ReadAt(buf, 1<<20-10); n != 10 || err == nil {
 		t.Errorf("read past the end: %d, %v", n, err)
+	}
+}
+
+// TestPageCacheConcurrentEviction reads through a cache that evicts on
+// almost every read from several goroutines at once (run with -race):
+// every byte must be right, however chunks come and go under the readers.
+func TestPageCacheConcurrentEviction(t *testing.T) {
+	data := make([]byte, 1<<20)
+	for i := range data {
+		data[i] = byte(i*7 + i>>9)
+	}
+	c := newPageCache(bytes.NewReader(data), int64(len(data)), 4096, 4*4096)
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 6000)
+			for i := 0; i < 2000; i++ {
+				off := int64((i*7919 + g*104729) % (len(data) - len(buf)))
+				n, err := c.ReadAt(buf, off)
+				if err != nil || n != len(buf) || !bytes.Equal(buf, data[off:off+int64(n)]) {
+					errs <- fmt.Sprintf("goroutine %d: ReadAt(%d) = %d, %v or wrong bytes", g, off, n, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if n := c.cached(); n > 4 {
+		t.Errorf("%d chunks cached, limit 4", n)
 	}
 }

@@ -60,7 +60,7 @@ func NewFile(r io.ReaderAt, size int64) (f *File, err error) {
 		}
 	}()
 	cache := newPageCache(r, size, cacheChunkSize, cacheMax)
-	d, err := openNDB(cache, size)
+	d, err := openNDB(cache, r, size)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func (f *File) Info() Info { return f.info }
 func (f *File) CacheReads() int64 {
 	f.cache.mu.Lock()
 	defer f.cache.mu.Unlock()
-	return f.cache.Reads
+	return f.cache.reads
 }
 
 // PropID implements Namer.
@@ -130,7 +130,7 @@ func (f *File) makeProps(raw []rawProp, cp int) *Props {
 			}
 		}
 	}
-	p := &Props{m: make(map[uint16]Property, len(raw)), namer: f, CodePage: cp}
+	p := &Props{list: make([]Property, 0, len(raw)), namer: f, CodePage: cp}
 	for _, r := range raw {
 		v, err := decodeValue(r.typ, r.val, cp)
 		if err != nil {
@@ -139,7 +139,12 @@ func (f *File) makeProps(raw []rawProp, cp int) *Props {
 		if r.id == TagSubject {
 			v = stripSubjectPrefix(v)
 		}
-		p.m[r.id] = Property{ID: r.id, Type: r.typ, Value: v}
+		x := Property{ID: r.id, Type: r.typ, Value: v}
+		if n := len(p.list); n == 0 || p.list[n-1].ID < r.id {
+			p.list = append(p.list, x) // the usual case: BTH keys come sorted
+		} else {
+			p.Set(x)
+		}
 	}
 	return p
 }
@@ -173,7 +178,7 @@ func (f *File) nodeProps(nid uint32, cp int) (*Props, error) {
 	return f.makeProps(raw, cp), nil
 }
 
-func (f *File) tableRows(nid uint32) ([][]rawProp, error) {
+func (f *File) tableRows(nid uint32, only ...uint16) ([][]rawProp, error) {
 	if _, ok := f.d.nbt[nid]; !ok {
 		return nil, nil // an absent table is an empty one
 	}
@@ -181,7 +186,7 @@ func (f *File) tableRows(nid uint32) ([][]rawProp, error) {
 	if err != nil {
 		return nil, err
 	}
-	return n.tableRows()
+	return n.tableRows(only...)
 }
 
 // recoverInto turns a panic (a bug, or damage the checks missed) into an
@@ -263,7 +268,7 @@ func rowID(r []rawProp) uint32 {
 // Items lists the folder's contents table.
 func (fo *Folder) Items() (refs []ItemRef, err error) {
 	defer recoverInto(&err, "contents of "+fo.PathString())
-	rows, err := fo.f.tableRows(fo.NID&^0x1F | nidTypeContentsTable)
+	rows, err := fo.f.tableRows(fo.NID&^0x1F|nidTypeContentsTable, tagLtpRowID, TagMessageClass)
 	if err != nil {
 		return nil, fmt.Errorf("pst: contents of %q: %w", fo.PathString(), err)
 	}

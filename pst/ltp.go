@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -230,8 +231,10 @@ type table struct {
 	rows [][]rawProp
 }
 
-// tableContext reads the TC stored in heap h ([MS-PST] 2.3.4).
-func (h *heap) tableContext() (*table, error) {
+// tableContext reads the TC stored in heap h ([MS-PST] 2.3.4). With a
+// non-empty only, just those columns are read (a variable-size cell costs
+// a heap or subnode lookup).
+func (h *heap) tableContext(only ...uint16) (*table, error) {
 	if h.clientSig != sigTC {
 		return nil, fmt.Errorf("pst: node %#x is not a table context (signature %#x)", h.n.nid, h.clientSig)
 	}
@@ -257,6 +260,9 @@ func (h *heap) tableContext() (*table, error) {
 		if col.ib+col.cb > rowSize || col.ibit/8+cebStart >= rowSize+1 {
 			return nil, fmt.Errorf("pst: TC column %#04x outside the row in node %#x", col.id, h.n.nid)
 		}
+		if len(only) > 0 && !slices.Contains(only, col.id) {
+			continue
+		}
 		t.cols = append(t.cols, col)
 	}
 	if hnidRows == 0 || rowSize == 0 {
@@ -279,7 +285,7 @@ func (h *heap) tableContext() (*table, error) {
 	for _, chunk := range chunks {
 		for off := 0; off+rowSize <= len(chunk); off += rowSize {
 			row := chunk[off : off+rowSize]
-			var props []rawProp
+			props := make([]rawProp, 0, len(t.cols))
 			for _, col := range t.cols {
 				ceb := cebStart + col.ibit/8
 				if ceb >= len(row) || row[ceb]&(0x80>>(col.ibit%8)) == 0 {
@@ -309,13 +315,14 @@ func (h *heap) tableContext() (*table, error) {
 	return t, nil
 }
 
-// tableRows reads the table context stored in node n.
-func (n *node) tableRows() ([][]rawProp, error) {
+// tableRows reads the table context stored in node n: every column, or
+// only the listed ones.
+func (n *node) tableRows(only ...uint16) ([][]rawProp, error) {
 	h, err := n.heap()
 	if err != nil {
 		return nil, err
 	}
-	t, err := h.tableContext()
+	t, err := h.tableContext(only...)
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,8 @@ type bbtEntry struct {
 
 // ndb is the node database layer: header, the two B-trees and blocks.
 type ndb struct {
-	r        io.ReaderAt
+	r        io.ReaderAt // blocks, through the page cache
+	raw      io.ReaderAt // header and B-tree pages, read once each: directly
 	size     int64
 	format   Format
 	crypt    Encryption
@@ -81,7 +82,7 @@ func (d *ndb) readAt(off int64, n int) ([]byte, error) {
 		return nil, &FormatError{Offset: off, What: fmt.Sprintf("read of %d bytes past end of file (size %d)", n, d.size), Err: ErrTruncated}
 	}
 	b := make([]byte, n)
-	if _, err := d.r.ReadAt(b, off); err != nil && !(errors.Is(err, io.EOF)) {
+	if _, err := d.raw.ReadAt(b, off); err != nil && !(errors.Is(err, io.EOF)) {
 		return nil, fmt.Errorf("pst: read at %#x: %w", off, err)
 	}
 	return b, nil
@@ -93,11 +94,15 @@ func msCRC(b []byte) uint32 {
 	return ^crc32.Update(0xFFFFFFFF, crc32.IEEETable, b)
 }
 
-func openNDB(r io.ReaderAt, size int64) (*ndb, error) {
+// openNDB reads the header and both B-trees from raw; blocks are read
+// through r (raw behind a page cache). The B-tree pages lie scattered over
+// the file and are read once each, so they bypass the cache, and the two
+// trees load in parallel.
+func openNDB(r, raw io.ReaderAt, size int64) (*ndb, error) {
 	if size < 512 {
 		return nil, &FormatError{Offset: -1, What: fmt.Sprintf("file too small (%d bytes) to be a PST", size), Err: ErrNotPST}
 	}
-	d := &ndb{r: r, size: size}
+	d := &ndb{r: r, raw: raw, size: size}
 	h, err := d.readAt(0, 564)
 	if err != nil {
 		h, err = d.readAt(0, 512)
@@ -155,13 +160,28 @@ func openNDB(r io.ReaderAt, size int64) (*ndb, error) {
 	default:
 		return nil, &FormatError{Offset: -1, What: fmt.Sprintf("unknown encryption method %d", d.crypt)}
 	}
-	d.nbt = make(map[uint32]nbtEntry)
-	d.bbt = make(map[uint64]bbtEntry)
-	if err := d.walkBTree(bbtIB, 0x80, 0, make(map[int64]bool)); err != nil {
-		return nil, fmt.Errorf("pst: block B-tree: %w", err)
+	// Sized for a typical file (about one block per 2 KiB, one node per
+	// 8 KiB) so that loading rarely regrows the maps.
+	d.nbt = make(map[uint32]nbtEntry, min(size/8192, 1<<20))
+	d.bbt = make(map[uint64]bbtEntry, min(size/2048, 1<<22))
+	nbtDone := make(chan error, 1)
+	go func() {
+		var err error
+		defer func() {
+			if p := recover(); p != nil {
+				err = &FormatError{Offset: nbtIB, What: "damaged node B-tree", Err: fmt.Errorf("internal error: %v", p)}
+			}
+			nbtDone <- err
+		}()
+		err = d.walkBTree(nbtIB, 0x81, 0, make(map[int64]bool))
+	}()
+	bbtErr := d.walkBTree(bbtIB, 0x80, 0, make(map[int64]bool))
+	nbtErr := <-nbtDone
+	if bbtErr != nil {
+		return nil, fmt.Errorf("pst: block B-tree: %w", bbtErr)
 	}
-	if err := d.walkBTree(nbtIB, 0x81, 0, make(map[int64]bool)); err != nil {
-		return nil, fmt.Errorf("pst: node B-tree: %w", err)
+	if nbtErr != nil {
+		return nil, fmt.Errorf("pst: node B-tree: %w", nbtErr)
 	}
 	return d, nil
 }

@@ -3,7 +3,7 @@ package pst
 import (
 	"encoding/binary"
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -148,7 +148,7 @@ type Namer interface {
 // attachment). The zero value is an empty bag. It is not safe for
 // concurrent mutation.
 type Props struct {
-	m     map[uint16]Property
+	list  []Property // sorted by ID, unique IDs
 	namer Namer
 	// CodePage is the code page used to decode String8 values of this
 	// object (PidTagMessageCodepage / PidTagInternetCodepage, or the
@@ -159,19 +159,35 @@ type Props struct {
 // NewProps makes a bag from ps; namer may be nil. Tests use it to build
 // synthetic objects.
 func NewProps(namer Namer, ps ...Property) *Props {
-	p := &Props{m: make(map[uint16]Property, len(ps)), namer: namer}
+	p := &Props{list: make([]Property, 0, len(ps)), namer: namer}
 	for _, x := range ps {
-		p.m[x.ID] = x
+		p.Set(x)
 	}
 	return p
 }
 
+// find returns the index of id in the list, or where it would go.
+func (p *Props) find(id uint16) (int, bool) {
+	lo, hi := 0, len(p.list)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if p.list[m].ID < id {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(p.list) && p.list[lo].ID == id
+}
+
 // Set stores x, replacing any property with the same id.
 func (p *Props) Set(x Property) {
-	if p.m == nil {
-		p.m = make(map[uint16]Property)
+	i, ok := p.find(x.ID)
+	if ok {
+		p.list[i] = x
+		return
 	}
-	p.m[x.ID] = x
+	p.list = slices.Insert(p.list, i, x)
 }
 
 // Len returns the number of properties.
@@ -179,7 +195,7 @@ func (p *Props) Len() int {
 	if p == nil {
 		return 0
 	}
-	return len(p.m)
+	return len(p.list)
 }
 
 // All returns every property sorted by id.
@@ -187,21 +203,18 @@ func (p *Props) All() []Property {
 	if p == nil {
 		return nil
 	}
-	out := make([]Property, 0, len(p.m))
-	for _, x := range p.m {
-		out = append(out, x)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
+	return slices.Clone(p.list)
 }
 
 // Get returns the property with id.
 func (p *Props) Get(id uint16) (Property, bool) {
-	if p == nil || p.m == nil || id == 0 {
+	if p == nil || id == 0 {
 		return Property{}, false
 	}
-	x, ok := p.m[id]
-	return x, ok
+	if i, ok := p.find(id); ok {
+		return p.list[i], true
+	}
+	return Property{}, false
 }
 
 // Has reports whether the property id is present.

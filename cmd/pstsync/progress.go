@@ -34,6 +34,12 @@ func (p *progressBar) Start(file string, items int) {
 	p.draw(true)
 }
 
+func (p *progressBar) Add(file string, items int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total += items
+}
+
 func (p *progressBar) Item(string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
