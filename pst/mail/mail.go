@@ -156,14 +156,15 @@ var dropTransport = map[string]bool{
 // are dropped, as are the MIME structure fields.
 func parseTransport(s string) header {
 	var h header
-	var cur []string
+	var cur []string // the current field's lines
 	var name string
+	open := false
 	flush := func() {
-		if cur == nil {
+		if !open {
 			return
 		}
-		defer func() { cur = nil }()
-		if dropTransport[strings.ToLower(name)] {
+		open = false
+		if droppedField(name) {
 			return
 		}
 		long := false
@@ -183,13 +184,14 @@ func parseTransport(s string) header {
 		h = append(h, field{name: name, value: cleanText(v)})
 	}
 	started := false
-	for _, ln := range strings.Split(s, "\n") {
-		ln = strings.Map(func(r rune) rune {
-			if r == '\t' || r >= 0x20 && r != 0x7f {
-				return r
-			}
-			return -1
-		}, strings.ToValidUTF8(ln, "\uFFFD"))
+	for rest := s; rest != ""; {
+		ln := rest
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			ln, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		ln = cleanHeaderLine(ln)
 		if strings.TrimSpace(ln) == "" {
 			if ln == "" && started {
 				break
@@ -197,7 +199,7 @@ func parseTransport(s string) header {
 			continue
 		}
 		if isWSP(ln[0]) {
-			if cur != nil {
+			if open {
 				cur = append(cur, strings.TrimRight(ln, " \t"))
 			}
 			continue
@@ -211,10 +213,45 @@ func parseTransport(s string) header {
 		if !validFieldName(n) {
 			continue
 		}
-		name, cur, started = n, []string{strings.TrimRight(ln, " \t")}, true
+		name, cur, open, started = n, append(cur[:0:0], strings.TrimRight(ln, " \t")), true, true
 	}
 	flush()
 	return h
+}
+
+// cleanHeaderLine drops control characters (tab excepted) and replaces
+// invalid UTF-8; a line of printable ASCII, the usual case, is returned
+// as is.
+func cleanHeaderLine(ln string) string {
+	ln = strings.TrimSuffix(ln, "\r") // CRLF line ends
+	for i := 0; i < len(ln); i++ {
+		if c := ln[i]; (c < 0x20 && c != '\t') || c >= 0x7f {
+			return strings.Map(func(r rune) rune {
+				if r == '\t' || r >= 0x20 && r != 0x7f {
+					return r
+				}
+				return -1
+			}, strings.ToValidUTF8(ln, "\uFFFD"))
+		}
+	}
+	return ln
+}
+
+// droppedField reports whether a transport header field describes the
+// MIME structure, which is rebuilt (see dropTransport).
+func droppedField(name string) bool {
+	if len(name) < 5 || len(name) > 25 {
+		return false
+	}
+	var low [25]byte
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	return dropTransport[string(low[:len(name)])]
 }
 
 func validFieldName(n string) bool {

@@ -3,6 +3,8 @@ package mail
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
+	"mime/quotedprintable"
 	netmail "net/mail"
 	"strings"
 	"testing"
@@ -748,5 +750,36 @@ func TestBoundaryClash(t *testing.T) {
 	want := []string{string(a.data), "second part", string(c.data)}
 	if fmt.Sprint(bodies) != fmt.Sprint(want) {
 		t.Errorf("parts = %q, want %q", bodies, want)
+	}
+}
+
+// TestAppendQP checks the quoted-printable encoder against
+// mime/quotedprintable on lines that hit every rule: long runs, blanks at
+// line ends and at soft breaks, '=', control bytes, UTF-8, empty lines.
+func TestAppendQP(t *testing.T) {
+	inputs := []string{
+		"", "a", " ", "a \n", "tab\t\nx", "=", "caf\u00e9 =3D",
+		strings.Repeat("x", 75) + " \n" + strings.Repeat("y", 76) + "\n\n",
+		strings.Repeat("é", 40) + "\n" + strings.Repeat("ab ", 60),
+		strings.Repeat("a", 73) + "é" + strings.Repeat("b", 80) + "\t",
+		"ctl\x01\x7f\x00end\n \n\t\n",
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("ab =\t\n\x01é")
+	for n := 0; n < 300; n++ {
+		var b []byte
+		for k := r.IntN(400); k > 0; k-- {
+			b = append(b, alphabet[r.IntN(len(alphabet))])
+		}
+		inputs = append(inputs, string(b))
+	}
+	for _, in := range inputs {
+		var want bytes.Buffer
+		w := quotedprintable.NewWriter(&want)
+		w.Write([]byte(in))
+		w.Close()
+		if got := appendQP(nil, in); string(got) != want.String() {
+			t.Fatalf("appendQP(%q)\n got %q\nwant %q", in, got, want.String())
+		}
 	}
 }
