@@ -68,6 +68,25 @@ func (c *pageCache) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// view returns the n bytes at off without copying them, when they lie in
+// one chunk. The caller must not modify them. (They stay valid: an evicted
+// chunk's buffer is not reused.)
+func (c *pageCache) view(off int64, n int) ([]byte, bool) {
+	if off < 0 || n < 0 || off+int64(n) > c.size {
+		return nil, false
+	}
+	idx := off / c.chunkSize
+	within := off - idx*c.chunkSize
+	if within+int64(n) > c.chunkSize {
+		return nil, false
+	}
+	data, err := c.chunk(idx)
+	if err != nil || within+int64(n) > int64(len(data)) {
+		return nil, false
+	}
+	return data[within : within+int64(n)], true
+}
+
 func (c *pageCache) chunk(idx int64) ([]byte, error) {
 	if ch := c.slots[idx].Load(); ch != nil {
 		if !ch.ref.Load() {

@@ -30,3 +30,18 @@ func cryptCyclic(b []byte, key uint32) {
 		w++
 	}
 }
+
+// decodePermuteTo writes the decoding of src into dst (len(dst) >= len(src)):
+// decoding and copying in one pass.
+func decodePermuteTo(dst, src []byte) {
+	dst = dst[:len(src)]
+	for i, c := range src {
+		dst[i] = mpbbI[c]
+	}
+}
+
+// cryptCyclicTo is cryptCyclic from src into dst (len(dst) >= len(src)).
+func cryptCyclicTo(dst, src []byte, key uint32) {
+	copy(dst, src)
+	cryptCyclic(dst[:len(src)], key)
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // node is one node's data (a heap or a stream) and its subnodes.
@@ -350,30 +351,46 @@ func utf16le(b []byte) string {
 	for len(b) >= 2 && b[len(b)-1] == 0 && b[len(b)-2] == 0 {
 		b = b[:len(b)-2]
 	}
-	// Fast path: mostly ASCII text goes straight to bytes; the first
-	// unit outside ASCII switches to full UTF-16 decoding.
-	out := make([]byte, 0, len(b)/2)
-	for i := 0; i+1 < len(b); i += 2 {
-		u := uint16(b[i]) | uint16(b[i+1])<<8
-		if u < 0x80 {
-			out = append(out, byte(u))
-			continue
+	n := len(b) / 2
+	if n == 0 {
+		return ""
+	}
+	// Fast path: ASCII text goes straight to bytes; the first unit outside
+	// ASCII switches to full UTF-16 decoding.
+	out := make([]byte, n)
+	i := 0
+	for ; i < n; i++ {
+		lo, hi := b[2*i], b[2*i+1]
+		if hi != 0 || lo >= 0x80 {
+			break
 		}
-		if utf16.IsSurrogate(rune(u)) && i+3 < len(b) {
-			u2 := uint16(b[i+2]) | uint16(b[i+3])<<8
-			if r := utf16.DecodeRune(rune(u), rune(u2)); r != utf8.RuneError {
-				out = utf8.AppendRune(out, r)
-				i += 2
+		out[i] = lo
+	}
+	if i < n {
+		out = out[:i]
+		for i *= 2; i+1 < len(b); i += 2 {
+			u := uint16(b[i]) | uint16(b[i+1])<<8
+			if u < 0x80 {
+				out = append(out, byte(u))
 				continue
 			}
+			if utf16.IsSurrogate(rune(u)) && i+3 < len(b) {
+				u2 := uint16(b[i+2]) | uint16(b[i+3])<<8
+				if r := utf16.DecodeRune(rune(u), rune(u2)); r != utf8.RuneError {
+					out = utf8.AppendRune(out, r)
+					i += 2
+					continue
+				}
+			}
+			if utf16.IsSurrogate(rune(u)) {
+				out = utf8.AppendRune(out, utf8.RuneError)
+				continue
+			}
+			out = utf8.AppendRune(out, rune(u))
 		}
-		if utf16.IsSurrogate(rune(u)) {
-			out = utf8.AppendRune(out, utf8.RuneError)
-			continue
-		}
-		out = utf8.AppendRune(out, rune(u))
 	}
-	return string(out)
+	// out is not used again: the string can share its memory.
+	return unsafe.String(unsafe.SliceData(out), len(out))
 }
 
 // decodeValue turns raw value bytes of type typ into a Go value (see

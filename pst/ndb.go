@@ -65,6 +65,7 @@ type bbtEntry struct {
 // ndb is the node database layer: header, the two B-trees and blocks.
 type ndb struct {
 	r        io.ReaderAt // blocks, through the page cache
+	cache    *pageCache  // r, when it is the page cache
 	raw      io.ReaderAt // header and B-tree pages, read once each: directly
 	size     int64
 	format   Format
@@ -103,6 +104,7 @@ func openNDB(r, raw io.ReaderAt, size int64) (*ndb, error) {
 		return nil, &FormatError{Offset: -1, What: fmt.Sprintf("file too small (%d bytes) to be a PST", size), Err: ErrNotPST}
 	}
 	d := &ndb{r: r, raw: raw, size: size}
+	d.cache, _ = r.(*pageCache)
 	h, err := d.readAt(0, 564)
 	if err != nil {
 		h, err = d.readAt(0, 512)
@@ -312,6 +314,23 @@ func (d *ndb) blockEntry(bid uint64) (bbtEntry, error) {
 func (d *ndb) readBlock(dst []byte, bid uint64, e bbtEntry) error {
 	if e.ib < 0 || e.ib+int64(len(dst)) > d.size {
 		return &FormatError{Offset: e.ib, What: fmt.Sprintf("read of %d bytes past end of file (size %d)", len(dst), d.size), Err: ErrTruncated}
+	}
+	if d.cache != nil {
+		// Decode straight out of the cache: one pass instead of a copy and
+		// an in-place decode.
+		if src, ok := d.cache.view(e.ib, len(dst)); ok {
+			switch {
+			case bid&2 != 0 || d.crypt == EncryptNone:
+				copy(dst, src)
+			case d.crypt == EncryptPermute:
+				decodePermuteTo(dst, src)
+			case d.crypt == EncryptCyclic:
+				cryptCyclicTo(dst, src, uint32(e.bid))
+			default:
+				copy(dst, src)
+			}
+			return nil
+		}
 	}
 	if _, err := d.r.ReadAt(dst, e.ib); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("pst: read at %#x: %w", e.ib, err)
