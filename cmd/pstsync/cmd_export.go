@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/pstsync/pstsync/migrate"
 	"github.com/urfave/cli/v2"
@@ -76,7 +77,22 @@ type exportOptions struct {
 	progress bool
 }
 
+// batchGC tunes the garbage collector for a one-off batch job: collect
+// when the heap has grown ninefold instead of doubled (the GC ran a dozen
+// times per 30 MB exported and cost 7-10% of the wall time), under a soft
+// limit of 512 MiB. On enron.pst the peak resident size goes from 75 to
+// 100 MB. GOGC or GOMEMLIMIT in the environment win.
+func batchGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(800)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(512 << 20)
+	}
+}
+
 func runExport(ctx context.Context, c *cli.Context, o exportOptions) error {
+	batchGC()
 	var prog migrate.Progress
 	var bar *progressBar
 	if o.progress && !o.quiet {
