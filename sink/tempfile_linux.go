@@ -4,6 +4,9 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,12 +34,39 @@ func openAnon(dir string) (int, error) {
 	}
 }
 
+// emptyPathLink is cleared once linkat with AT_EMPTY_PATH has failed for
+// want of CAP_DAC_READ_SEARCH; /proc/self/fd is used from then on.
+var emptyPathLink atomic.Bool
+
+func init() { emptyPathLink.Store(true) }
+
 // linkAnon gives the unnamed file fd the name path; it fails with an
 // error matching fs.ErrExist when path exists.
 func linkAnon(fd int, path string) error {
+	if emptyPathLink.Load() {
+		err := unix.Linkat(fd, "", unix.AT_FDCWD, path, unix.AT_EMPTY_PATH)
+		if err == nil {
+			return nil
+		}
+		if err != unix.EPERM && err != unix.ENOENT && err != unix.EINVAL {
+			return &os.LinkError{Op: "link", Old: "(new file)", New: path, Err: err}
+		}
+		emptyPathLink.Store(false)
+	}
 	err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
 	if err != nil {
 		return &os.LinkError{Op: "link", Old: "(new file)", New: path, Err: err}
+	}
+	return nil
+}
+
+// futimens sets the access and modification times of the open file fd
+// (utimensat with a NULL path: no /proc lookup, unlike unix.Futimes).
+func futimens(fd int, t time.Time) error {
+	ts := [2]unix.Timespec{unix.NsecToTimespec(t.UnixNano()), unix.NsecToTimespec(t.UnixNano())}
+	_, _, e := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
+	if e != 0 {
+		return e
 	}
 	return nil
 }

@@ -90,8 +90,7 @@ func (f *rawFile) Sync() error {
 }
 
 func (f *rawFile) SetMtime(t time.Time) error {
-	tv := unix.NsecToTimeval(t.UnixNano())
-	if err := unix.Futimes(f.fd, []unix.Timeval{tv, tv}); err != nil {
+	if err := futimens(f.fd, t); err != nil {
 		return &os.PathError{Op: "futimes", Path: f.label(), Err: err}
 	}
 	return nil
