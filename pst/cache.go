@@ -13,8 +13,11 @@ import (
 //
 // A hit takes no lock (readers of one file run in parallel and hit
 // hundreds of times per item): every chunk has a slot that is loaded
-// atomically. Misses and eviction take the mutex. An evicted chunk's
-// buffer is never reused: a reader may still be copying from it.
+// atomically, and a reader pins the chunk while it copies from it. Misses
+// and eviction take the mutex. An evicted chunk's buffer is reused for the
+// next miss when no reader has it pinned (fresh memory costs page faults,
+// which cost more than the copy); otherwise it is left to the garbage
+// collector.
 type pageCache struct {
 	r         io.ReaderAt
 	size      int64
@@ -26,12 +29,14 @@ type pageCache struct {
 	mu    sync.Mutex
 	ring  []int64 // indexes of cached chunks, for the clock
 	hand  int
-	reads int64 // reads issued to the underlying reader
+	free  [][]byte // buffers of evicted chunks nobody had pinned
+	reads int64    // reads issued to the underlying reader
 }
 
 type cacheChunk struct {
 	data []byte
-	ref  atomic.Bool
+	ref  atomic.Bool  // the clock's second chance
+	pins atomic.Int32 // readers copying from data
 }
 
 func newPageCache(r io.ReaderAt, size int64, chunkSize int64, maxBytes int64) *pageCache {
@@ -42,6 +47,32 @@ func newPageCache(r io.ReaderAt, size int64, chunkSize int64, maxBytes int64) *p
 	return &pageCache{r: r, size: size, chunkSize: chunkSize, maxChunks: n,
 		slots: make([]atomic.Pointer[cacheChunk], (size+chunkSize-1)/chunkSize)}
 }
+
+// pin returns chunk idx, pinned: its buffer is not reused until unpin.
+func (c *pageCache) pin(idx int64) (*cacheChunk, error) {
+	for {
+		ch := c.slots[idx].Load()
+		if ch == nil {
+			var err error
+			if ch, err = c.load(idx); err != nil {
+				return nil, err
+			}
+		}
+		ch.pins.Add(1)
+		// Evicted between the load and the pin? Then its buffer may be
+		// reused already: look again. (Eviction clears the slot before it
+		// reads pins, so one of the two sides sees the other.)
+		if c.slots[idx].Load() == ch {
+			if !ch.ref.Load() {
+				ch.ref.Store(true)
+			}
+			return ch, nil
+		}
+		ch.pins.Add(-1)
+	}
+}
+
+func unpin(ch *cacheChunk) { ch.pins.Add(-1) }
 
 // ReadAt implements io.ReaderAt over the cache.
 func (c *pageCache) ReadAt(p []byte, off int64) (int, error) {
@@ -55,49 +86,51 @@ func (c *pageCache) ReadAt(p []byte, off int64) (int, error) {
 			return n, io.EOF
 		}
 		idx := pos / c.chunkSize
-		data, err := c.chunk(idx)
+		ch, err := c.pin(idx)
 		if err != nil {
 			return n, err
 		}
 		within := pos - idx*c.chunkSize
-		if within >= int64(len(data)) {
+		if within >= int64(len(ch.data)) {
+			unpin(ch)
 			return n, io.EOF
 		}
-		n += copy(p[n:], data[within:])
+		n += copy(p[n:], ch.data[within:])
+		unpin(ch)
 	}
 	return n, nil
 }
 
-// view returns the n bytes at off without copying them, when they lie in
-// one chunk. The caller must not modify them. (They stay valid: an evicted
-// chunk's buffer is not reused.)
-func (c *pageCache) view(off int64, n int) ([]byte, bool) {
+// withView calls fn with the n bytes at off, without copying them, when
+// they lie in one chunk, and reports whether it did. fn must not keep or
+// modify them.
+func (c *pageCache) withView(off int64, n int, fn func(src []byte)) bool {
 	if off < 0 || n < 0 || off+int64(n) > c.size {
-		return nil, false
+		return false
 	}
 	idx := off / c.chunkSize
 	within := off - idx*c.chunkSize
 	if within+int64(n) > c.chunkSize {
-		return nil, false
+		return false
 	}
-	data, err := c.chunk(idx)
-	if err != nil || within+int64(n) > int64(len(data)) {
-		return nil, false
+	ch, err := c.pin(idx)
+	if err != nil {
+		return false
 	}
-	return data[within : within+int64(n)], true
+	defer unpin(ch)
+	if within+int64(n) > int64(len(ch.data)) {
+		return false
+	}
+	fn(ch.data[within : within+int64(n)])
+	return true
 }
 
-func (c *pageCache) chunk(idx int64) ([]byte, error) {
-	if ch := c.slots[idx].Load(); ch != nil {
-		if !ch.ref.Load() {
-			ch.ref.Store(true)
-		}
-		return ch.data, nil
-	}
-
+// load reads chunk idx into the cache (another reader may have done so
+// meanwhile) and returns it.
+func (c *pageCache) load(idx int64) (*cacheChunk, error) {
 	start := idx * c.chunkSize
 	want := min(c.chunkSize, c.size-start)
-	buf := make([]byte, want)
+	buf := c.buffer(int(want))
 	m, err := c.r.ReadAt(buf, start)
 	if err != nil && !(err == io.EOF && int64(m) == want) {
 		if m == 0 || err != io.EOF {
@@ -110,7 +143,8 @@ func (c *pageCache) chunk(idx int64) ([]byte, error) {
 	defer c.mu.Unlock()
 	c.reads++
 	if ch := c.slots[idx].Load(); ch != nil { // another reader won the race
-		return ch.data, nil
+		c.recycle(buf)
+		return ch, nil
 	}
 	if len(c.ring) < c.maxChunks {
 		c.ring = append(c.ring, idx)
@@ -124,6 +158,9 @@ func (c *pageCache) chunk(idx int64) ([]byte, error) {
 				continue
 			}
 			c.slots[victim].Store(nil)
+			if ch.pins.Load() == 0 {
+				c.recycle(ch.data)
+			}
 			c.ring[c.hand] = idx
 			c.hand = (c.hand + 1) % len(c.ring)
 			break
@@ -132,7 +169,27 @@ func (c *pageCache) chunk(idx int64) ([]byte, error) {
 	ch := &cacheChunk{data: buf}
 	ch.ref.Store(true)
 	c.slots[idx].Store(ch)
-	return buf, nil
+	return ch, nil
+}
+
+// buffer returns a buffer of n bytes, an evicted chunk's when there is one.
+func (c *pageCache) buffer(n int) []byte {
+	c.mu.Lock()
+	if k := len(c.free); k > 0 && n == int(c.chunkSize) {
+		b := c.free[k-1]
+		c.free = c.free[:k-1]
+		c.mu.Unlock()
+		return b[:n]
+	}
+	c.mu.Unlock()
+	return make([]byte, n)
+}
+
+// recycle keeps a chunk buffer for reuse; c.mu is held.
+func (c *pageCache) recycle(b []byte) {
+	if cap(b) == int(c.chunkSize) && len(c.free) < 8 {
+		c.free = append(c.free, b[:cap(b)])
+	}
 }
 
 // cached returns how many chunks the cache holds.

@@ -318,7 +318,7 @@ func (d *ndb) readBlock(dst []byte, bid uint64, e bbtEntry) error {
 	if d.cache != nil {
 		// Decode straight out of the cache: one pass instead of a copy and
 		// an in-place decode.
-		if src, ok := d.cache.view(e.ib, len(dst)); ok {
+		ok := d.cache.withView(e.ib, len(dst), func(src []byte) {
 			switch {
 			case bid&2 != 0 || d.crypt == EncryptNone:
 				copy(dst, src)
@@ -329,6 +329,8 @@ func (d *ndb) readBlock(dst []byte, bid uint64, e bbtEntry) error {
 			default:
 				copy(dst, src)
 			}
+		})
+		if ok {
 			return nil
 		}
 	}
