@@ -102,6 +102,7 @@ func Export(ctx context.Context, files []string, opts Options) (*Report, error) 
 	// Files are written atomically as they come and made durable in one
 	// sync before report.json: a report on disk means a durable export.
 	batch := sink.NewBatch()
+	batch.Flush()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	sem := make(chan struct{}, opts.Workers)

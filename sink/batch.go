@@ -21,6 +21,51 @@ type Batch struct {
 	dirs   map[string]bool // directories known to exist
 	files  []string        // written since the last Sync
 	synced map[string]bool
+
+	// Background flushing (see Flush): written files are pushed to disk
+	// while the batch goes on, so that Sync only waits for the last ones.
+	flushReq   chan string   // a path on the file system to flush
+	flushDone  chan struct{} // closed when the flusher has stopped
+	sinceFlush int           // files written since the last request
+}
+
+// flushEvery is how many files are written between two background
+// flushes.
+var flushEvery = 256
+
+// Flush starts flushing the batch's files to disk in the background, a
+// file system at a time, as they accumulate; Sync stops it. Without it
+// an export of thousands of small files wrote them all to disk at the end,
+// and waited. Where there is no syncfs (outside Linux) it does nothing.
+func (b *Batch) Flush() {
+	if !canSyncFS {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.flushReq != nil {
+		return
+	}
+	b.flushReq = make(chan string, 1)
+	b.flushDone = make(chan struct{})
+	go func() {
+		defer close(b.flushDone)
+		for dir := range b.flushReq {
+			_ = syncFS(dir) // errors surface in Sync's final flush
+		}
+	}()
+}
+
+// stopFlush stops the background flusher and waits for it.
+func (b *Batch) stopFlush() {
+	b.mu.Lock()
+	req, done := b.flushReq, b.flushDone
+	b.flushReq = nil
+	b.mu.Unlock()
+	if req != nil {
+		close(req)
+		<-done
+	}
 }
 
 // NewBatch returns an empty batch.
@@ -58,13 +103,24 @@ func (b *Batch) mkdirAll(dir string) error {
 
 func (b *Batch) written(path string) {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.files = append(b.files, path)
-	b.mu.Unlock()
+	if b.flushReq == nil {
+		return
+	}
+	if b.sinceFlush++; b.sinceFlush >= flushEvery {
+		select {
+		case b.flushReq <- filepath.Dir(path):
+			b.sinceFlush = 0
+		default: // a flush is running; ask again with the next file
+		}
+	}
 }
 
 // Sync makes every file written through the batch, and the renames that
 // put them in place, durable.
 func (b *Batch) Sync() error {
+	b.stopFlush()
 	b.mu.Lock()
 	files := b.files
 	b.files = nil
