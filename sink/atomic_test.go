@@ -248,6 +248,9 @@ func FuzzSafeName(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if plainName(s) && safeRunes(s) != s {
+			t.Fatalf("plainName(%q) but safeRunes rewrites it to %q", s, safeRunes(s))
+		}
 		n := SafeName(s)
 		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, `/\<>:"|?*`) || len(n) > cutBytes {
 			t.Fatalf("SafeName(%q) = %q", s, n)

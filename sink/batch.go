@@ -46,11 +46,11 @@ func (b *Batch) Flush() {
 	if b.flushReq != nil {
 		return
 	}
-	b.flushReq = make(chan string, 1)
-	b.flushDone = make(chan struct{})
+	req, done := make(chan string, 1), make(chan struct{})
+	b.flushReq, b.flushDone = req, done
 	go func() {
-		defer close(b.flushDone)
-		for dir := range b.flushReq {
+		defer close(done)
+		for dir := range req {
 			_ = syncFS(dir) // errors surface in Sync's final flush
 		}
 	}()

@@ -5,8 +5,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBatch(t *testing.T) {
@@ -57,5 +59,47 @@ func TestBatch(t *testing.T) {
 	}
 	if err := b.Sync(); err != nil { // nothing pending
 		t.Fatal(err)
+	}
+}
+
+// TestBatchFlush: with background flushing, every file is written and
+// Sync returns, also when it comes right after Flush (a flusher that had
+// not started yet once waited forever) and when more files are written
+// than one flush covers.
+func TestBatchFlush(t *testing.T) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 500; i++ {
+			b := NewBatch()
+			b.Flush()
+			if err := b.Sync(); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+		old := flushEvery
+		flushEvery = 3
+		defer func() { flushEvery = old }()
+		dir := t.TempDir()
+		b := NewBatch()
+		b.Flush()
+		for i := 0; i < 50; i++ {
+			if err := b.WriteFile(filepath.Join(dir, "d", strconv.Itoa(i)+".eml"), []byte("x")); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+		if err := b.Sync(); err != nil {
+			t.Error(err)
+		}
+		if n := len(listFiles(t, dir)); n != 50 {
+			t.Errorf("%d files, want 50", n)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Batch.Sync did not return: the background flusher hangs")
 	}
 }

@@ -18,6 +18,7 @@ type EMLWriter struct {
 	dir    string
 	mu     sync.Mutex
 	counts map[string]int // per folder key: messages added so far
+	rels   folderPaths
 	closed bool
 }
 
@@ -41,7 +42,7 @@ func (w *EMLWriter) Add(ctx context.Context, folder []string, m MailItem) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rel := FolderPath(folder)
+	rel := w.rels.get(folder)
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()

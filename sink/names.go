@@ -3,6 +3,7 @@ package sink
 import (
 	"path/filepath"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -40,6 +41,34 @@ var windowsReserved = map[string]bool{
 //     the device-name '_', so that SafeName is idempotent);
 //   - an empty result becomes "_".
 func SafeName(s string) string {
+	name := s
+	if !plainName(s) {
+		name = safeRunes(s)
+	}
+	name = strings.Trim(name, " ")
+	if strings.HasPrefix(name, ".") {
+		name = "_" + name[1:]
+	}
+	name = cutName(name)
+	if name == "" {
+		return "_"
+	}
+	if stem, ext, dot := strings.Cut(name, "."); windowsReserved[strings.ToUpper(strings.TrimRight(stem, " "))] {
+		name = stem + "_"
+		if dot {
+			name += "." + ext
+		}
+		// The '_' can push the name past the cut; cut again so that the
+		// result is a fixed point (SafeName(SafeName(s)) == SafeName(s)).
+		// The cut never reaches stem+"_": a stem followed by a dot is at most
+		// cutBytes-2 bytes, so the result keeps a non-reserved stem.
+		name = cutName(name)
+	}
+	return name
+}
+
+// safeRunes replaces the characters that SafeName does not keep.
+func safeRunes(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for i, w := 0, 0; i < len(s); i += w {
@@ -60,26 +89,45 @@ func SafeName(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	name := strings.Trim(b.String(), " ")
-	if strings.HasPrefix(name, ".") {
-		name = "_" + name[1:]
-	}
-	name = cutName(name)
-	if name == "" {
-		return "_"
-	}
-	if stem, ext, dot := strings.Cut(name, "."); windowsReserved[strings.ToUpper(strings.TrimRight(stem, " "))] {
-		name = stem + "_"
-		if dot {
-			name += "." + ext
+	return b.String()
+}
+
+// plainName reports whether s is printable ASCII without a character
+// that safeRunes replaces (the usual case: nothing to rewrite).
+func plainName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f {
+			return false
 		}
-		// The '_' can push the name past the cut; cut again so that the
-		// result is a fixed point (SafeName(SafeName(s)) == SafeName(s)).
-		// The cut never reaches stem+"_": a stem followed by a dot is at most
-		// cutBytes-2 bytes, so the result keeps a non-reserved stem.
-		name = cutName(name)
+		switch c {
+		case '<', '>', ':', '"', '/', '\\', '|', '?', '*':
+			return false
+		}
 	}
-	return name
+	return true
+}
+
+// folderPaths caches FolderPath for the folders of one writer (an export
+// asks for the same few paths thousands of times). Safe for concurrent use.
+type folderPaths struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (c *folderPaths) get(folder []string) string {
+	key := strings.Join(folder, "\x00")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rel, ok := c.m[key]; ok {
+		return rel
+	}
+	if c.m == nil {
+		c.m = make(map[string]string)
+	}
+	rel := FolderPath(folder)
+	c.m[key] = rel
+	return rel
 }
 
 // cutBytes is where SafeName cuts long names. It is one below maxNameBytes
