@@ -271,13 +271,14 @@ func validFieldName(n string) bool {
 
 func buildHeader(m *pst.Message, opts Options) header {
 	p := m.Props
-	r := newResolver(m)
 	if th := p.String(pst.TagTransportMessageHeaders); strings.TrimSpace(th) != "" {
 		if h := parseTransport(th); len(h) > 0 && (h.has("From") || h.has("Received") || h.has("Date") || h.has("Message-ID")) {
 			if !h.has("Date") {
 				h.add("Date", dateOf(m, opts).Format(time.RFC1123Z))
 			}
+			var r *resolver // built only when an address must be resolved
 			if !h.has("From") {
+				r = newResolver(m)
 				from, _, _, _ := senders(m, r)
 				if from.addr == "" {
 					from = mailbox{addr: "unknown@unknown.invalid"}
@@ -293,10 +294,13 @@ func buildHeader(m *pst.Message, opts Options) header {
 			if !h.has("Message-ID") {
 				h.add("Message-ID", messageID(m, opts))
 			}
-			addUnresolved(&h, r)
+			if r != nil {
+				addUnresolved(&h, r)
+			}
 			return h
 		}
 	}
+	r := newResolver(m)
 	var h header
 	h.add("Date", dateOf(m, opts).Format(time.RFC1123Z))
 	from, sender, ok, hasSender := senders(m, r)
