@@ -38,6 +38,9 @@ func (c *converter) convert(j job) (r result) {
 		r.stage, r.err = "read", err
 		return r
 	}
+	// Everything below renders the item into r's own buffers; then the
+	// buffers it was read into go back for the next items.
+	defer m.Release()
 	r.class = m.Class()
 	if j.ref.Class != "" {
 		r.class = j.ref.Class // count by the class the folder lists

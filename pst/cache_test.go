@@ -68,3 +68,25 @@ func TestPageCacheConcurrentEviction(t *testing.T) {
 		t.Errorf("%d chunks cached, limit 4", n)
 	}
 }
+
+// TestArena: buffers of every size come back with the length asked for,
+// and after release they serve later requests of their class.
+func TestArena(t *testing.T) {
+	var a arena
+	sizes := []int{1, 511, 512, 513, 1826, 1880, 4096, 65536, 100000, 1 << 22, 1<<22 + 1}
+	for round := 0; round < 3; round++ {
+		for _, n := range sizes {
+			b := a.alloc(n)
+			if len(b) != n || cap(b) != n {
+				t.Fatalf("alloc(%d): len %d cap %d", n, len(b), cap(b))
+			}
+			for i := range b {
+				b[i] = byte(i)
+			}
+		}
+		a.release()
+	}
+	if got := (*arena)(nil).alloc(10); len(got) != 10 {
+		t.Errorf("nil arena: %d bytes", len(got))
+	}
+}

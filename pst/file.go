@@ -160,7 +160,7 @@ func stripSubjectPrefix(v any) any {
 }
 
 func (f *File) nodeProps(nid uint32, cp int) (*Props, error) {
-	n, err := f.d.node(nid)
+	n, err := f.d.node(nid, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,7 @@ func (f *File) tableRows(nid uint32, only ...uint16) ([][]rawProp, error) {
 	if _, ok := f.d.nbt[nid]; !ok {
 		return nil, nil // an absent table is an empty one
 	}
-	n, err := f.d.node(nid)
+	n, err := f.d.node(nid, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -294,11 +294,19 @@ func (fo *Folder) Items() (refs []ItemRef, err error) {
 // (embedded messages to any depth). A panic inside is returned as an error.
 func (f *File) Message(nid uint32) (m *Message, err error) {
 	defer recoverInto(&err, fmt.Sprintf("message %#x", nid))
-	n, err := f.d.node(nid)
+	a := &arena{}
+	n, err := f.d.node(nid, a)
 	if err != nil {
+		a.release()
 		return nil, err
 	}
-	return f.message(n, 0, 0)
+	m, err = f.message(n, 0, 0)
+	if err != nil {
+		a.release()
+		return nil, err
+	}
+	m.arena = a
+	return m, nil
 }
 
 const maxEmbedDepth = 32
@@ -450,7 +458,7 @@ type nameMap struct {
 
 func (f *File) loadNameMap() (*nameMap, error) {
 	nm := &nameMap{byKey: map[NamedKey]uint16{}, byID: map[uint16]NamedKey{}}
-	n, err := f.d.node(nidNameToIDMap)
+	n, err := f.d.node(nidNameToIDMap, nil)
 	if err != nil {
 		return nm, err
 	}

@@ -20,6 +20,23 @@ type Message struct {
 	Recipients []*Props
 	// Attachments in attachment-table order.
 	Attachments []*Attachment
+
+	arena *arena // the buffers the message was read into (top level only)
+}
+
+// Release gives the buffers the message was read into back for reuse by
+// later reads, and empties m. After it, nothing taken from m may be used:
+// binary property values, attachment data and embedded messages alias
+// those buffers (strings do not). Calling it is optional; without it the
+// garbage collector frees them. Release is for a caller that is done with
+// an item, as an export is once the item is written.
+func (m *Message) Release() {
+	if m == nil || m.arena == nil {
+		return
+	}
+	m.Props, m.Recipients, m.Attachments = nil, nil, nil
+	m.arena.release()
+	m.arena = nil
 }
 
 // Class returns PidTagMessageClass ("IPM.Note" when absent).

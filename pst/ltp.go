@@ -14,6 +14,7 @@ import (
 // node is one node's data (a heap or a stream) and its subnodes.
 type node struct {
 	d      *ndb
+	arena  *arena // where this node and its subnodes get their buffers
 	nid    uint32
 	blocks [][]byte
 	data   []byte // all blocks in one (blocks are slices of it)
@@ -21,26 +22,26 @@ type node struct {
 	subs   map[uint32]subnode
 }
 
-func (d *ndb) node(nid uint32) (*node, error) {
+func (d *ndb) node(nid uint32, a *arena) (*node, error) {
 	e, ok := d.nbt[nid]
 	if !ok {
 		return nil, &FormatError{Offset: -1, What: fmt.Sprintf("node %#x not in the node B-tree", nid)}
 	}
-	return d.nodeFrom(nid, e.bidData, e.bidSub)
+	return d.nodeFrom(nid, e.bidData, e.bidSub, a)
 }
 
-func (d *ndb) nodeFrom(nid uint32, bidData, bidSub uint64) (*node, error) {
-	blocks, data, err := d.dataBlocks(bidData)
+func (d *ndb) nodeFrom(nid uint32, bidData, bidSub uint64, a *arena) (*node, error) {
+	blocks, data, err := d.dataBlocks(bidData, a)
 	if err != nil {
 		return nil, fmt.Errorf("node %#x data: %w", nid, err)
 	}
-	return &node{d: d, nid: nid, blocks: blocks, data: data, bidSub: bidSub}, nil
+	return &node{d: d, arena: a, nid: nid, blocks: blocks, data: data, bidSub: bidSub}, nil
 }
 
 // sub opens subnode nid of n.
 func (n *node) sub(nid uint32) (*node, error) {
 	if n.subs == nil {
-		s, err := n.d.subnodes(n.bidSub)
+		s, err := n.d.subnodes(n.bidSub, n.arena)
 		if err != nil {
 			return nil, fmt.Errorf("subnodes of %#x: %w", n.nid, err)
 		}
@@ -50,12 +51,12 @@ func (n *node) sub(nid uint32) (*node, error) {
 	if !ok {
 		return nil, &FormatError{Offset: -1, What: fmt.Sprintf("subnode %#x of node %#x missing", nid, n.nid)}
 	}
-	return n.d.nodeFrom(nid, e.bidData, e.bidSub)
+	return n.d.nodeFrom(nid, e.bidData, e.bidSub, n.arena)
 }
 
 func (n *node) hasSub(nid uint32) bool {
 	if n.subs == nil {
-		s, err := n.d.subnodes(n.bidSub)
+		s, err := n.d.subnodes(n.bidSub, n.arena)
 		if err != nil {
 			return false
 		}

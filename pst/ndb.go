@@ -285,12 +285,12 @@ func (d *ndb) walkBTree(ib int64, ptype byte, depth int, seen map[int64]bool) er
 
 // block reads and decodes one block by id (raw: internal blocks are not
 // decrypted).
-func (d *ndb) block(bid uint64) ([]byte, error) {
+func (d *ndb) block(bid uint64, a *arena) ([]byte, error) {
 	e, err := d.blockEntry(bid)
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, e.cb)
+	b := a.alloc(int(e.cb))
 	if err := d.readBlock(b, bid, e); err != nil {
 		return nil, err
 	}
@@ -351,12 +351,12 @@ func (d *ndb) readBlock(dst []byte, bid uint64, e bbtEntry) error {
 // dataBlocks returns the data blocks of a node's data tree in order,
 // expanding XBLOCK/XXBLOCK. The blocks are consecutive slices of data,
 // which holds the node's whole data: a stream needs no second copy.
-func (d *ndb) dataBlocks(bid uint64) (blocks [][]byte, data []byte, err error) {
+func (d *ndb) dataBlocks(bid uint64, a *arena) (blocks [][]byte, data []byte, err error) {
 	if bid == 0 {
 		return nil, nil, nil
 	}
 	if bid&2 == 0 {
-		b, err := d.block(bid)
+		b, err := d.block(bid, a)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -378,7 +378,7 @@ func (d *ndb) dataBlocks(bid uint64) (blocks [][]byte, data []byte, err error) {
 			leaves = append(leaves, bid)
 			return nil
 		}
-		b, err := d.block(bid)
+		b, err := d.block(bid, a)
 		if err != nil {
 			return err
 		}
@@ -412,7 +412,7 @@ func (d *ndb) dataBlocks(bid uint64) (blocks [][]byte, data []byte, err error) {
 	if err := walk(bid, 0); err != nil {
 		return nil, nil, err
 	}
-	data = make([]byte, total)
+	data = a.alloc(total)
 	blocks = make([][]byte, len(leaves))
 	off := 0
 	for i, leaf := range leaves {
@@ -433,7 +433,7 @@ type subnode struct {
 }
 
 // subnodes reads the SLBLOCK/SIBLOCK tree rooted at bid.
-func (d *ndb) subnodes(bid uint64) (map[uint32]subnode, error) {
+func (d *ndb) subnodes(bid uint64, a *arena) (map[uint32]subnode, error) {
 	out := make(map[uint32]subnode)
 	if bid == 0 {
 		return out, nil
@@ -443,7 +443,7 @@ func (d *ndb) subnodes(bid uint64) (map[uint32]subnode, error) {
 		if depth > maxSubnodeDepth {
 			return &FormatError{Offset: -1, What: "subnode tree too deep"}
 		}
-		b, err := d.block(bid)
+		b, err := d.block(bid, a)
 		if err != nil {
 			return err
 		}
