@@ -1,12 +1,5 @@
 package pst
 
-// decodePermute undoes NDB_CRYPT_PERMUTE ([MS-PST] 5.1) in place.
-func decodePermute(b []byte) {
-	for i, c := range b {
-		b[i] = mpbbI[c]
-	}
-}
-
 // encodePermute applies NDB_CRYPT_PERMUTE in place (tests and fuzz seeds).
 func encodePermute(b []byte) {
 	for i, c := range b {
@@ -31,8 +24,8 @@ func cryptCyclic(b []byte, key uint32) {
 	}
 }
 
-// decodePermuteTo writes the decoding of src into dst (len(dst) >= len(src)):
-// decoding and copying in one pass.
+// decodePermuteTo undoes NDB_CRYPT_PERMUTE ([MS-PST] 5.1), writing the
+// decoding of src into dst (len(dst) >= len(src); dst may be src).
 func decodePermuteTo(dst, src []byte) {
 	dst = dst[:len(src)]
 	for i, c := range src {
@@ -40,7 +33,8 @@ func decodePermuteTo(dst, src []byte) {
 	}
 }
 
-// cryptCyclicTo is cryptCyclic from src into dst (len(dst) >= len(src)).
+// cryptCyclicTo is cryptCyclic from src into dst (len(dst) >= len(src);
+// dst may be src).
 func cryptCyclicTo(dst, src []byte, key uint32) {
 	copy(dst, src)
 	cryptCyclic(dst[:len(src)], key)

@@ -356,24 +356,17 @@ func utf16le(b []byte) string {
 	if n == 0 {
 		return ""
 	}
-	// Fast path: ASCII text goes straight to bytes; the first unit outside
-	// ASCII switches to full UTF-16 decoding.
+	// Fast path: ASCII text goes straight to bytes, four units at a time;
+	// the rest (from the first group holding a unit outside ASCII, or the
+	// last units) is decoded unit by unit.
 	out := make([]byte, n)
 	i := 0
-	// Four units at a time while they are all ASCII.
 	for ; i+4 <= n; i += 4 {
 		v := binary.LittleEndian.Uint64(b[2*i:])
 		if v&0xFF80FF80FF80FF80 != 0 {
 			break
 		}
 		out[i], out[i+1], out[i+2], out[i+3] = byte(v), byte(v>>16), byte(v>>32), byte(v>>48)
-	}
-	for ; i < n; i++ {
-		lo, hi := b[2*i], b[2*i+1]
-		if hi != 0 || lo >= 0x80 {
-			break
-		}
-		out[i] = lo
 	}
 	if i < n {
 		out = out[:i]

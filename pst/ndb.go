@@ -318,34 +318,29 @@ func (d *ndb) readBlock(dst []byte, bid uint64, e bbtEntry) error {
 	if d.cache != nil {
 		// Decode straight out of the cache: one pass instead of a copy and
 		// an in-place decode.
-		ok := d.cache.withView(e.ib, len(dst), func(src []byte) {
-			switch {
-			case bid&2 != 0 || d.crypt == EncryptNone:
-				copy(dst, src)
-			case d.crypt == EncryptPermute:
-				decodePermuteTo(dst, src)
-			case d.crypt == EncryptCyclic:
-				cryptCyclicTo(dst, src, uint32(e.bid))
-			default:
-				copy(dst, src)
-			}
-		})
-		if ok {
+		if d.cache.withView(e.ib, len(dst), func(src []byte) { d.decode(dst, src, bid, e) }) {
 			return nil
 		}
 	}
 	if _, err := d.r.ReadAt(dst, e.ib); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("pst: read at %#x: %w", e.ib, err)
 	}
-	if bid&2 == 0 { // external (data) block: decode
-		switch d.crypt {
-		case EncryptPermute:
-			decodePermute(dst)
-		case EncryptCyclic:
-			cryptCyclic(dst, uint32(e.bid))
-		}
-	}
+	d.decode(dst, dst, bid, e)
 	return nil
+}
+
+// decode writes block bid, whose bytes in the file are src, into dst;
+// src may be dst. Data blocks are decrypted, internal blocks are stored
+// as they are.
+func (d *ndb) decode(dst, src []byte, bid uint64, e bbtEntry) {
+	switch {
+	case bid&2 == 0 && d.crypt == EncryptPermute:
+		decodePermuteTo(dst, src)
+	case bid&2 == 0 && d.crypt == EncryptCyclic:
+		cryptCyclicTo(dst, src, uint32(e.bid))
+	default:
+		copy(dst, src)
+	}
 }
 
 // dataBlocks returns the data blocks of a node's data tree in order,
@@ -362,7 +357,11 @@ func (d *ndb) dataBlocks(bid uint64, a *arena) (blocks [][]byte, data []byte, er
 		}
 		return [][]byte{b}, b, nil
 	}
-	var leaves []uint64
+	type leaf struct {
+		bid uint64
+		e   bbtEntry
+	}
+	var leaves []leaf
 	total := 0
 	var walk func(bid uint64, depth int) error
 	walk = func(bid uint64, depth int) error {
@@ -375,7 +374,7 @@ func (d *ndb) dataBlocks(bid uint64, a *arena) (blocks [][]byte, data []byte, er
 			if total > maxNodeDataSize || int64(total) > d.size {
 				return &FormatError{Offset: -1, What: "node data exceeds size limit"}
 			}
-			leaves = append(leaves, bid)
+			leaves = append(leaves, leaf{bid, e})
 			return nil
 		}
 		b, err := d.block(bid, a)
@@ -415,14 +414,14 @@ func (d *ndb) dataBlocks(bid uint64, a *arena) (blocks [][]byte, data []byte, er
 	data = a.alloc(total)
 	blocks = make([][]byte, len(leaves))
 	off := 0
-	for i, leaf := range leaves {
-		e := d.bbt[leaf&^1]
-		dst := data[off : off+int(e.cb) : off+int(e.cb)]
-		if err := d.readBlock(dst, leaf, e); err != nil {
+	for i, l := range leaves {
+		n := int(l.e.cb)
+		dst := data[off : off+n : off+n]
+		if err := d.readBlock(dst, l.bid, l.e); err != nil {
 			return nil, nil, err
 		}
 		blocks[i] = dst
-		off += int(e.cb)
+		off += n
 	}
 	return blocks, data, nil
 }
