@@ -71,7 +71,14 @@ func buildTo(b *bytes.Buffer, m *pst.Message, opts Options, depth int) error {
 	if err != nil {
 		return err
 	}
-	h := buildHeader(m, opts)
+	renderMessage(b, buildHeader(m, opts), body)
+	return nil
+}
+
+// renderMessage appends header, MIME-Version and body to b and returns how
+// many renderings it took: when a boundary turns out to occur in the
+// content, the message is rendered again with new boundaries.
+func renderMessage(b *bytes.Buffer, h header, body *part) int {
 	start := b.Len()
 	b.Grow(body.size() + 4096)
 	for salt := uint32(1); ; salt++ {
@@ -82,9 +89,9 @@ func buildTo(b *bytes.Buffer, m *pst.Message, opts Options, depth int) error {
 			b.WriteString("\r\n")
 		}
 		if body.checkBoundaries(b.Bytes()[start:], salt) || salt > 16 {
-			return nil
+			return int(salt)
 		}
-		b.Truncate(start) // a boundary occurs in the content: again with new ones
+		b.Truncate(start)
 	}
 }
 
@@ -213,7 +220,8 @@ func parseTransport(s string) header {
 		if !validFieldName(n) {
 			continue
 		}
-		name, cur, open, started = n, append(cur[:0:0], strings.TrimRight(ln, " \t")), true, true
+		// flush copied the previous field's lines into h: cur is free.
+		name, cur, open, started = n, append(cur[:0], strings.TrimRight(ln, " \t")), true, true
 	}
 	flush()
 	return h

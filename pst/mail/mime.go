@@ -51,12 +51,10 @@ func leaf(h header, enc leafEnc, text string, data []byte) *part {
 	p := &part{header: h, enc: enc, text: text, data: data}
 	d := sha256.New()
 	for _, f := range h {
-		d.Write([]byte(f.name))
-		d.Write([]byte{0})
-		d.Write([]byte(f.value))
-		d.Write([]byte{0})
-		d.Write([]byte(f.raw))
-		d.Write([]byte{0})
+		for _, s := range [...]string{f.name, f.value, f.raw} {
+			d.Write(readOnlyBytes(s))
+			d.Write([]byte{0})
+		}
 	}
 	// The content enters through its length and the CRC-32C of its first
 	// and last 4 KiB: boundaries need stability, not secrecy, and
@@ -133,7 +131,6 @@ func (p *part) renderBody(b *bytes.Buffer) {
 		b.Grow(len(p.text) + len(p.text)/8 + 16)
 		out := appendQP(b.AvailableBuffer(), p.text)
 		b.Write(out) // out is b's own free space: no copy beyond growth
-
 	case encBase64:
 		writeBase64Lines(b, p.data)
 	}
@@ -193,23 +190,17 @@ func textPart(subtype, text string) *part {
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
 	text = normalizeNewlines(text)
-	var h header
-	h.add("Content-Type", mediaType("text/"+subtype, "charset", "utf-8"))
+	cte := encodingFor(text)
 	enc := encQP
-	switch encodingFor(text) {
+	switch cte {
 	case "7bit":
 		enc = encCRLF
 	case "base64":
 		enc = encBase64Text
-	default:
-		h.add("Content-Transfer-Encoding", "quoted-printable")
-		return leaf(h, enc, text, nil)
 	}
-	if enc == encCRLF {
-		h.add("Content-Transfer-Encoding", "7bit")
-	} else {
-		h.add("Content-Transfer-Encoding", "base64")
-	}
+	var h header
+	h.add("Content-Type", mediaType("text/"+subtype, "charset", "utf-8"))
+	h.add("Content-Transfer-Encoding", cte)
 	return leaf(h, enc, text, nil)
 }
 
