@@ -43,18 +43,25 @@ func assertNoTemp(t *testing.T, dir string) {
 	}
 }
 
-// bothTempKinds runs f with unnamed temporary files (O_TMPFILE, where the
-// system has them) and with named ones.
-func bothTempKinds(t *testing.T, f func(t *testing.T)) {
-	for _, named := range []bool{false, true} {
-		t.Run(map[bool]string{false: "unnamed", true: "named"}[named], func(t *testing.T) {
-			setNamedTemp(t, named)
+// tempKind is one way sink makes temporary files; set selects it for the
+// rest of test t. The platform's test files list theirs in tempKinds.
+type tempKind struct {
+	name string
+	set  func(t *testing.T)
+}
+
+// eachTempKind runs f once with every kind of temporary file the
+// platform has.
+func eachTempKind(t *testing.T, f func(t *testing.T)) {
+	for _, k := range tempKinds {
+		t.Run(k.name, func(t *testing.T) {
+			k.set(t)
 			f(t)
 		})
 	}
 }
 
-func TestWriteFileAtomic(t *testing.T) { bothTempKinds(t, testWriteFileAtomic) }
+func TestWriteFileAtomic(t *testing.T) { eachTempKind(t, testWriteFileAtomic) }
 
 func testWriteFileAtomic(t *testing.T) {
 	dir := t.TempDir()
@@ -78,7 +85,7 @@ func testWriteFileAtomic(t *testing.T) {
 	}
 }
 
-func TestWriteAtomicInjectedFailure(t *testing.T) { bothTempKinds(t, testWriteAtomicInjectedFailure) }
+func TestWriteAtomicInjectedFailure(t *testing.T) { eachTempKind(t, testWriteAtomicInjectedFailure) }
 
 func testWriteAtomicInjectedFailure(t *testing.T) {
 	dir := t.TempDir()

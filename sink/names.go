@@ -81,7 +81,7 @@ func safeRunes(s string) string {
 			b.WriteByte(' ') // tabs, NBSP, line separators: plain space
 		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
 			b.WriteByte('_')
-		case strings.ContainsRune(`<>:"/\|?*`, r):
+		case strings.ContainsRune(reservedChars, r):
 			b.WriteByte('_')
 		case isBidiControl(r):
 			b.WriteByte('_')
@@ -97,16 +97,15 @@ func safeRunes(s string) string {
 func plainName(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < 0x20 || c >= 0x7f {
-			return false
-		}
-		switch c {
-		case '<', '>', ':', '"', '/', '\\', '|', '?', '*':
+		if c < 0x20 || c >= 0x7f || strings.IndexByte(reservedChars, c) >= 0 {
 			return false
 		}
 	}
 	return true
 }
+
+// reservedChars cannot appear in file names on Windows (and '/' nowhere).
+const reservedChars = `<>:"/\|?*`
 
 // folderPaths caches FolderPath for the folders of one writer (an export
 // asks for the same few paths thousands of times). Safe for concurrent use.

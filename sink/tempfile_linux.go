@@ -34,16 +34,14 @@ func openAnon(dir string) (int, error) {
 	}
 }
 
-// emptyPathLink is cleared once linkat with AT_EMPTY_PATH has failed for
+// noEmptyPathLink is set once linkat with AT_EMPTY_PATH has failed for
 // want of CAP_DAC_READ_SEARCH; /proc/self/fd is used from then on.
-var emptyPathLink atomic.Bool
-
-func init() { emptyPathLink.Store(true) }
+var noEmptyPathLink atomic.Bool
 
 // linkAnon gives the unnamed file fd the name path; it fails with an
 // error matching fs.ErrExist when path exists.
 func linkAnon(fd int, path string) error {
-	if emptyPathLink.Load() {
+	if !noEmptyPathLink.Load() {
 		err := unix.Linkat(fd, "", unix.AT_FDCWD, path, unix.AT_EMPTY_PATH)
 		if err == nil {
 			return nil
@@ -51,7 +49,7 @@ func linkAnon(fd int, path string) error {
 		if err != unix.EPERM && err != unix.ENOENT && err != unix.EINVAL {
 			return &os.LinkError{Op: "link", Old: "(new file)", New: path, Err: err}
 		}
-		emptyPathLink.Store(false)
+		noEmptyPathLink.Store(true)
 	}
 	err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
 	if err != nil {
@@ -63,8 +61,9 @@ func linkAnon(fd int, path string) error {
 // futimens sets the access and modification times of the open file fd
 // (utimensat with a NULL path: no /proc lookup, unlike unix.Futimes).
 func futimens(fd int, t time.Time) error {
-	ts := [2]unix.Timespec{unix.NsecToTimespec(t.UnixNano()), unix.NsecToTimespec(t.UnixNano())}
-	_, _, e := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
+	ts := unix.NsecToTimespec(t.UnixNano())
+	times := [2]unix.Timespec{ts, ts}
+	_, _, e := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&times[0])), 0, 0, 0)
 	if e != 0 {
 		return e
 	}
