@@ -250,24 +250,14 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 	if bw, ok := mw.(interface{ UseBatch(*sink.Batch) }); ok {
 		bw.UseBatch(batch)
 	}
-	conv := newConverter(f, opts)
-	// Every folder's report, with one outcome slot per listed item.
-	outcomes := make([][]outcome, len(folders))
-	list := func(li int) {
-		l := &folders[li]
-		if l.fo.IsSearchFolder() {
-			return
-		}
-		l.refs, l.err = l.fo.Items()
-		outcomes[li] = make([]outcome, len(l.refs))
-		opts.Progress.Add(path, len(l.refs))
-	}
+	run := &fileRun{conv: newConverter(f, opts), mw: mw, batch: batch, out: out, path: path,
+		progress: opts.Progress, folders: folders, outcomes: make([][]outcome, len(folders))}
 	var fatal error
 	if opts.Mail == sink.FormatMbox {
 		// mbox appends to one file per folder: writes follow folder order.
-		fatal = exportOrdered(ctx, conv, mw, batch, out, folders, list, outcomes, opts.Progress, path)
+		fatal = run.ordered(ctx)
 	} else {
-		fatal = exportUnordered(ctx, conv, mw, batch, out, folders, list, outcomes, opts.Progress, path)
+		fatal = run.unordered(ctx)
 	}
 	if fatal != nil {
 		mw.Abort()
@@ -289,7 +279,7 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 			fr.Failures = append(fr.Failures, Failure{Folder: frep.Path, Stage: "read", Reason: err.Error()})
 		}
 		frep.Listed = len(refs)
-		for i, r := range outcomes[li] {
+		for i, r := range run.outcomes[li] {
 			ref := refs[i]
 			c := frep.Classes[r.class]
 			if c == nil {
@@ -339,16 +329,39 @@ func (r *result) outcome() outcome {
 	return outcome{class: r.class, subject: r.subject, stage: r.stage, err: r.err}
 }
 
+// fileRun is the export of one file's items.
+type fileRun struct {
+	conv     *converter
+	mw       sink.MailWriter
+	batch    *sink.Batch
+	out      string // the file's output directory
+	path     string // the PST, for progress
+	progress Progress
+	folders  []listing
+	outcomes [][]outcome // per folder, one per listed item
+}
+
+// list lists folder li's contents just before its items are queued, so
+// that listing overlaps converting.
+func (x *fileRun) list(li int) {
+	l := &x.folders[li]
+	if l.fo.IsSearchFolder() {
+		return
+	}
+	l.refs, l.err = l.fo.Items()
+	x.outcomes[li] = make([]outcome, len(l.refs))
+	x.progress.Add(x.path, len(l.refs))
+}
+
 // itemTask names one item: folders[folder].refs[item].
 type itemTask struct{ folder, item int }
 
-// exportUnordered reads, converts and writes every item of every folder
-// with a pool of workers fed from one queue, so that a slow item (a large
+// unordered reads, converts and writes every item of every folder with a
+// pool of workers fed from one queue, so that a slow item (a large
 // attachment) never holds the others up at a folder or batch boundary. It
 // returns the error that stopped it: an output failure that would hit
 // every further item, or the context's.
-func exportUnordered(ctx context.Context, conv *converter, mw sink.MailWriter, batch *sink.Batch, out string,
-	folders []listing, list func(folder int), outcomes [][]outcome, progress Progress, path string) error {
+func (x *fileRun) unordered(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	work := make(chan itemTask, 64)
@@ -359,24 +372,24 @@ func exportUnordered(ctx context.Context, conv *converter, mw sink.MailWriter, b
 		go func() {
 			defer wg.Done()
 			for t := range work {
-				fo := folders[t.folder].fo
-				r := conv.convert(job{ref: folders[t.folder].refs[t.item], folder: fo})
+				fo := x.folders[t.folder].fo
+				r := x.conv.convert(job{ref: x.folders[t.folder].refs[t.item], folder: fo})
 				if r.err == nil {
-					r.stage, r.err = "write", write(ctx, mw, batch, out, fo, r, t.item+1)
+					r.stage, r.err = "write", write(ctx, x.mw, x.batch, x.out, fo, r, t.item+1)
 					if r.err != nil && isOutputFatal(r.err) {
 						cancel(r.err)
 					}
 				}
-				outcomes[t.folder][t.item] = r.outcome()
+				x.outcomes[t.folder][t.item] = r.outcome()
 				r.release()
-				progress.Item(path)
+				x.progress.Item(x.path)
 			}
 		}()
 	}
 feed:
-	for li := range folders {
-		list(li)
-		for i := range outcomes[li] {
+	for li := range x.folders {
+		x.list(li)
+		for i := range x.outcomes[li] {
 			select {
 			case work <- itemTask{li, i}:
 			case <-ctx.Done():
@@ -389,20 +402,18 @@ feed:
 	return context.Cause(ctx)
 }
 
-// exportOrdered is exportUnordered for sinks that need the items of a
-// folder written in order (mbox): batches of items are read and converted
-// in parallel, then written in order.
-func exportOrdered(ctx context.Context, conv *converter, mw sink.MailWriter, batch *sink.Batch, out string,
-	folders []listing, list func(folder int), outcomes [][]outcome, progress Progress, path string) error {
-	for li := range folders {
-		list(li)
-		l := folders[li]
-		refs := l.refs
-		for start := 0; start < len(outcomes[li]); start += chunkSize {
+// ordered is unordered for sinks that need the items of a folder written
+// in order (mbox): batches of items are read and converted in parallel,
+// then written in order.
+func (x *fileRun) ordered(ctx context.Context) error {
+	for li := range x.folders {
+		x.list(li)
+		l := x.folders[li]
+		for start := 0; start < len(x.outcomes[li]); start += chunkSize {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			end := min(start+chunkSize, len(refs))
+			end := min(start+chunkSize, len(l.refs))
 			results := make([]result, end-start)
 			var wg sync.WaitGroup
 			work := make(chan int)
@@ -411,7 +422,7 @@ func exportOrdered(ctx context.Context, conv *converter, mw sink.MailWriter, bat
 				go func() {
 					defer wg.Done()
 					for i := range work {
-						results[i] = conv.convert(job{ref: refs[start+i], folder: l.fo})
+						results[i] = x.conv.convert(job{ref: l.refs[start+i], folder: l.fo})
 					}
 				}()
 			}
@@ -423,14 +434,14 @@ func exportOrdered(ctx context.Context, conv *converter, mw sink.MailWriter, bat
 			for i := range results {
 				r := &results[i]
 				if r.err == nil {
-					r.stage, r.err = "write", write(ctx, mw, batch, out, l.fo, *r, start+i+1)
+					r.stage, r.err = "write", write(ctx, x.mw, x.batch, x.out, l.fo, *r, start+i+1)
 					if r.err != nil && isOutputFatal(r.err) {
 						return r.err
 					}
 				}
-				outcomes[li][start+i] = r.outcome()
+				x.outcomes[li][start+i] = r.outcome()
 				r.release()
-				progress.Item(path)
+				x.progress.Item(x.path)
 			}
 		}
 	}
