@@ -3,7 +3,6 @@ package cal
 import (
 	"bytes"
 	"encoding/binary"
-	"flag"
 	"fmt"
 	"reflect"
 	"sort"
@@ -14,28 +13,13 @@ import (
 	"unicode/utf16"
 
 	"github.com/emersion/go-ical"
+	"github.com/pstsync/pstsync/internal/testutil"
 	"github.com/pstsync/pstsync/pst"
 	"github.com/pstsync/pstsync/pst/cal/recur"
 	"github.com/pstsync/pstsync/pst/cal/recur/recurtest"
 	"github.com/pstsync/pstsync/sink"
 	"pgregory.net/rapid"
 )
-
-// rapidDefaults makes property tests deterministic and thorough in a
-// normal run: 500 cases from a fixed seed, no fail files in the tree,
-// unless -rapid.checks or -rapid.seed are given on the command line.
-func rapidDefaults(t *testing.T) {
-	t.Helper()
-	set := map[string]bool{}
-	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for name, v := range map[string]string{"rapid.checks": "500", "rapid.seed": "20190805", "rapid.nofailfile": "true"} {
-		if !set[name] {
-			if err := flag.Set(name, v); err != nil {
-				t.Fatalf("flag %s: %v", name, err)
-			}
-		}
-	}
-}
 
 // ---------------------------------------------------------------- zones
 
@@ -388,7 +372,7 @@ var busyNames = []string{"FREE", "TENTATIVE", "BUSY", "OOF", "WORKINGELSEWHERE"}
 // the VTIMEZONE agrees with the IANA zone at every occurrence, and each
 // override carries the exception's location, busy status and reminder.
 func TestRecurrenceProperty(t *testing.T) {
-	rapidDefaults(t)
+	testutil.RapidDefaults(t)
 	rapid.Check(t, func(t *rapid.T) {
 		s := genSeries(t)
 		blob := recurtest.Encode(s.pat, true)

@@ -1,31 +1,15 @@
 package recur_test
 
 import (
-	"flag"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/pstsync/pstsync/internal/testutil"
 	"github.com/pstsync/pstsync/pst/cal/recur"
 	"github.com/pstsync/pstsync/pst/cal/recur/recurtest"
 	"pgregory.net/rapid"
 )
-
-// rapidDefaults makes property tests deterministic and thorough in a
-// normal run: 500 cases from a fixed seed, no fail files in the tree,
-// unless -rapid.checks or -rapid.seed are given on the command line.
-func rapidDefaults(t *testing.T) {
-	t.Helper()
-	set := map[string]bool{}
-	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for name, v := range map[string]string{"rapid.checks": "500", "rapid.seed": "20190805", "rapid.nofailfile": "true"} {
-		if !set[name] {
-			if err := flag.Set(name, v); err != nil {
-				t.Fatalf("flag %s: %v", name, err)
-			}
-		}
-	}
-}
 
 // minute draws a floating local time at minute precision between 1990
 // and 2040.
@@ -139,7 +123,7 @@ func genPattern(t *rapid.T) *recur.Pattern {
 // TestParseRoundTrip encodes random patterns with the test encoder of
 // package recurtest and requires Parse to give them back field by field.
 func TestParseRoundTrip(t *testing.T) {
-	rapidDefaults(t)
+	testutil.RapidDefaults(t)
 	rapid.Check(t, func(t *rapid.T) {
 		want := genPattern(t)
 		got, err := recur.Parse(recurtest.Encode(want, true))
@@ -155,7 +139,7 @@ func TestParseRoundTrip(t *testing.T) {
 // TestParseWithoutExtendedExceptions: blobs of writers before Outlook 2003
 // end after ReservedBlock1; the ANSI subjects and locations are used.
 func TestParseWithoutExtendedExceptions(t *testing.T) {
-	rapidDefaults(t)
+	testutil.RapidDefaults(t)
 	rapid.Check(t, func(t *rapid.T) {
 		want := genPattern(t)
 		want.Appointment = true
