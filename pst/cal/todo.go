@@ -20,12 +20,7 @@ func Todo(m *pst.Message, opts Options) (*ical.Calendar, error) {
 		return nil, fmt.Errorf("cal: todo: %w %q", ErrWrongClass, className(m))
 	}
 	p := m.Props
-	td := ical.NewComponent(ical.CompToDo)
-	td.Props.SetText(ical.PropUID, UID(m))
-	setStamp(td.Props, p)
-	setText(td.Props, ical.PropSummary, m.Subject())
-	setText(td.Props, ical.PropDescription, body(p))
-	setCommon(td.Props, p)
+	td := itemComponent(ical.CompToDo, m)
 
 	start, hasStart := firstTime(p, id(p, task(lidTaskStartDate)))
 	due, hasDue := firstTime(p, id(p, task(lidTaskDueDate)))
@@ -79,6 +74,19 @@ func Todo(m *pst.Message, opts Options) (*ical.Calendar, error) {
 	return c, nil
 }
 
+// itemComponent starts a VTODO or VJOURNAL with what tasks and journal
+// entries share: UID, DTSTAMP, SUMMARY, DESCRIPTION and the common
+// properties (see setCommon).
+func itemComponent(name string, m *pst.Message) *ical.Component {
+	c := ical.NewComponent(name)
+	c.Props.SetText(ical.PropUID, UID(m))
+	setStamp(c.Props, m.Props)
+	setText(c.Props, ical.PropSummary, m.Subject())
+	setText(c.Props, ical.PropDescription, body(m.Props))
+	setCommon(c.Props, m.Props)
+	return c
+}
+
 // Journal converts a journal entry (IPM.Activity) to a VCALENDAR with one
 // VJOURNAL: DTSTART (PidLidLogStart, UTC), SUMMARY, DESCRIPTION,
 // CATEGORIES, X-MS-LOGTYPE (PidLidLogType, e.g. "Phone call") and
@@ -88,12 +96,7 @@ func Journal(m *pst.Message, opts Options) (*ical.Calendar, error) {
 		return nil, fmt.Errorf("cal: journal: %w %q", ErrWrongClass, className(m))
 	}
 	p := m.Props
-	j := ical.NewComponent(ical.CompJournal)
-	j.Props.SetText(ical.PropUID, UID(m))
-	setStamp(j.Props, p)
-	setText(j.Props, ical.PropSummary, m.Subject())
-	setText(j.Props, ical.PropDescription, body(p))
-	setCommon(j.Props, p)
+	j := itemComponent(ical.CompJournal, m)
 	start, hasStart := firstTime(p, id(p, logp(lidLogStart)), id(p, common(lidCommonStart)), pst.TagStartDate)
 	if hasStart {
 		j.Props.SetDateTime(ical.PropDateTimeStart, start)
