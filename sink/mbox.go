@@ -176,7 +176,11 @@ func (w *MboxWriter) detach(b *mboxFile) error {
 // Close flushes, fsyncs and renames every temporary mbox file over its
 // final name. Folders that had a write error are not committed; their
 // errors are returned (joined) and their temporary files removed.
-func (w *MboxWriter) Close() error {
+func (w *MboxWriter) Close() error { return w.finish(w.commit) }
+
+// finish closes the writer once, applying end to every folder's file, and
+// joins the errors.
+func (w *MboxWriter) finish(end func(*mboxFile) error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -185,7 +189,7 @@ func (w *MboxWriter) Close() error {
 	w.closed = true
 	var errs []error
 	for _, b := range w.order {
-		if err := w.commit(b); err != nil {
+		if err := end(b); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -228,20 +232,13 @@ func (w *MboxWriter) commit(b *mboxFile) error {
 // Abort removes all temporary mbox files; existing mbox files stay as they
 // were.
 func (w *MboxWriter) Abort() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return nil
-	}
-	w.closed = true
-	var errs []error
-	for _, b := range w.order {
+	return w.finish(func(b *mboxFile) error {
 		_ = w.detach(b)
 		if err := os.Remove(b.tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("sink: remove %s: %w", b.tmp, err))
+			return fmt.Errorf("sink: remove %s: %w", b.tmp, err)
 		}
-	}
-	return errors.Join(errs...)
+		return nil
+	})
 }
 
 // formatMboxMessage returns the mboxrd entry for m: From_ line, message with
