@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/pstsync/pstsync/sink"
 	"github.com/pstsync/pstsync/snapshot"
 )
 
@@ -17,10 +16,7 @@ import (
 // contacts, from a fresh Repo as a new process would. It must commit
 // nothing, write nothing and decode nothing (reported as decodes/op).
 func BenchmarkSyncNoChange(b *testing.B) {
-	for _, tc := range []struct {
-		name  string
-		store func(testing.TB) sink.Store
-	}{{"local", localStore}, {"s3", s3Store}} {
+	for _, tc := range stores {
 		b.Run(tc.name, func(b *testing.B) {
 			n := 10000
 			if v := os.Getenv("PSTSYNC_BENCH_ITEMS"); v != "" {

@@ -24,10 +24,7 @@ import (
 // distinct items: every addition must be in the snapshot and the
 // revisions must be 1..10, each the child of the one before.
 func TestConcurrentSyncers(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		store func(testing.TB) sink.Store
-	}{{"local", localStore}, {"s3", s3Store}} {
+	for _, tc := range stores {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			store := tc.store(t)

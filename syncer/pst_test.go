@@ -59,6 +59,12 @@ func s3Store(t testing.TB) sink.Store {
 	return s
 }
 
+// stores are the backends the syncer tests run against.
+var stores = []struct {
+	name  string
+	store func(testing.TB) sink.Store
+}{{"local", localStore}, {"s3", s3Store}}
+
 func localStore(t testing.TB) sink.Store {
 	t.Helper()
 	s, err := localstore.New(t.TempDir())
@@ -69,10 +75,7 @@ func localStore(t testing.TB) sink.Store {
 }
 
 func TestRealPSTsAliceAndBob(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		store func(testing.TB) sink.Store
-	}{{"local", localStore}, {"s3", s3Store}} {
+	for _, tc := range stores {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			repo, err := snapshot.Open(ctx, tc.store(t))
