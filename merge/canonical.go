@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
+	"slices"
 
 	"github.com/pstsync/pstsync/sink"
 )
@@ -47,7 +49,7 @@ func Canonical(d *Doc) []byte {
 func dump(d *Doc) []byte {
 	var buf bytes.Buffer
 	buf.WriteString("X-PSTSYNC-DOC:" + oneLine(string(d.Kind)) + "\r\nUID:" + oneLine(d.UID) + "\r\n")
-	for _, k := range sortedKeys(d.Fields) {
+	for _, k := range slices.Sorted(maps.Keys(d.Fields)) {
 		buf.WriteString(oneLine(k) + "\t" + oneLine(d.Fields[k].String()) + "\r\n")
 	}
 	return buf.Bytes()

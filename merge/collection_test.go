@@ -1,7 +1,9 @@
 package merge
 
 import (
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +27,7 @@ func TestMergeCollection(t *testing.T) {
 	res := MergeCollection(base, ours, theirs, Options{Collection: "contacts", OursBy: "alice", TheirsBy: "bob"})
 
 	want := []string{"add-both", "add-o", "add-t", "delmod", "edit-o", "moddel", "same"}
-	if got := sortedKeys(res.Merged); !reflect.DeepEqual(got, want) {
+	if got := slices.Sorted(maps.Keys(res.Merged)); !reflect.DeepEqual(got, want) {
 		t.Errorf("merged = %q, want %q", got, want)
 	}
 	if res.Merged["same"] != theirs["same"] || res.Merged["add-o"] != ours["add-o"] {
@@ -106,7 +108,7 @@ func TestMergeCollectionModes(t *testing.T) {
 			}
 			cp := r.Merged[r.Conflicts[0].Copy]
 			if cp == nil || !strings.HasPrefix(cp.UID, "u-conflict-") || len(cp.UID) != len("u-conflict-")+12 {
-				t.Fatalf("copy %q missing: %v", r.Conflicts[0].Copy, sortedKeys(r.Merged))
+				t.Fatalf("copy %q missing: %v", r.Conflicts[0].Copy, slices.Sorted(maps.Keys(r.Merged)))
 			}
 			if cp.Fields["SUMMARY"].Value != "Lunch (conflict copy from bob)" || cp.Fields["LOCATION"].Value != "Canteen" {
 				t.Errorf("copy fields %+v", cp.Fields)

@@ -22,6 +22,8 @@ package merge
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -98,7 +100,7 @@ func (f Field) String() string {
 		sb.WriteByte('.')
 	}
 	sb.WriteString(f.Name)
-	for _, k := range sortedKeys(f.Params) {
+	for _, k := range slices.Sorted(maps.Keys(f.Params)) {
 		sb.WriteByte(';')
 		sb.WriteString(k)
 		sb.WriteByte('=')
@@ -231,15 +233,6 @@ func ChangedKeys(a, b *Doc) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // addField stores f under key, or under key#2, key#3... when key is taken

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/emersion/go-ical"
@@ -62,7 +64,7 @@ func TestGolden(t *testing.T) {
 			theirs, _ := readSide(t, dir, "theirs")
 			r := MergeCollection(base, ours, theirs, Options{Collection: filepath.Base(dir), OursBy: "alice", TheirsBy: "bob"})
 			var merged bytes.Buffer
-			for _, uid := range sortedKeys(r.Merged) {
+			for _, uid := range slices.Sorted(maps.Keys(r.Merged)) {
 				merged.Write(Canonical(r.Merged[uid]))
 			}
 			if r.Conflicts == nil {

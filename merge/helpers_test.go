@@ -1,6 +1,8 @@
 package merge
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,7 +59,7 @@ func parseICS(t testing.TB, s string) *Doc {
 	return d
 }
 
-func fieldKeys(d *Doc) []string { return sortedKeys(d.Fields) }
+func fieldKeys(d *Doc) []string { return slices.Sorted(maps.Keys(d.Fields)) }
 
 func conflictKeys(cs []Conflict) []string {
 	var out []string

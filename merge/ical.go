@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-ical"
@@ -113,7 +115,7 @@ func FromCalendar(cal *ical.Calendar) (*Doc, error) {
 	if d.Kind == "" {
 		return nil, ErrNoComponent
 	}
-	for _, name := range sortedKeys(cal.Props) {
+	for _, name := range slices.Sorted(maps.Keys(cal.Props)) {
 		if name == ical.PropProductID || name == ical.PropVersion {
 			continue
 		}
@@ -177,7 +179,7 @@ func icalField(name string, p ical.Prop) Field {
 }
 
 func addCompFields(d *Doc, c *ical.Component, prefix string) error {
-	for _, name := range sortedKeys(c.Props) {
+	for _, name := range slices.Sorted(maps.Keys(c.Props)) {
 		switch {
 		case name == ical.PropUID:
 			continue
@@ -328,7 +330,7 @@ func ToCalendar(d *Doc) (*ical.Calendar, error) {
 			groups[""] = append(groups[""], kf)
 		}
 	}
-	for _, tzid := range sortedKeys(d.Zones) {
+	for _, tzid := range slices.Sorted(maps.Keys(d.Zones)) {
 		if !tzids[tzid] {
 			continue
 		}
@@ -339,7 +341,7 @@ func ToCalendar(d *Doc) (*ical.Calendar, error) {
 		cal.Children = append(cal.Children, comps...)
 	}
 	compName := compOfKind(d.Kind)
-	prefixes := sortedKeys(groups) // "" (the master) sorts first
+	prefixes := slices.Sorted(maps.Keys(groups)) // "" (the master) sorts first
 	if len(groups) == 0 {
 		prefixes = []string{""} // a master with no fields but its UID
 	}

@@ -3,6 +3,8 @@ package merge
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,7 +92,7 @@ func fromNormVCard(c vcard.Card) (*Doc, error) {
 	if rev := norm.Get(vcard.FieldRevision); rev != nil {
 		d.Modified = parseStamp(rev.Value)
 	}
-	for _, name := range sortedKeys(norm) {
+	for _, name := range slices.Sorted(maps.Keys(norm)) {
 		if vcardVolatile[name] {
 			continue
 		}

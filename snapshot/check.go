@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -92,9 +93,9 @@ func (r *Repo) Check(ctx context.Context) ([]Problem, error) {
 				Repair: manifestRepair(rev, latest)})
 			continue
 		}
-		for _, name := range sortedKeys(m.Collections) {
+		for _, name := range slices.Sorted(maps.Keys(m.Collections)) {
 			items := m.Collections[name]
-			for _, uid := range sortedKeys(items) {
+			for _, uid := range slices.Sorted(maps.Keys(items)) {
 				e := items[uid]
 				note(e.Hash, rev, fmt.Sprintf("%s/%s %q", name, uid, e.Title))
 			}
@@ -118,7 +119,7 @@ func (r *Repo) Check(ctx context.Context) ([]Problem, error) {
 		}
 	}
 	var toRead []string
-	for _, h := range sortedKeys(refs) {
+	for _, h := range slices.Sorted(maps.Keys(refs)) {
 		if !present[h] {
 			x := refs[h]
 			problems = append(problems, Problem{Kind: ObjectMissing, Key: ObjectKey(h),
@@ -258,13 +259,4 @@ func (r *Repo) readObjects(ctx context.Context, hashes []string) (corrupt []*Cor
 	slices.SortFunc(corrupt, func(a, b *CorruptObjectError) int { return cmp.Compare(a.Hash, b.Hash) })
 	slices.Sort(vanished)
 	return corrupt, vanished, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

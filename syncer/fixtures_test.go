@@ -6,8 +6,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -82,7 +84,7 @@ func replay(t *testing.T, root string, sc *scenario) string {
 		if err := os.MkdirAll(src, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range sortedKeys(st.Put) {
+		for _, name := range slices.Sorted(maps.Keys(st.Put)) {
 			put(t, src, name, read(t, filepath.Join(root, "items", st.Put[name])))
 		}
 		for _, name := range st.Remove {

@@ -3,6 +3,8 @@ package syncer
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pstsync/pstsync/merge"
@@ -66,7 +68,7 @@ type fingerprints struct {
 func (r *run) fingerprints(ctx context.Context, T map[string]map[string]snapshot.Entry) (*fingerprints, error) {
 	fp := &fingerprints{email: map[string][]fpEntry{}, name: map[string][]fpEntry{}}
 	for coll, items := range T {
-		for _, uid := range sortedKeys(items) {
+		for _, uid := range slices.Sorted(maps.Keys(items)) {
 			e := items[uid]
 			if merge.Kind(e.Kind) != merge.KindContact {
 				continue

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/pstsync/pstsync/merge"
@@ -118,9 +120,9 @@ func (r *run) writeMailbox(ctx context.Context, m *snapshot.Manifest, p *plan) (
 
 	newIdx := &mailboxIndex{Version: 1, User: r.o.User, Rev: m.Rev, Files: map[string]string{}}
 	var calAll, conAll, calIn, conIn [][]byte
-	for _, coll := range sortedKeys(m.Collections) {
+	for _, coll := range slices.Sorted(maps.Keys(m.Collections)) {
 		items := m.Collections[coll]
-		for _, uid := range sortedKeys(items) {
+		for _, uid := range slices.Sorted(maps.Keys(items)) {
 			e := items[uid]
 			kind := merge.Kind(e.Kind)
 			rel := vdirPath(coll, uid, kind)

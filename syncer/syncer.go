@@ -29,10 +29,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -344,7 +345,7 @@ func (r *run) checkEmpty() error {
 	for _, it := range r.side.items {
 		have[it.coll]++
 	}
-	colls := sortedKeys(had)
+	colls := slices.Sorted(maps.Keys(had))
 	for _, c := range colls {
 		if had[c] > 0 && have[c] == 0 {
 			return &EmptySideError{Collection: c, Had: had[c], Missing: !r.side.present[c]}
@@ -456,7 +457,7 @@ func (r *run) plan(ctx context.Context, latest *snapshot.Manifest) (*plan, error
 			deletedLinks[k.coll] = append(deletedLinks[k.coll], l)
 		}
 	}
-	for _, coll := range sortedKeys(names) {
+	for _, coll := range slices.Sorted(maps.Keys(names)) {
 		if err := r.mergeColl(ctx, p, coll, T[coll], byColl[coll], deletedLinks[coll]); err != nil {
 			return nil, err
 		}
@@ -504,7 +505,7 @@ func (r *run) mergeColl(ctx context.Context, p *plan, coll string, T map[string]
 	}
 	base, ours, theirs := map[string]*merge.Doc{}, map[string]*merge.Doc{}, map[string]*merge.Doc{}
 	inSet := map[string]bool{}
-	for _, uid := range sortedKeys(byUID) {
+	for _, uid := range slices.Sorted(maps.Keys(byUID)) {
 		its := byUID[uid]
 		var it *item
 		for _, x := range its {
@@ -659,7 +660,7 @@ func (r *run) mergeColl(ctx context.Context, p *plan, coll string, T map[string]
 
 // commit writes the plan's objects and the revision.
 func (r *run) commit(ctx context.Context, p *plan) (*snapshot.Manifest, error) {
-	for _, h := range sortedKeys(p.objects) {
+	for _, h := range slices.Sorted(maps.Keys(p.objects)) {
 		if _, err := r.repo.PutObject(ctx, p.objects[h]); err != nil {
 			return nil, err
 		}
@@ -781,15 +782,6 @@ func sameLinks(a, b []snapshot.Link) bool {
 	return true
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // Summary is a one-line description of a result for people.
 func (res *Result) Summary() string {
 	var sb strings.Builder
@@ -840,7 +832,7 @@ func (r *run) mergeByEditor(ctx context.Context, latest *snapshot.Manifest, coll
 		groups[by] = append(groups[by], uid)
 	}
 	out := merge.Result{Merged: map[string]*merge.Doc{}}
-	for _, by := range sortedKeys(groups) {
+	for _, by := range slices.Sorted(maps.Keys(groups)) {
 		b, o, t := map[string]*merge.Doc{}, map[string]*merge.Doc{}, map[string]*merge.Doc{}
 		for _, uid := range groups[by] {
 			if d, ok := base[uid]; ok {

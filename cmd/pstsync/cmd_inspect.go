@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pstsync/pstsync/pst"
@@ -95,7 +96,7 @@ func printSummary(w io.Writer, s *pst.Summary) {
 		}
 		if fo.Items > 0 {
 			var parts []string
-			for _, cl := range sortedKeys(fo.Classes) {
+			for _, cl := range slices.Sorted(maps.Keys(fo.Classes)) {
 				label := cl
 				if label == "" {
 					label = "(no class)"
@@ -119,13 +120,4 @@ func printSummary(w io.Writer, s *pst.Summary) {
 	for _, e := range s.Errors {
 		fmt.Fprintf(w, "error: %s\n", e)
 	}
-}
-
-func sortedKeys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
