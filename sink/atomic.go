@@ -84,7 +84,7 @@ func writeAtomicVia(b *Batch, tmpDir, path string, mtime time.Time, fill func(io
 		return err
 	}
 	if b == nil {
-		return syncDir(filepath.Dir(path))
+		return SyncDir(filepath.Dir(path))
 	}
 	b.written(path)
 	return nil
@@ -125,9 +125,9 @@ type tempFile interface {
 	Discard()
 }
 
-// syncDir fsyncs a directory so that a rename in it is durable. Windows
+// SyncDir fsyncs a directory so that a rename in it is durable. Windows
 // cannot fsync directories; there it is a no-op.
-func syncDir(dir string) error {
+func SyncDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil
 	}

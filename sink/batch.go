@@ -140,7 +140,7 @@ func (b *Batch) Sync() error {
 		dirs[filepath.Dir(p)] = true
 	}
 	for d := range dirs {
-		if err := syncDir(d); err != nil {
+		if err := SyncDir(d); err != nil {
 			errs = append(errs, fmt.Errorf("sink: sync %s: %w", d, err))
 		}
 	}

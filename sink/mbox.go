@@ -223,7 +223,7 @@ func (w *MboxWriter) commit(b *mboxFile) error {
 	if err := renameFile(b.tmp, b.final); err != nil {
 		return fail(err)
 	}
-	if err := syncDir(filepath.Dir(b.final)); err != nil {
+	if err := SyncDir(filepath.Dir(b.final)); err != nil {
 		return fail(err)
 	}
 	return nil

@@ -490,22 +490,11 @@ func isWindowsSharing(err error) bool {
 	return errno == 5 || errno == 32
 }
 
-// syncDir fsyncs a folder so that a rename or link in it is durable.
-// Windows cannot; there it is a no-op, as are file systems that refuse.
+// syncDir is sink.SyncDir, which also accepts file systems that refuse to
+// fsync a folder with EINVAL.
 func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
+	if err := sink.SyncDir(dir); err != nil && !errors.Is(err, syscall.EINVAL) {
 		return err
 	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if errors.Is(err, errors.ErrUnsupported) || errors.Is(err, syscall.EINVAL) {
-		return nil
-	}
-	return err
+	return nil
 }
