@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -122,29 +124,12 @@ func icsContentLine(name string, params ical.Params, value string) (string, erro
 	}
 	var sb strings.Builder
 	sb.WriteString(name)
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		pk := strings.ToUpper(k)
 		if !isICSName(pk) {
 			return "", fmt.Errorf("property %s: invalid parameter name %q", name, k)
 		}
-		vals := params[k]
-		if len(vals) == 0 {
-			continue
-		}
-		sb.WriteByte(';')
-		sb.WriteString(pk)
-		sb.WriteByte('=')
-		for i, v := range vals {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			sb.WriteString(paramValue(v, true))
-		}
+		writeParam(&sb, pk, params[k], true)
 	}
 	sb.WriteByte(':')
 	sb.WriteString(value)
@@ -164,6 +149,23 @@ func isICSName(s string) bool {
 		}
 	}
 	return true
+}
+
+// writeParam appends ";key=v1,v2..." to sb (nothing when there are no
+// values), each value as paramValue writes it.
+func writeParam(sb *strings.Builder, key string, vals []string, caret bool) {
+	if len(vals) == 0 {
+		return
+	}
+	sb.WriteByte(';')
+	sb.WriteString(key)
+	sb.WriteByte('=')
+	for i, v := range vals {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(paramValue(v, caret))
+	}
 }
 
 // paramValue encodes a parameter value. Values containing ';', ':' or ','

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -498,25 +500,8 @@ func formatVLine(l vline, version string) (string, error) {
 		sb.WriteByte('.')
 	}
 	sb.WriteString(l.name)
-	keys := make([]string, 0, len(l.params))
-	for k := range l.params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		vals := l.params[k]
-		if len(vals) == 0 {
-			continue
-		}
-		sb.WriteByte(';')
-		sb.WriteString(k)
-		sb.WriteByte('=')
-		for i, v := range vals {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			sb.WriteString(paramValue(v, version == VCard40))
-		}
+	for _, k := range slices.Sorted(maps.Keys(l.params)) {
+		writeParam(&sb, k, l.params[k], version == VCard40)
 	}
 	sb.WriteByte(':')
 	switch kindOf(l) {
