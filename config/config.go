@@ -17,9 +17,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -210,13 +211,8 @@ func (c *Config) loadFile(name string, data []byte) error {
 	}
 	flat := map[string]any{}
 	flatten("", m, flat)
-	keys := make([]string, 0, len(flat))
-	for k := range flat {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var errs []error
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(flat)) {
 		o := lookup(k)
 		if o == nil {
 			c.unknown = append(c.unknown, k)
@@ -272,13 +268,8 @@ type Overrides map[string][]string
 // Apply sets the overrides (command-line flags, the highest precedence).
 // Secrets are refused: they must not appear in the process list.
 func (c *Config) Apply(o Overrides) error {
-	keys := make([]string, 0, len(o))
-	for k := range o {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var errs []error
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(o)) {
 		opt := lookup(k)
 		switch {
 		case opt == nil:

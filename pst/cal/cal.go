@@ -30,7 +30,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -179,12 +180,7 @@ func Event(m *pst.Message, opts Options) (*ical.Calendar, error) {
 	if pat != nil {
 		events = append(events, b.recurrence(ev, pat)...)
 	}
-	var names []string
-	for n := range b.zones {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(b.zones)) {
 		c.Children = append(c.Children, b.zones[n].vtimezone(fromYear-1, toYear+1))
 	}
 	c.Children = append(c.Children, events...)
