@@ -15,9 +15,8 @@ import (
 // hundreds of times per item): every chunk has a slot that is loaded
 // atomically, and a reader pins the chunk while it copies from it. Misses
 // and eviction take the mutex. An evicted chunk's buffer is reused for the
-// next miss when no reader has it pinned (fresh memory costs page faults,
-// which cost more than the copy); otherwise it is left to the garbage
-// collector.
+// next miss once no reader has it pinned: fresh memory costs page faults
+// and zeroing, which cost more than the copy.
 type pageCache struct {
 	r         io.ReaderAt
 	size      int64
@@ -34,9 +33,11 @@ type pageCache struct {
 }
 
 type cacheChunk struct {
-	data []byte
-	ref  atomic.Bool  // the clock's second chance
-	pins atomic.Int32 // readers copying from data
+	data     []byte
+	ref      atomic.Bool  // the clock's second chance
+	pins     atomic.Int32 // readers copying from data
+	evicted  atomic.Bool  // no longer in its slot
+	recycled atomic.Bool  // data went back to the free list
 }
 
 func newPageCache(r io.ReaderAt, size int64, chunkSize int64, maxBytes int64) *pageCache {
@@ -68,11 +69,19 @@ func (c *pageCache) pin(idx int64) (*cacheChunk, error) {
 			}
 			return ch, nil
 		}
-		ch.pins.Add(-1)
+		c.unpin(ch)
 	}
 }
 
-func unpin(ch *cacheChunk) { ch.pins.Add(-1) }
+// unpin releases a pin. The last reader of a chunk evicted while pinned
+// gives its buffer back for reuse.
+func (c *pageCache) unpin(ch *cacheChunk) {
+	if ch.pins.Add(-1) == 0 && ch.evicted.Load() && ch.recycled.CompareAndSwap(false, true) {
+		c.mu.Lock()
+		c.recycle(ch.data)
+		c.mu.Unlock()
+	}
+}
 
 // ReadAt implements io.ReaderAt over the cache.
 func (c *pageCache) ReadAt(p []byte, off int64) (int, error) {
@@ -92,11 +101,11 @@ func (c *pageCache) ReadAt(p []byte, off int64) (int, error) {
 		}
 		within := pos - idx*c.chunkSize
 		if within >= int64(len(ch.data)) {
-			unpin(ch)
+			c.unpin(ch)
 			return n, io.EOF
 		}
 		n += copy(p[n:], ch.data[within:])
-		unpin(ch)
+		c.unpin(ch)
 	}
 	return n, nil
 }
@@ -117,7 +126,7 @@ func (c *pageCache) withView(off int64, n int, fn func(src []byte)) bool {
 	if err != nil {
 		return false
 	}
-	defer unpin(ch)
+	defer c.unpin(ch)
 	if within+int64(n) > int64(len(ch.data)) {
 		return false
 	}
@@ -158,7 +167,10 @@ func (c *pageCache) load(idx int64) (*cacheChunk, error) {
 				continue
 			}
 			c.slots[victim].Store(nil)
-			if ch.pins.Load() == 0 {
+			ch.evicted.Store(true)
+			// A pinned buffer goes back with its last unpin; whichever
+			// side sees the other gives it back, once.
+			if ch.pins.Load() == 0 && ch.recycled.CompareAndSwap(false, true) {
 				c.recycle(ch.data)
 			}
 			c.ring[c.hand] = idx
@@ -187,7 +199,7 @@ func (c *pageCache) buffer(n int) []byte {
 
 // recycle keeps a chunk buffer for reuse; c.mu is held.
 func (c *pageCache) recycle(b []byte) {
-	if cap(b) == int(c.chunkSize) && len(c.free) < 8 {
+	if cap(b) == int(c.chunkSize) && len(c.free) < c.maxChunks {
 		c.free = append(c.free, b[:cap(b)])
 	}
 }

@@ -25,7 +25,7 @@ type File struct {
 
 const (
 	cacheChunkSize = 64 << 10
-	cacheMax       = 64 << 20
+	cacheMax       = 16 << 20
 )
 
 // Open opens the PST file at path.
