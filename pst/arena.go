@@ -1,9 +1,6 @@
 package pst
 
-import (
-	"math/bits"
-	"sync"
-)
+import "github.com/pstsync/pstsync/internal/bufpool"
 
 // arena hands out the buffers that reading one message needs (its nodes'
 // blocks) and takes them all back at once when the message is released.
@@ -14,35 +11,13 @@ type arena struct {
 	bufs [][]byte
 }
 
-// Buffer classes are powers of two from 512 bytes to 4 MiB; larger
-// buffers come from the heap and are not kept.
-const (
-	minClassShift = 9
-	maxClassShift = 22
-)
-
-var classPools [maxClassShift - minClassShift + 1]sync.Pool
-
-func classOf(n int) int {
-	if n <= 1<<minClassShift {
-		return 0
-	}
-	return bits.Len(uint(n-1)) - minClassShift
-}
-
 // alloc returns a buffer of n bytes. Its content is undefined: callers
 // overwrite all of it.
 func (a *arena) alloc(n int) []byte {
-	if a == nil || n > 1<<maxClassShift {
+	if a == nil {
 		return make([]byte, n)
 	}
-	c := classOf(n)
-	var b []byte // the whole class-sized buffer
-	if p, _ := classPools[c].Get().(*[]byte); p != nil {
-		b = *p
-	} else {
-		b = make([]byte, 1<<(c+minClassShift))
-	}
+	b := bufpool.Get(n)
 	a.bufs = append(a.bufs, b)
 	return b[:n:n]
 }
@@ -54,7 +29,7 @@ func (a *arena) release() {
 		return
 	}
 	for i, b := range a.bufs {
-		classPools[classOf(len(b))].Put(&b)
+		bufpool.Put(b)
 		a.bufs[i] = nil
 	}
 	a.bufs = a.bufs[:0]
