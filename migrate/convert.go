@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"runtime/debug"
-	"sync"
 
+	"github.com/pstsync/pstsync/internal/bufpool"
 	"github.com/pstsync/pstsync/pst"
 	"github.com/pstsync/pstsync/pst/cal"
 	"github.com/pstsync/pstsync/pst/contact"
@@ -49,24 +49,61 @@ func (c *converter) convert(j job) (r result) {
 	r.kind = pst.KindOf(m.Class())
 	r.stage = "convert"
 	base := fmt.Sprintf("%s_%x", nameFor(m), j.ref.NID)
-	buf := getBuffer()
-	r.buf = buf
-	switch r.kind {
+	if r.kind != pst.KindMail && r.kind != pst.KindOther {
+		r.buf = getBuffer(otherItemSize)
+		r.file, r.err = c.convertOther(m, r.kind, base, r.buf)
+		r.data = r.buf.Bytes()
+		return r
+	}
+	// Mail, and every other class, travels as a message.
+	msg, err := mail.Prepare(m, mail.Options{})
+	if err != nil {
+		r.err = err
+		return r
+	}
+	r.buf = getBuffer(msg.Size())
+	msg.RenderTo(r.buf)
+	seen, flagged, answered, draft := mail.Flags(m)
+	var fl sink.MailFlags
+	if seen {
+		fl |= sink.FlagSeen
+	}
+	if flagged {
+		fl |= sink.FlagFlagged
+	}
+	if answered {
+		fl |= sink.FlagAnswered
+	}
+	if draft {
+		fl |= sink.FlagDraft
+	}
+	r.mail = &sink.MailItem{Raw: r.buf.Bytes(), Date: mail.Date(m), Flags: fl, Name: r.subject, Key: fmt.Sprintf("%x", j.ref.NID)}
+	if cal.IsMeetingMessage(m.Class()) {
+		// A second rendering of the same item, not a second item.
+		r.extraFile, r.extraData, r.err = meetingICS(m, base)
+	}
+	return r
+}
+
+// convertOther renders a contact, distribution list, calendar item or note
+// into buf and returns its file name.
+func (c *converter) convertOther(m *pst.Message, kind pst.Kind, base string, buf *bytes.Buffer) (string, error) {
+	switch kind {
 	case pst.KindContact:
 		card, err := contact.ToVCard(m)
 		if err == nil {
 			err = sink.EncodeVCard(buf, card, c.opts.VCard)
 		}
-		r.file, r.err = sink.SafeName(base)+".vcf", err
+		return sink.SafeName(base) + ".vcf", err
 	case pst.KindDistList:
 		card, err := contact.DistListToVCard(m, c.dlOpts)
 		if err == nil {
 			err = sink.EncodeVCard(buf, card, c.opts.VCard)
 		}
-		r.file, r.err = sink.SafeName(base)+".vcf", err
+		return sink.SafeName(base) + ".vcf", err
 	case pst.KindAppointment, pst.KindTask, pst.KindJournal:
 		conv := cal.Event
-		switch r.kind {
+		switch kind {
 		case pst.KindTask:
 			conv = cal.Todo
 		case pst.KindJournal:
@@ -76,62 +113,34 @@ func (c *converter) convert(j job) (r result) {
 		if err == nil {
 			err = sink.EncodeICS(buf, ics)
 		}
-		r.file, r.err = sink.SafeName(base)+".ics", err
+		return sink.SafeName(base) + ".ics", err
 	case pst.KindNote:
 		buf.WriteString(cal.NoteText(m))
-		r.file = sink.SafeName(base) + ".txt"
-	default: // mail and every other class travel as messages
-		if err := mail.BuildTo(buf, m, mail.Options{}); err != nil {
-			r.err = err
-			return r
-		}
-		raw := buf.Bytes()
-		seen, flagged, answered, draft := mail.Flags(m)
-		var fl sink.MailFlags
-		if seen {
-			fl |= sink.FlagSeen
-		}
-		if flagged {
-			fl |= sink.FlagFlagged
-		}
-		if answered {
-			fl |= sink.FlagAnswered
-		}
-		if draft {
-			fl |= sink.FlagDraft
-		}
-		r.mail = &sink.MailItem{Raw: raw, Date: mail.Date(m), Flags: fl, Name: r.subject, Key: fmt.Sprintf("%x", j.ref.NID)}
-		if cal.IsMeetingMessage(m.Class()) {
-			// A second rendering of the same item, not a second item.
-			r.extraFile, r.extraData, r.err = meetingICS(m, base)
-		}
-		return r
+		return sink.SafeName(base) + ".txt", nil
 	}
-	r.data = buf.Bytes()
-	return r
+	return "", fmt.Errorf("no conversion for %s items", kind)
 }
 
-// bufferPool recycles the buffers items are rendered into: fresh memory
-// for every message costs page faults, which cost more than the rendering.
-var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// otherItemSize is the buffer first given to a vCard, calendar or note,
+// whose size is not known before it is rendered.
+const otherItemSize = 16 << 10
 
-func getBuffer() *bytes.Buffer {
-	b := bufferPool.Get().(*bytes.Buffer)
-	b.Reset()
-	return b
+// getBuffer returns an empty buffer with room for n bytes. Items are
+// rendered into recycled buffers: fresh memory for every message costs
+// page faults and zeroing, which cost more than the rendering.
+func getBuffer(n int) *bytes.Buffer {
+	return bytes.NewBuffer(bufpool.Get(n)[:0])
 }
 
 // release returns r's buffer to the pool once its content is written (or
-// dropped); r must not be used afterwards. Buffers of huge items are left
-// to the garbage collector rather than kept.
+// dropped); r must not be used afterwards.
 func (r *result) release() {
-	if r.buf != nil && r.buf.Cap() <= maxPooledBuffer {
-		bufferPool.Put(r.buf)
+	if r.buf != nil {
+		b := r.buf.Bytes()
+		bufpool.Put(b[:0:cap(b)])
 	}
 	r.buf, r.mail, r.data, r.extraData = nil, nil, nil, nil
 }
-
-const maxPooledBuffer = 1 << 20
 
 // meetingICS renders a meeting request, response or cancellation as the
 // METHOD:REQUEST, REPLY or CANCEL calendar written beside its message.

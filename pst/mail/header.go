@@ -40,6 +40,16 @@ func (h header) has(name string) bool {
 	return false
 }
 
+// size estimates the rendered size of h from above (folding and encoded
+// words add to the values).
+func (h header) size() int {
+	n := 64 * (len(h) + 1)
+	for _, f := range h {
+		n += len(f.name) + len(f.value) + len(f.raw)
+	}
+	return n
+}
+
 func (h header) writeTo(b *bytes.Buffer) {
 	for _, f := range h {
 		if f.raw != "" {

@@ -52,6 +52,40 @@ func BuildTo(b *bytes.Buffer, m *pst.Message, opts Options) error {
 	return buildTo(b, m, opts, 0)
 }
 
+// Prepared is a message converted but not yet rendered: a caller can learn
+// its size first and render it into a buffer that fits.
+type Prepared struct {
+	h    header
+	body *part
+}
+
+// Prepare converts m; RenderTo then writes what Build would return.
+func Prepare(m *pst.Message, opts Options) (*Prepared, error) {
+	return prepare(m, opts, 0)
+}
+
+func prepare(m *pst.Message, opts Options, depth int) (*Prepared, error) {
+	if m == nil {
+		return nil, errors.New("mail: nil message")
+	}
+	if depth > maxDepth {
+		return nil, ErrTooDeep
+	}
+	body, err := buildBody(m, opts, depth)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{h: buildHeader(m, opts), body: body}, nil
+}
+
+// Size is an estimate of the rendered size, from above for all but
+// unusual text (quoted-printable of mostly non-ASCII text, very long
+// header lines): enough for a buffer that rarely needs to grow.
+func (p *Prepared) Size() int { return p.h.size() + p.body.size() }
+
+// RenderTo appends the message to b.
+func (p *Prepared) RenderTo(b *bytes.Buffer) { renderMessage(b, p.h, p.body) }
+
 func build(m *pst.Message, opts Options, depth int) ([]byte, error) {
 	var b bytes.Buffer
 	if err := buildTo(&b, m, opts, depth); err != nil {
@@ -61,17 +95,11 @@ func build(m *pst.Message, opts Options, depth int) ([]byte, error) {
 }
 
 func buildTo(b *bytes.Buffer, m *pst.Message, opts Options, depth int) error {
-	if m == nil {
-		return errors.New("mail: nil message")
-	}
-	if depth > maxDepth {
-		return ErrTooDeep
-	}
-	body, err := buildBody(m, opts, depth)
+	p, err := prepare(m, opts, depth)
 	if err != nil {
 		return err
 	}
-	renderMessage(b, buildHeader(m, opts), body)
+	p.RenderTo(b)
 	return nil
 }
 
@@ -80,7 +108,7 @@ func buildTo(b *bytes.Buffer, m *pst.Message, opts Options, depth int) error {
 // content, the message is rendered again with new boundaries.
 func renderMessage(b *bytes.Buffer, h header, body *part) int {
 	start := b.Len()
-	b.Grow(body.size() + 4096)
+	b.Grow(h.size() + body.size())
 	for salt := uint32(1); ; salt++ {
 		h.writeTo(b)
 		b.WriteString("MIME-Version: 1.0\r\n")
