@@ -2,6 +2,7 @@ package mail
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"mime/quotedprintable"
@@ -771,6 +772,37 @@ func TestAppendQP(t *testing.T) {
 		w.Close()
 		if got := appendQP(nil, in); string(got) != want.String() {
 			t.Fatalf("appendQP(%q)\n got %q\nwant %q", in, got, want.String())
+		}
+	}
+}
+
+// TestAppendBase64Lines checks the table-driven base64 encoder against
+// encoding/base64, line by line, for every length around the 57-byte line
+// and on random bytes, appended to a non-empty prefix.
+func TestAppendBase64Lines(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 700; n++ {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(r.Uint32())
+		}
+		var want []byte
+		rest := data
+		for len(rest) > 57 {
+			want = base64.StdEncoding.AppendEncode(want, rest[:57])
+			want = append(want, '\r', '\n')
+			rest = rest[57:]
+		}
+		want = base64.StdEncoding.AppendEncode(want, rest)
+		got := appendBase64Lines([]byte("prefix"), data)
+		if string(got) != "prefix"+string(want) {
+			t.Fatalf("%d bytes:\n got %q\nwant %q", n, got, want)
+		}
+		var b bytes.Buffer
+		b.WriteString("x")
+		writeBase64Lines(&b, data)
+		if b.String() != "x"+string(want) {
+			t.Fatalf("writeBase64Lines, %d bytes: differs", n)
 		}
 	}
 }

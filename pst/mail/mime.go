@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash/crc32"
+	"slices"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -138,10 +139,7 @@ func (p *part) renderBody(b *bytes.Buffer) {
 
 // size estimates the rendered size, to size the output buffer once.
 func (p *part) size() int {
-	n := 64 * (len(p.header) + 1)
-	for _, f := range p.header {
-		n += len(f.name) + len(f.value) + len(f.raw)
-	}
+	n := p.header.size()
 	if p.children != nil {
 		for _, c := range p.children {
 			n += c.size() + len(p.boundary) + 8
@@ -250,26 +248,45 @@ func appendQP(b []byte, text string) []byte {
 			}
 		}
 	}
-	for k := 0; k < len(text); k++ {
+	for k := 0; k < len(text); {
 		switch c := text[k]; {
 		case c == '\n':
 			trailing()
 			b = append(b, '\r', '\n')
 			i = 0
-		case c >= '!' && c <= '~' && c != '=' || c == ' ' || c == '\t':
+			k++
+		case qpLiteral[c]:
+			// A run of literal bytes is copied whole, up to the line's
+			// limit (75, then a soft break).
 			if i == max-1 {
 				b = append(b, '=', '\r', '\n')
 				i = 0
 			}
-			b = append(b, c)
-			i++
+			j, end := k+1, min(len(text), k+max-1-i)
+			for j < end && qpLiteral[text[j]] {
+				j++
+			}
+			b = append(b, text[k:j]...)
+			i += j - k
+			k = j
 		default:
 			enc(c)
+			k++
 		}
 	}
 	trailing()
 	return b
 }
+
+// qpLiteral tells the bytes quoted-printable writes as themselves: printable
+// ASCII but '=', and blanks (encoded only at a line's end).
+var qpLiteral = func() (t [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		t[c] = c != '='
+	}
+	t[' '], t['\t'] = true, true
+	return t
+}()
 
 // encodingFor picks the transfer encoding of LF-terminated UTF-8 text.
 func encodingFor(text string) string {
@@ -314,19 +331,50 @@ func encodingFor(text string) string {
 }
 
 // writeBase64Lines writes data in base64 with 76-character CRLF-separated
-// lines (no CRLF after the last line).
+// lines (the last one without CRLF).
 func writeBase64Lines(b *bytes.Buffer, data []byte) {
 	b.Grow(base64Size(len(data)))
-	var line [78]byte
+	b.Write(appendBase64Lines(b.AvailableBuffer(), data)) // b's own free space
+}
+
+// b64Pairs maps 12 bits to their two base64 characters, the first in the
+// low byte: a line is encoded six input bytes (eight characters) at a time.
+var b64Pairs = func() (t [4096]uint16) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := range t {
+		t[i] = uint16(alphabet[i>>6]) | uint16(alphabet[i&63])<<8
+	}
+	return t
+}()
+
+// appendBase64Lines appends what writeBase64Lines writes, byte for byte
+// what encoding/base64 gives for each 57-byte line.
+func appendBase64Lines(dst, data []byte) []byte {
+	dst = slices.Grow(dst, base64Size(len(data)))
 	for len(data) > 57 { // 57 bytes make one 76-character line
-		base64.StdEncoding.Encode(line[:76], data[:57])
-		line[76], line[77] = '\r', '\n'
-		b.Write(line[:])
+		n := len(dst)
+		dst = dst[:n+78]
+		out := dst[n : n+78]
+		src := data[:57]
+		// Nine groups of six bytes, read as the top 48 bits of a
+		// big-endian word (the word's last two bytes belong to the next
+		// group, still inside the line), then one group of three.
+		for g := 0; g < 9; g++ {
+			x := binary.BigEndian.Uint64(src[6*g:])
+			binary.LittleEndian.PutUint64(out[8*g:],
+				uint64(b64Pairs[x>>52])|uint64(b64Pairs[x>>40&0xFFF])<<16|
+					uint64(b64Pairs[x>>28&0xFFF])<<32|uint64(b64Pairs[x>>16&0xFFF])<<48)
+		}
+		x := uint32(src[54])<<16 | uint32(src[55])<<8 | uint32(src[56])
+		binary.LittleEndian.PutUint32(out[72:], uint32(b64Pairs[x>>12])|uint32(b64Pairs[x&0xFFF])<<16)
+		out[76], out[77] = '\r', '\n'
 		data = data[57:]
 	}
 	n := base64.StdEncoding.EncodedLen(len(data))
-	base64.StdEncoding.Encode(line[:n], data)
-	b.Write(line[:n])
+	m := len(dst)
+	dst = dst[:m+n]
+	base64.StdEncoding.Encode(dst[m:], data)
+	return dst
 }
 
 // multipartOf builds a multipart/<subtype> entity from children. The
