@@ -117,9 +117,10 @@ func (f *File) NamedKeyOf(id uint16) (NamedKey, bool) {
 	return k, ok
 }
 
-// makeProps decodes raw properties. The code page is the object's own
+// makeProps decodes raw properties, or with lazy leaves each to be
+// decoded when first read. The code page is the object's own
 // PidTagMessageCodepage / PidTagInternetCodepage, else cp.
-func (f *File) makeProps(raw []rawProp, cp int) *Props {
+func (f *File) makeProps(raw []rawProp, cp int, lazy bool) *Props {
 	for _, r := range raw {
 		if (r.id == TagMessageCodepage || r.id == TagInternetCodepage) && r.typ == TypeInt32 && len(r.val) >= 4 {
 			if v := int(int32(binary.LittleEndian.Uint32(r.val))); v > 0 && CodePageEncoding(v) != nil {
@@ -132,14 +133,17 @@ func (f *File) makeProps(raw []rawProp, cp int) *Props {
 	}
 	p := &Props{list: make([]Property, 0, len(raw)), namer: f, CodePage: cp}
 	for _, r := range raw {
-		v, err := decodeValue(r.typ, r.val, cp)
-		if err != nil {
-			continue // a malformed value is dropped, the object survives
+		x := Property{ID: r.id, Type: r.typ, raw: r.val, lazy: true}
+		if !lazy {
+			v, err := decodeValue(r.typ, r.val, cp)
+			if err != nil {
+				continue // a malformed value is dropped, the object survives
+			}
+			if r.id == TagSubject {
+				v = stripSubjectPrefix(v)
+			}
+			x = Property{ID: r.id, Type: r.typ, Value: v}
 		}
-		if r.id == TagSubject {
-			v = stripSubjectPrefix(v)
-		}
-		x := Property{ID: r.id, Type: r.typ, Value: v}
 		if n := len(p.list); n == 0 || p.list[n-1].ID < r.id {
 			p.list = append(p.list, x) // the usual case: BTH keys come sorted
 		} else {
@@ -175,7 +179,7 @@ func (f *File) nodeProps(nid uint32, cp int) (*Props, error) {
 	if cp == 0 {
 		cp = f.cp
 	}
-	return f.makeProps(raw, cp), nil
+	return f.makeProps(raw, cp, false), nil
 }
 
 func (f *File) tableRows(nid uint32, only ...uint16) ([][]rawProp, error) {
@@ -326,7 +330,7 @@ func (f *File) message(n *node, cp int, depth int) (*Message, error) {
 	if cp == 0 {
 		cp = f.cp
 	}
-	m := &Message{Props: f.makeProps(raw, cp)}
+	m := &Message{Props: f.makeProps(raw, cp, true)}
 	if depth == 0 {
 		m.NID = n.nid
 	}
@@ -337,7 +341,7 @@ func (f *File) message(n *node, cp int, depth int) (*Message, error) {
 			return nil, fmt.Errorf("recipients: %w", err)
 		}
 		for _, r := range rows {
-			m.Recipients = append(m.Recipients, f.makeProps(r, mcp))
+			m.Recipients = append(m.Recipients, f.makeProps(r, mcp, true))
 		}
 	}
 	if n.hasSub(nidAttachTable) {
@@ -391,7 +395,7 @@ func (f *File) attachment(n *node, nid uint32, cp int, depth int) (*Attachment, 
 		}
 		raw = append(raw, r)
 	}
-	a := &Attachment{Props: f.makeProps(raw, cp)}
+	a := &Attachment{Props: f.makeProps(raw, cp, true)}
 	a.Data = a.Props.Binary(TagAttachDataBinary)
 	if objNID != 0 {
 		obj, err := s.sub(objNID)

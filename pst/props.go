@@ -126,6 +126,11 @@ type Property struct {
 	ID    uint16
 	Type  PropType
 	Value any
+
+	// A property read from a message is decoded when first asked for
+	// (most are never used): until then raw holds its bytes.
+	raw  []byte
+	lazy bool
 }
 
 // NamedKey identifies a named property: a property set and either a
@@ -146,7 +151,8 @@ type Namer interface {
 
 // Props is the property bag of one object (message, folder, recipient row,
 // attachment). The zero value is an empty bag. It is not safe for
-// concurrent mutation.
+// concurrent use: the values of a message's properties are decoded when
+// first read.
 type Props struct {
 	list  []Property // sorted by ID, unique IDs
 	namer Namer
@@ -203,6 +209,11 @@ func (p *Props) All() []Property {
 	if p == nil {
 		return nil
 	}
+	for i := 0; i < len(p.list); {
+		if p.decode(i) {
+			i++
+		}
+	}
 	return slices.Clone(p.list)
 }
 
@@ -211,10 +222,29 @@ func (p *Props) Get(id uint16) (Property, bool) {
 	if p == nil || id == 0 {
 		return Property{}, false
 	}
-	if i, ok := p.find(id); ok {
+	if i, ok := p.find(id); ok && p.decode(i) {
 		return p.list[i], true
 	}
 	return Property{}, false
+}
+
+// decode decodes property i if it is still raw. A malformed value is
+// dropped (the object survives without it) and decode reports false.
+func (p *Props) decode(i int) bool {
+	x := &p.list[i]
+	if !x.lazy {
+		return true
+	}
+	v, err := decodeValue(x.Type, x.raw, p.CodePage)
+	if err != nil {
+		p.list = slices.Delete(p.list, i, i+1)
+		return false
+	}
+	if x.ID == TagSubject {
+		v = stripSubjectPrefix(v)
+	}
+	x.Value, x.raw, x.lazy = v, nil, false
+	return true
 }
 
 // Has reports whether the property id is present.
