@@ -137,8 +137,9 @@ func (h *heap) hnid(id uint32) ([]byte, error) {
 	return s.data, nil
 }
 
-// bth returns the leaf records (key followed by data) of the BTH at hid.
-func (h *heap) bth(hid uint32) (cbKey, cbEnt int, recs [][]byte, err error) {
+// bth returns the leaf blocks of the BTH at hid: runs of records, each its
+// key (cbKey bytes) followed by its data (cbEnt bytes).
+func (h *heap) bth(hid uint32) (cbKey, cbEnt int, leaves [][]byte, err error) {
 	hdr, err := h.get(hid)
 	if err != nil {
 		return 0, 0, nil, err
@@ -170,13 +171,10 @@ func (h *heap) bth(hid uint32) (cbKey, cbEnt int, recs [][]byte, err error) {
 			}
 			return nil
 		}
-		rs := cbKey + cbEnt
-		for i := 0; i+rs <= len(b); i += rs {
-			recs = append(recs, b[i:i+rs])
-		}
+		leaves = append(leaves, b)
 		return nil
 	}
-	return cbKey, cbEnt, recs, walk(root, levels)
+	return cbKey, cbEnt, leaves, walk(root, levels)
 }
 
 // rawProp is an undecoded property: type and value bytes.
@@ -191,30 +189,36 @@ func (h *heap) propContext() ([]rawProp, error) {
 	if h.clientSig != sigPC {
 		return nil, fmt.Errorf("pst: node %#x is not a property context (signature %#x)", h.n.nid, h.clientSig)
 	}
-	cbKey, cbEnt, recs, err := h.bth(h.userRoot)
+	cbKey, cbEnt, leaves, err := h.bth(h.userRoot)
 	if err != nil {
 		return nil, err
 	}
 	if cbKey != 2 || cbEnt != 6 {
 		return nil, fmt.Errorf("pst: property context with key %d and entry %d bytes in node %#x", cbKey, cbEnt, h.n.nid)
 	}
-	out := make([]rawProp, 0, len(recs))
-	for _, r := range recs {
-		id := binary.LittleEndian.Uint16(r)
-		typ := PropType(binary.LittleEndian.Uint16(r[2:]))
-		v := r[4:8]
-		var val []byte
-		switch typ {
-		case TypeInt16, TypeInt32, TypeFloat32, TypeError, TypeBool:
-			val = v
-		default:
-			b, err := h.hnid(binary.LittleEndian.Uint32(v))
-			if err != nil {
-				return nil, fmt.Errorf("property %#04x: %w", id, err)
+	const rs = 8
+	n := 0
+	for _, l := range leaves {
+		n += len(l) / rs
+	}
+	out := make([]rawProp, 0, n)
+	for _, l := range leaves {
+		for ; len(l) >= rs; l = l[rs:] {
+			id := binary.LittleEndian.Uint16(l)
+			typ := PropType(binary.LittleEndian.Uint16(l[2:]))
+			v := l[4:8:8]
+			val := v
+			switch typ {
+			case TypeInt16, TypeInt32, TypeFloat32, TypeError, TypeBool:
+			default:
+				b, err := h.hnid(binary.LittleEndian.Uint32(v))
+				if err != nil {
+					return nil, fmt.Errorf("property %#04x: %w", id, err)
+				}
+				val = b
 			}
-			val = b
+			out = append(out, rawProp{id: id, typ: typ, val: val})
 		}
-		out = append(out, rawProp{id: id, typ: typ, val: val})
 	}
 	return out, nil
 }
@@ -284,10 +288,17 @@ func (h *heap) tableContext(only ...uint16) (*table, error) {
 		}
 		chunks = s.blocks
 	}
+	// One backing array for all rows' cells.
+	nRows := 0
+	for _, chunk := range chunks {
+		nRows += len(chunk) / rowSize
+	}
+	t.rows = make([][]rawProp, 0, nRows)
+	cells := make([]rawProp, 0, nRows*len(t.cols))
 	for _, chunk := range chunks {
 		for off := 0; off+rowSize <= len(chunk); off += rowSize {
 			row := chunk[off : off+rowSize]
-			props := make([]rawProp, 0, len(t.cols))
+			props := cells[len(cells) : len(cells) : len(cells)+len(t.cols)]
 			for _, col := range t.cols {
 				ceb := cebStart + col.ibit/8
 				if ceb >= len(row) || row[ceb]&(0x80>>(col.ibit%8)) == 0 {
@@ -311,6 +322,7 @@ func (h *heap) tableContext(only ...uint16) (*table, error) {
 				}
 				props = append(props, rawProp{id: col.id, typ: col.typ, val: val})
 			}
+			cells = cells[:len(cells)+len(props)]
 			t.rows = append(t.rows, props)
 		}
 	}
