@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // File is an open PST/OST file. Its methods are safe for concurrent use.
@@ -133,7 +134,7 @@ func (f *File) makeProps(raw []rawProp, cp int, lazy bool) *Props {
 	}
 	p := &Props{list: make([]Property, 0, len(raw)), namer: f, CodePage: cp}
 	for _, r := range raw {
-		x := Property{ID: r.id, Type: r.typ, raw: r.val, lazy: true}
+		x := lazyProperty(r.id, r.typ, r.val)
 		if !lazy {
 			v, err := decodeValue(r.typ, r.val, cp)
 			if err != nil {
@@ -172,7 +173,7 @@ func (f *File) nodeProps(nid uint32, cp int) (*Props, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := h.propContext()
+	raw, err := h.propContext(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +324,10 @@ func (f *File) message(n *node, cp int, depth int) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := h.propContext()
+	scratch := getRawProps()
+	defer putRawProps(scratch)
+	raw, err := h.propContext(*scratch)
+	*scratch = raw
 	if err != nil {
 		return nil, fmt.Errorf("properties: %w", err)
 	}
@@ -377,14 +381,17 @@ func (f *File) attachment(n *node, nid uint32, cp int, depth int) (*Attachment, 
 	if err != nil {
 		return nil, err
 	}
-	all, err := h.propContext()
+	scratch := getRawProps()
+	defer putRawProps(scratch)
+	all, err := h.propContext(*scratch)
+	*scratch = all
 	if err != nil {
 		return nil, fmt.Errorf("attachment %#x: %w", nid, err)
 	}
 	// A PtypObject value is a heap item holding the node id (and size)
 	// of a subnode: a whole embedded message, or an OLE stream. It is
-	// resolved below, not kept as a property.
-	raw := all[:0:0]
+	// resolved below, not kept as a property. (Filtered in place.)
+	raw := all[:0]
 	var objNID uint32
 	for _, r := range all {
 		if r.typ == TypeObject {
@@ -470,7 +477,7 @@ func (f *File) loadNameMap() (*nameMap, error) {
 	if err != nil {
 		return nm, err
 	}
-	raw, err := h.propContext()
+	raw, err := h.propContext(nil)
 	if err != nil {
 		return nm, err
 	}
@@ -531,4 +538,16 @@ func (f *File) NamedProps() []NamedKey {
 	}
 	sort.Slice(out, func(i, j int) bool { return f.names.byKey[out[i]] < f.names.byKey[out[j]] })
 	return out
+}
+
+// rawPropsPool recycles the lists properties are read into before they
+// become a message's or attachment's Props.
+var rawPropsPool = sync.Pool{New: func() any { return new([]rawProp) }}
+
+func getRawProps() *[]rawProp { return rawPropsPool.Get().(*[]rawProp) }
+
+func putRawProps(p *[]rawProp) {
+	clear(*p) // drop the references to the message's buffers
+	*p = (*p)[:0]
+	rawPropsPool.Put(p)
 }

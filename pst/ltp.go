@@ -185,7 +185,7 @@ type rawProp struct {
 }
 
 // propContext reads the PC stored in heap h ([MS-PST] 2.3.3).
-func (h *heap) propContext() ([]rawProp, error) {
+func (h *heap) propContext(dst []rawProp) ([]rawProp, error) {
 	if h.clientSig != sigPC {
 		return nil, fmt.Errorf("pst: node %#x is not a property context (signature %#x)", h.n.nid, h.clientSig)
 	}
@@ -201,7 +201,7 @@ func (h *heap) propContext() ([]rawProp, error) {
 	for _, l := range leaves {
 		n += len(l) / rs
 	}
-	out := make([]rawProp, 0, n)
+	out := slices.Grow(dst[:0], n)
 	for _, l := range leaves {
 		for ; len(l) >= rs; l = l[rs:] {
 			id := binary.LittleEndian.Uint16(l)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unsafe"
 )
 
 // PropType is a MAPI property type ([MS-OXCDATA] 2.11.1).
@@ -123,14 +124,21 @@ var (
 // GUID, uint32 (Error), and for multi-valued types []int16, []int32,
 // []int64, []float64, []string, []time.Time, []GUID, [][]byte.
 type Property struct {
-	ID    uint16
-	Type  PropType
-	Value any
-
+	ID   uint16
+	Type PropType
 	// A property read from a message is decoded when first asked for
-	// (most are never used): until then raw holds its bytes.
-	raw  []byte
-	lazy bool
+	// (most are never used): until then Value holds a rawValue, the
+	// start of its bytes, and rawLen their number. (A slice in Value
+	// would cost an allocation per property, a slice beside it 24 bytes.)
+	rawLen uint32
+	Value  any
+}
+
+// rawValue points to the bytes of a value not decoded yet.
+type rawValue *byte
+
+func lazyProperty(id uint16, typ PropType, b []byte) Property {
+	return Property{ID: id, Type: typ, rawLen: uint32(len(b)), Value: rawValue(unsafe.SliceData(b))}
 }
 
 // NamedKey identifies a named property: a property set and either a
@@ -232,10 +240,11 @@ func (p *Props) Get(id uint16) (Property, bool) {
 // dropped (the object survives without it) and decode reports false.
 func (p *Props) decode(i int) bool {
 	x := &p.list[i]
-	if !x.lazy {
+	r, lazy := x.Value.(rawValue)
+	if !lazy {
 		return true
 	}
-	v, err := decodeValue(x.Type, x.raw, p.CodePage)
+	v, err := decodeValue(x.Type, unsafe.Slice((*byte)(r), x.rawLen), p.CodePage)
 	if err != nil {
 		p.list = slices.Delete(p.list, i, i+1)
 		return false
@@ -243,7 +252,7 @@ func (p *Props) decode(i int) bool {
 	if x.ID == TagSubject {
 		v = stripSubjectPrefix(v)
 	}
-	x.Value, x.raw, x.lazy = v, nil, false
+	x.Value, x.rawLen = v, 0
 	return true
 }
 
