@@ -5,10 +5,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
-var userRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+// userRE is compiled on first use: every run of the program pays for
+// package initialisation, few validate a configuration.
+var userRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
 
 // Validate checks the configuration of a sync run and returns every
 // problem found (nil when it is usable). Each error is an *Error naming
@@ -24,7 +27,7 @@ func (c *Config) Validate() []error {
 	switch {
 	case c.User == "":
 		bad("user", "missing: set user = \"NAME\" (each person a different name)")
-	case !userRE.MatchString(c.User):
+	case !userRE().MatchString(c.User):
 		bad("user", "%q: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", c.User)
 	}
 	switch {

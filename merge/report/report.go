@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/pstsync/pstsync/merge"
@@ -157,7 +158,9 @@ func nonEmpty(s, def string) string {
 	return s
 }
 
-var pageTmpl = template.Must(template.New("conflicts").Parse(`<!DOCTYPE html>
+// pageTmpl is parsed on first use, not at every start of the program.
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("conflicts").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -200,13 +203,14 @@ pre{margin:0;white-space:pre-wrap;word-break:break-word;font-family:ui-monospace
 </body>
 </html>
 {{define "cell"}}<td{{if .Changed}} class="changed"{{end}}>{{if .Absent}}<span class="absent">(none)</span>{{else}}<pre>{{.Text}}</pre>{{end}}{{if .By}}<span class="by">changed by {{.By}}</span>{{end}}</td>{{end}}`))
+})
 
 // HTML writes a self-contained page (inline CSS, no scripts): one section
 // per item, a table row per conflicting field with the base value, both
 // versions side by side, who changed what, and the resolution. Everything
 // is escaped by html/template.
 func HTML(w io.Writer, conflicts []merge.Conflict, meta Meta) error {
-	if err := pageTmpl.Execute(w, buildPage(conflicts, meta)); err != nil {
+	if err := pageTmpl().Execute(w, buildPage(conflicts, meta)); err != nil {
 		return fmt.Errorf("report: write HTML: %w", err)
 	}
 	return nil

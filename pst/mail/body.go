@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/pstsync/pstsync/pst"
 )
@@ -63,12 +64,12 @@ func trimNUL(b []byte) []byte {
 	return b
 }
 
-var cidRE = regexp.MustCompile(`(?i)cid:([^"'\s<>)]+)`)
+var cidRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)cid:([^"'\s<>)]+)`) })
 
 // cidRefs returns the lower-cased Content-IDs referenced from html.
 func cidRefs(html string) map[string]bool {
 	refs := make(map[string]bool)
-	for _, m := range cidRE.FindAllStringSubmatch(html, -1) {
+	for _, m := range cidRE().FindAllStringSubmatch(html, -1) {
 		id := strings.ToLower(m[1])
 		refs[id] = true
 		if u, err := url.PathUnescape(id); err == nil {

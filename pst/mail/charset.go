@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/pstsync/pstsync/internal/codepage"
@@ -18,7 +19,9 @@ func codePageEncoding(cp int64) encoding.Encoding {
 	return codepage.Encoding(int(cp))
 }
 
-var metaCharsetRE = regexp.MustCompile(`(?i)<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)`)
+var metaCharsetRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)`)
+})
 
 // decodeBytes converts b to UTF-8. Priority: a byte order mark, the
 // primary code page when known, a <meta charset> in the document when html
@@ -41,7 +44,7 @@ func decodeBytes(b []byte, html bool, primary int64, fallbacks ...int64) string 
 		if len(head) > 4096 {
 			head = head[:4096]
 		}
-		if m := metaCharsetRE.FindSubmatch(head); m != nil {
+		if m := metaCharsetRE().FindSubmatch(head); m != nil {
 			if enc, err := htmlindex.Get(string(m[1])); err == nil && enc != nil {
 				return decodeWith(enc, b)
 			}
@@ -71,8 +74,8 @@ func decodeWith(enc encoding.Encoding, b []byte) string {
 // relabelHTMLCharset rewrites charset declarations in <meta> tags to utf-8
 // since the HTML is re-encoded as UTF-8.
 func relabelHTMLCharset(h string) string {
-	return metaCharsetRE.ReplaceAllStringFunc(h, func(m string) string {
-		sub := metaCharsetRE.FindStringSubmatchIndex(m)
+	return metaCharsetRE().ReplaceAllStringFunc(h, func(m string) string {
+		sub := metaCharsetRE().FindStringSubmatchIndex(m)
 		if sub == nil || sub[2] < 0 {
 			return m
 		}
