@@ -6,3 +6,6 @@ func EncodePermuteForTest(b []byte) []byte {
 	encodePermute(c)
 	return c
 }
+
+// Mapped reports whether f reads a file mapped into memory.
+func (f *File) Mapped() bool { return f.d.mm != nil }

@@ -29,7 +29,11 @@ const (
 	cacheMax       = 16 << 20
 )
 
-// Open opens the PST file at path.
+// Open opens the PST file at path. Where the platform allows, the file is
+// mapped into memory: blocks are then decoded straight from the kernel's
+// page cache, without a read and a copy each. (A file that shrinks while
+// it is read then costs the items read afterwards, not the process: see
+// recoverInto.)
 func Open(path string) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
@@ -44,6 +48,16 @@ func Open(path string) (*File, error) {
 		fh.Close()
 		return nil, fmt.Errorf("pst: %s is a directory", path)
 	}
+	if mm, err := mapFile(fh, st.Size()); err == nil {
+		f, err := newFile(bytesAt(mm), st.Size(), mm)
+		if err != nil {
+			unmapFile(mm)
+			fh.Close()
+			return nil, err
+		}
+		f.closer = &mappedFile{fh: fh, mm: mm}
+		return f, nil
+	}
 	f, err := NewFile(fh, st.Size())
 	if err != nil {
 		fh.Close()
@@ -53,18 +67,62 @@ func Open(path string) (*File, error) {
 	return f, nil
 }
 
+// errNoMap: the file is read, not mapped.
+var errNoMap = errors.New("pst: file not mapped")
+
+// mappedFile closes a file mapped into memory.
+type mappedFile struct {
+	fh *os.File
+	mm []byte
+}
+
+func (m *mappedFile) Close() error {
+	err := unmapFile(m.mm)
+	if cerr := m.fh.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// bytesAt reads a file mapped into memory.
+type bytesAt []byte
+
+func (b bytesAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off >= int64(len(b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, b[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
 // NewFile reads a PST from r, which holds size bytes.
 func NewFile(r io.ReaderAt, size int64) (f *File, err error) {
+	return newFile(r, size, nil)
+}
+
+// newFile reads a PST from r; mm, when not nil, is the file mapped into
+// memory (and r reads it).
+func newFile(r io.ReaderAt, size int64, mm []byte) (f *File, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil {
 			f, err = nil, &FormatError{Offset: -1, What: "damaged file", Err: fmt.Errorf("internal error: %v", p)}
 		}
 	}()
-	cache := newPageCache(r, size, cacheChunkSize, cacheMax)
-	d, err := openNDB(cache, r, size)
+	var cache *pageCache
+	blocks := r
+	if mm == nil {
+		cache = newPageCache(r, size, cacheChunkSize, cacheMax)
+		blocks = cache
+	}
+	d, err := openNDB(blocks, r, size)
 	if err != nil {
 		return nil, err
 	}
+	d.mm = mm
 	f = &File{d: d, cache: cache, cp: DefaultCodePage,
 		info: Info{Format: d.format, Encryption: d.crypt, Size: size, OST: d.ost}}
 	if d.format == FormatANSI {
@@ -99,8 +157,12 @@ func (f *File) Close() error {
 // Info describes the file.
 func (f *File) Info() Info { return f.info }
 
-// CacheReads returns how many reads the page cache issued to the file.
+// CacheReads returns how many reads the page cache issued to the file
+// (none when the file is mapped into memory).
 func (f *File) CacheReads() int64 {
+	if f.cache == nil {
+		return 0
+	}
 	f.cache.mu.Lock()
 	defer f.cache.mu.Unlock()
 	return f.cache.reads
@@ -196,14 +258,24 @@ func (f *File) tableRows(nid uint32, only ...uint16) ([][]rawProp, error) {
 
 // recoverInto turns a panic (a bug, or damage the checks missed) into an
 // error for the one object being read, so reading goes on.
+//
+// Callers also defer debug.SetPanicOnFault(debug.SetPanicOnFault(true)):
+// reading a mapped file that another program truncated faults, and the
+// fault becomes a panic here instead of killing the process.
 func recoverInto(err *error, what string) {
 	if p := recover(); p != nil {
+		if f, ok := p.(interface{ Addr() uintptr }); ok {
+			*err = fmt.Errorf("pst: %s: the file changed while it was read (memory fault at %#x): %v", what, f.Addr(), p)
+			return
+		}
 		*err = fmt.Errorf("pst: %s: internal error: %v\n%s", what, p, debug.Stack())
 	}
 }
 
 // Root returns the root folder (the one holding "Top of Personal Folders").
-func (f *File) Root() (*Folder, error) {
+func (f *File) Root() (fo *Folder, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer recoverInto(&err, "root folder")
 	return f.folder(nidRootFolder, nil)
 }
 
@@ -226,6 +298,7 @@ func (f *File) folder(nid uint32, parent []string) (*Folder, error) {
 // that cannot be read is skipped and reported in the returned error (the
 // other children are still returned).
 func (fo *Folder) Subfolders() (out []*Folder, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverInto(&err, "hierarchy of "+fo.PathString())
 	rows, err := fo.f.tableRows(fo.NID&^0x1F | nidTypeHierarchyTable)
 	if err != nil {
@@ -272,6 +345,7 @@ func rowID(r []rawProp) uint32 {
 
 // Items lists the folder's contents table.
 func (fo *Folder) Items() (refs []ItemRef, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverInto(&err, "contents of "+fo.PathString())
 	rows, err := fo.f.tableRows(fo.NID&^0x1F|nidTypeContentsTable, tagLtpRowID, TagMessageClass)
 	if err != nil {
@@ -298,6 +372,7 @@ func (fo *Folder) Items() (refs []ItemRef, err error) {
 // Message reads the item with node id nid, with recipients and attachments
 // (embedded messages to any depth). A panic inside is returned as an error.
 func (f *File) Message(nid uint32) (m *Message, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverInto(&err, fmt.Sprintf("message %#x", nid))
 	a := &arena{}
 	n, err := f.d.node(nid, a)

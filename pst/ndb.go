@@ -67,6 +67,7 @@ type ndb struct {
 	r        io.ReaderAt // blocks, through the page cache
 	cache    *pageCache  // r, when it is the page cache
 	raw      io.ReaderAt // header and B-tree pages, read once each: directly
+	mm       []byte      // the file mapped into memory, or nil
 	size     int64
 	format   Format
 	crypt    Encryption
@@ -314,6 +315,10 @@ func (d *ndb) blockEntry(bid uint64) (bbtEntry, error) {
 func (d *ndb) readBlock(dst []byte, bid uint64, e bbtEntry) error {
 	if e.ib < 0 || e.ib+int64(len(dst)) > d.size {
 		return &FormatError{Offset: e.ib, What: fmt.Sprintf("read of %d bytes past end of file (size %d)", len(dst), d.size), Err: ErrTruncated}
+	}
+	if d.mm != nil {
+		d.decode(dst, d.mm[e.ib:e.ib+int64(len(dst))], bid, e)
+		return nil
 	}
 	if d.cache != nil {
 		// Decode straight out of the cache: one pass instead of a copy and
