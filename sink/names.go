@@ -25,6 +25,13 @@ var windowsReserved = map[string]bool{
 	"LPT¹": true, "LPT²": true, "LPT³": true,
 }
 
+// isReserved reports whether stem is a reserved device name. The longest,
+// "CONOUT$", has 7 characters and upper-casing turns at most 3 bytes into
+// 1: longer stems skip the upper-casing (a copy of every file name).
+func isReserved(stem string) bool {
+	return len(stem) <= 21 && windowsReserved[strings.ToUpper(stem)]
+}
+
 // SafeName maps s to a single file-name component that is valid on Unix,
 // Windows and macOS. The mapping is deterministic and leaves ordinary names
 // (letters of any script, digits, spaces, most punctuation) unchanged:
@@ -53,7 +60,7 @@ func SafeName(s string) string {
 	if name == "" {
 		return "_"
 	}
-	if stem, ext, dot := strings.Cut(name, "."); windowsReserved[strings.ToUpper(strings.TrimRight(stem, " "))] {
+	if stem, ext, dot := strings.Cut(name, "."); isReserved(strings.TrimRight(stem, " ")) {
 		name = stem + "_"
 		if dot {
 			name += "." + ext

@@ -235,7 +235,7 @@ func parseTransport(s string) header {
 		}
 		if isWSP(ln[0]) {
 			if open {
-				cur = append(cur, strings.TrimRight(ln, " \t"))
+				cur = append(cur, trimWSP(ln))
 			}
 			continue
 		}
@@ -244,15 +244,24 @@ func parseTransport(s string) header {
 		if i <= 0 {
 			continue
 		}
-		n := strings.TrimRight(ln[:i], " \t")
+		n := trimWSP(ln[:i])
 		if !validFieldName(n) {
 			continue
 		}
 		// flush copied the previous field's lines into h: cur is free.
-		name, cur, open, started = n, append(cur[:0], strings.TrimRight(ln, " \t")), true, true
+		name, cur, open, started = n, append(cur[:0], trimWSP(ln)), true, true
 	}
 	flush()
 	return h
+}
+
+// trimWSP removes trailing blanks (space and tab); strings.TrimRight with
+// a cut set builds the set on every call.
+func trimWSP(s string) string {
+	for len(s) > 0 && isWSP(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // cleanHeaderLine drops control characters (tab excepted) and replaces

@@ -806,3 +806,25 @@ func TestAppendBase64Lines(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeNewlines: CRLF and lone CR become LF, as two replacements
+// in turn would make them, on edge cases and random text.
+func TestNormalizeNewlines(t *testing.T) {
+	want := func(s string) string {
+		return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+	}
+	inputs := []string{"", "a", "\r", "\n", "\r\n", "a\rb", "a\r\nb\r", "\r\r\n", "x\n\r", "\r\n\r\n", "ab\r\r\rcd"}
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n < 500; n++ {
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			b[i] = "ab\r\n"[r.IntN(4)]
+		}
+		inputs = append(inputs, string(b))
+	}
+	for _, in := range inputs {
+		if got := normalizeNewlines(in); got != want(in) {
+			t.Fatalf("normalizeNewlines(%q) = %q, want %q", in, got, want(in))
+		}
+	}
+}

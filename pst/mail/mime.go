@@ -208,18 +208,18 @@ func normalizeNewlines(s string) string {
 	if i < 0 {
 		return s
 	}
-	out := make([]byte, i, len(s))
-	copy(out, s)
-	for ; i < len(s); i++ {
-		c := s[i]
-		if c == '\r' {
-			if i+1 < len(s) && s[i+1] == '\n' {
-				continue // the LF follows
-			}
-			c = '\n'
+	out := make([]byte, 0, len(s))
+	for i >= 0 {
+		out = append(out, s[:i]...)
+		if i+1 < len(s) && s[i+1] == '\n' {
+			s = s[i+1:] // CRLF: the LF starts the next run
+		} else {
+			out = append(out, '\n')
+			s = s[i+1:]
 		}
-		out = append(out, c)
+		i = strings.IndexByte(s, '\r')
 	}
+	out = append(out, s...)
 	return unsafe.String(unsafe.SliceData(out), len(out))
 }
 
