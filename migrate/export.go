@@ -211,7 +211,8 @@ type result struct {
 	err       error
 }
 
-const chunkSize = 256
+// window is how many items ordered converts ahead of its writer.
+const window = 256
 
 func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts Options) (*FileReport, error) {
 	fr := &FileReport{File: path, Out: out, Failures: []Failure{}}
@@ -403,49 +404,65 @@ feed:
 }
 
 // ordered is unordered for sinks that need the items of a folder written
-// in order (mbox): batches of items are read and converted in parallel,
-// then written in order.
+// in order (mbox): workers read and convert up to window items ahead of
+// one writer, which takes the results in order. (Converting a batch, then
+// writing it, left a CPU idle while the writer worked.)
 func (x *fileRun) ordered(ctx context.Context) error {
-	for li := range x.folders {
-		x.list(li)
-		l := x.folders[li]
-		for start := 0; start < len(x.outcomes[li]); start += chunkSize {
-			if err := ctx.Err(); err != nil {
-				return err
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	type slot struct {
+		t    itemTask
+		r    result
+		done chan struct{}
+	}
+	inOrder := make(chan *slot, window) // to the writer; bounds the items in memory
+	work := make(chan *slot, window)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.NumCPU(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range work {
+				l := &x.folders[s.t.folder]
+				s.r = x.conv.convert(job{ref: l.refs[s.t.item], folder: l.fo})
+				close(s.done)
 			}
-			end := min(start+chunkSize, len(l.refs))
-			results := make([]result, end-start)
-			var wg sync.WaitGroup
-			work := make(chan int)
-			for w := 0; w < runtime.NumCPU(); w++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range work {
-						results[i] = x.conv.convert(job{ref: l.refs[start+i], folder: l.fo})
-					}
-				}()
-			}
-			for i := range results {
-				work <- i
-			}
-			close(work)
-			wg.Wait()
-			for i := range results {
-				r := &results[i]
-				if r.err == nil {
-					r.stage, r.err = "write", write(ctx, x.mw, x.batch, x.out, l.fo, *r, start+i+1)
-					if r.err != nil && isOutputFatal(r.err) {
-						return r.err
-					}
+		}()
+	}
+	go func() {
+		defer close(inOrder)
+		defer close(work)
+		for li := range x.folders {
+			x.list(li)
+			for i := range x.outcomes[li] {
+				s := &slot{t: itemTask{li, i}, done: make(chan struct{})}
+				select {
+				case inOrder <- s:
+				case <-ctx.Done():
+					return
 				}
-				x.outcomes[li][start+i] = r.outcome()
-				r.release()
-				x.progress.Item(x.path)
+				work <- s // never blocks for long: inOrder holds as many
 			}
 		}
+	}()
+	for s := range inOrder {
+		<-s.done
+		r := &s.r
+		if ctx.Err() == nil && r.err == nil {
+			fo := x.folders[s.t.folder].fo
+			r.stage, r.err = "write", write(ctx, x.mw, x.batch, x.out, fo, *r, s.t.item+1)
+			if r.err != nil && isOutputFatal(r.err) {
+				cancel(r.err)
+			}
+		}
+		if ctx.Err() == nil || r.stage == "write" {
+			x.outcomes[s.t.folder][s.t.item] = r.outcome()
+			x.progress.Item(x.path)
+		}
+		r.release()
 	}
-	return nil
+	wg.Wait()
+	return context.Cause(ctx)
 }
 
 func hasFolderErrors(fr *FileReport) bool {
