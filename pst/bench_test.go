@@ -23,6 +23,22 @@ func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
 	return c.r.ReadAt(p, off)
 }
 
+// decodeAll decodes every property of m, its recipients and attachments
+// (values are decoded when first read).
+func decodeAll(m *pst.Message) {
+	m.Props.All()
+	for _, r := range m.Recipients {
+		r.All()
+	}
+	for _, a := range m.Attachments {
+		a.Props.All()
+		if a.Embedded != nil {
+			decodeAll(a.Embedded)
+		}
+	}
+}
+
+// readEverything reads every item of f with all its properties.
 func readEverything(tb testing.TB, f *pst.File) (items int) {
 	err := f.Walk(context.Background(), func(fo *pst.Folder) error {
 		refs, err := fo.Items()
@@ -30,9 +46,12 @@ func readEverything(tb testing.TB, f *pst.File) (items int) {
 			return err
 		}
 		for _, r := range refs {
-			if _, err := f.Message(r.NID); err != nil {
+			m, err := f.Message(r.NID)
+			if err != nil {
 				tb.Fatalf("message %#x: %v", r.NID, err)
 			}
+			decodeAll(m)
+			m.Release()
 			items++
 		}
 		return nil
