@@ -25,7 +25,7 @@ var Kinds = []Kind{KindMail, KindContact, KindDistList, KindAppointment, KindTas
 // as messages.
 func KindOf(class string) Kind {
 	c := strings.ToUpper(class)
-	has := func(p string) bool { return c == p || strings.HasPrefix(c, p+".") }
+	has := func(p string) bool { return strings.HasPrefix(c, p) && (len(c) == len(p) || c[len(p)] == '.') }
 	switch {
 	case c == "":
 		return KindMail
