@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/pstsync/pstsync/internal/bufpool"
 	"github.com/pstsync/pstsync/pst"
@@ -48,7 +49,8 @@ func (c *converter) convert(j job) (r result) {
 	r.subject = m.Subject()
 	r.kind = pst.KindOf(m.Class())
 	r.stage = "convert"
-	base := fmt.Sprintf("%s_%x", nameFor(m), j.ref.NID)
+	key := strconv.FormatUint(uint64(j.ref.NID), 16)
+	base := nameFor(m) + "_" + key
 	if r.kind != pst.KindMail && r.kind != pst.KindOther {
 		r.buf = getBuffer(otherItemSize)
 		r.file, r.err = c.convertOther(m, r.kind, base, r.buf)
@@ -77,7 +79,7 @@ func (c *converter) convert(j job) (r result) {
 	if draft {
 		fl |= sink.FlagDraft
 	}
-	r.mail = &sink.MailItem{Raw: r.buf.Bytes(), Date: mail.Date(m), Flags: fl, Name: r.subject, Key: fmt.Sprintf("%x", j.ref.NID)}
+	r.mail = &sink.MailItem{Raw: r.buf.Bytes(), Date: mail.Date(m), Flags: fl, Name: r.subject, Key: key}
 	if cal.IsMeetingMessage(m.Class()) {
 		// A second rendering of the same item, not a second item.
 		r.extraFile, r.extraData, r.err = meetingICS(m, base)

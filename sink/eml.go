@@ -3,9 +3,9 @@ package sink
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"sync"
 )
 
@@ -60,7 +60,7 @@ func (w *EMLWriter) Add(ctx context.Context, folder []string, m MailItem) error 
 	if name == "" {
 		name = "message"
 	}
-	base := fmt.Sprintf("%06d-%s.eml", n, SafeName(truncateUTF8(SafeName(name), emlNameBytes)))
+	base := seqPrefix(n) + SafeName(truncateUTF8(SafeName(name), emlNameBytes)) + ".eml"
 	path := filepath.Join(w.dir, rel, base)
 	return writeAtomic(w.batch, path, m.Date, func(f io.Writer) error {
 		_, err := f.Write(m.Raw)
@@ -81,3 +81,13 @@ func (w *EMLWriter) Abort() error { return w.Close() }
 
 // UseBatch defers durability to b.Sync (see Batch). Call it before Add.
 func (w *EMLWriter) UseBatch(b *Batch) { w.batch = b }
+
+// seqPrefix is fmt.Sprintf("%06d-", n) for n >= 0, without fmt's
+// formatting machinery (it names every message file).
+func seqPrefix(n int) string {
+	d := strconv.Itoa(n)
+	if len(d) < 6 {
+		d = "000000"[len(d):] + d
+	}
+	return d + "-"
+}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -415,5 +416,13 @@ func TestNewMailWriter(t *testing.T) {
 	w, _ := NewEMLWriter(t.TempDir())
 	if err := w.Add(c, nil, MailItem{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: %v", err)
+	}
+}
+
+func TestSeqPrefix(t *testing.T) {
+	for _, n := range []int{0, 1, 9, 10, 99999, 100000, 999999, 1000000, 1234567890} {
+		if got, want := seqPrefix(n), fmt.Sprintf("%06d-", n); got != want {
+			t.Errorf("seqPrefix(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
