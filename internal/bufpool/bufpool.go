@@ -34,10 +34,17 @@ func Get(n int) []byte {
 	}
 	c := class(n)
 	if p, _ := pools[c].Get().(*[]byte); p != nil {
-		return (*p)[:n]
+		b := (*p)[:n]
+		*p = nil
+		boxes.Put(p)
+		return b
 	}
 	return make([]byte, n, 1<<(c+minShift))
 }
+
+// boxes recycles the pointers buffers are pooled in (a sync.Pool holds
+// pointers; boxing each Put's slice anew was an allocation per buffer).
+var boxes = sync.Pool{New: func() any { return new([]byte) }}
 
 // Put gives b back for reuse, filed under the largest class its capacity
 // holds; b must not be used afterwards. Buffers under 512 bytes or over
@@ -48,6 +55,7 @@ func Put(b []byte) {
 		return
 	}
 	c := bits.Len(uint(n)) - 1 - minShift // floor: a Get from c fits
-	b = b[:0]
-	pools[c].Put(&b)
+	p := boxes.Get().(*[]byte)
+	*p = b[:0]
+	pools[c].Put(p)
 }
