@@ -18,9 +18,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
+	"github.com/pstsync/pstsync/internal/bufpool"
 	"github.com/pstsync/pstsync/pst"
 )
 
@@ -81,10 +83,63 @@ func prepare(m *pst.Message, opts Options, depth int) (*Prepared, error) {
 // Size is an estimate of the rendered size, from above for all but
 // unusual text (quoted-printable of mostly non-ASCII text, very long
 // header lines): enough for a buffer that rarely needs to grow.
-func (p *Prepared) Size() int { return p.h.size() + p.body.size() }
+func (p *Prepared) Size() int { return p.h.size() + p.body.size(0) }
 
 // RenderTo appends the message to b.
-func (p *Prepared) RenderTo(b *bytes.Buffer) { renderMessage(b, p.h, p.body) }
+func (p *Prepared) RenderTo(b *bytes.Buffer) { renderMessage(b, p.h, p.body, nil) }
+
+// SizeLeavingOut is Size for RenderLeavingOut(b, min).
+func (p *Prepared) SizeLeavingOut(min int) int { return p.h.size() + p.body.size(min) }
+
+// RenderLeavingOut appends the message to b except for its base64 bodies
+// of min bytes or more, and returns the Rendered whose WriteTo writes
+// what RenderTo would have appended, encoding those bodies as it goes:
+// a message with large attachments needs memory for its small parts
+// only. b must hold the bytes until WriteTo is done.
+func (p *Prepared) RenderLeavingOut(b *bytes.Buffer, min int) *Rendered {
+	start := b.Len()
+	hs := &holes{min: max(min, 1)}
+	renderMessage(b, p.h, p.body, hs)
+	return &Rendered{head: b.Bytes()[start:], holes: hs.list}
+}
+
+// Rendered is a message rendered with its large base64 bodies left out.
+type Rendered struct {
+	head  []byte
+	holes []hole
+}
+
+// WriteTo writes the message, encoding the bodies left out in pieces of
+// 57 KiB (a whole number of 76-character lines).
+func (r *Rendered) WriteTo(w io.Writer) (int64, error) {
+	const piece = 57 << 10
+	var n int64
+	write := func(b []byte) error {
+		m, err := w.Write(b)
+		n += int64(m)
+		return err
+	}
+	buf := bufpool.Get(base64Size(piece) + 2)
+	defer bufpool.Put(buf)
+	prev := 0
+	for _, h := range r.holes {
+		if err := write(r.head[prev:h.at]); err != nil {
+			return n, err
+		}
+		for data := h.data; len(data) > 0; {
+			k := min(len(data), piece)
+			out := appendBase64Lines(buf[:0], data[:k])
+			if data = data[k:]; len(data) > 0 {
+				out = append(out, '\r', '\n') // the line break between pieces
+			}
+			if err := write(out); err != nil {
+				return n, err
+			}
+		}
+		prev = h.at
+	}
+	return n, write(r.head[prev:])
+}
 
 func build(m *pst.Message, opts Options, depth int) ([]byte, error) {
 	var b bytes.Buffer
@@ -106,20 +161,30 @@ func buildTo(b *bytes.Buffer, m *pst.Message, opts Options, depth int) error {
 // renderMessage appends header, MIME-Version and body to b and returns how
 // many renderings it took: when a boundary turns out to occur in the
 // content, the message is rendered again with new boundaries.
-func renderMessage(b *bytes.Buffer, h header, body *part) int {
+func renderMessage(b *bytes.Buffer, h header, body *part, hs *holes) int {
 	start := b.Len()
-	b.Grow(h.size() + body.size())
+	skip := 0
+	if hs != nil {
+		skip = hs.min
+	}
+	b.Grow(h.size() + body.size(skip))
 	for salt := uint32(1); ; salt++ {
 		h.writeTo(b)
 		b.WriteString("MIME-Version: 1.0\r\n")
-		body.render(b)
-		if !bytes.HasSuffix(b.Bytes()[start:], []byte("\r\n")) {
+		body.render(b, hs)
+		// A message ends with CRLF; a body left out at the very end ends
+		// without one (base64's last line).
+		endHole := hs != nil && len(hs.list) > 0 && hs.list[len(hs.list)-1].at == b.Len()
+		if endHole || !bytes.HasSuffix(b.Bytes()[start:], []byte("\r\n")) {
 			b.WriteString("\r\n")
 		}
 		if body.checkBoundaries(b.Bytes()[start:], salt) || salt > 16 {
 			return int(salt)
 		}
 		b.Truncate(start)
+		if hs != nil {
+			hs.list = hs.list[:0]
+		}
 	}
 }
 

@@ -719,7 +719,7 @@ func TestBoundaryClash(t *testing.T) {
 	c.data = []byte("--" + outer.boundary + "--")
 	first := outer.boundary
 	var buf bytes.Buffer
-	if n := renderMessage(&buf, nil, outer); n < 2 || n > 4 {
+	if n := renderMessage(&buf, nil, outer, nil); n < 2 || n > 4 {
 		t.Fatalf("%d renderings, want a second (and at most 4)", n)
 	}
 	if outer.boundary == first {
@@ -825,6 +825,64 @@ func TestNormalizeNewlines(t *testing.T) {
 	for _, in := range inputs {
 		if got := normalizeNewlines(in); got != want(in) {
 			t.Fatalf("normalizeNewlines(%q) = %q, want %q", in, got, want(in))
+		}
+	}
+}
+
+// TestRenderLeavingOut: a message rendered with its large base64 bodies
+// left out and written with WriteTo is byte for byte the message RenderTo
+// renders, for bodies around the piece size and the thresholds, a body
+// that is the whole message, and a boundary clash that forces a second
+// rendering.
+func TestRenderLeavingOut(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	data := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		return b
+	}
+	var hText, hBin header
+	hText.add("Content-Type", "text/plain; charset=utf-8")
+	hBin.add("Content-Type", "application/octet-stream")
+	hBin.add("Content-Transfer-Encoding", "base64")
+	var top header
+	top.add("Subject", "attachments")
+	const piece = 57 << 10
+	sizes := []int{1, 56, 57, 58, 1000, piece - 1, piece, piece + 1, 2*piece + 57, 3*piece - 5}
+	for _, n := range sizes {
+		d1, d2 := data(n), data(n/2+1)
+		for _, min := range []int{1, 1000, piece} {
+			cases := map[string]func() *part{
+				"mixed": func() *part {
+					text := leaf(hText, encRaw, "", []byte("hello\r\n--almost a boundary\r\n"))
+					return multipartOf("mixed", []*part{text, leaf(hBin, encBase64, "", d1), leaf(hBin, encBase64, "", d2)})
+				},
+				"alone": func() *part { return leaf(hBin, encBase64, "", d1) },
+				"clash": func() *part {
+					text := leaf(hText, encRaw, "", nil)
+					mp := multipartOf("mixed", []*part{text, leaf(hBin, encBase64, "", d1)})
+					text.data = []byte("--" + mp.boundary + "\r\n")
+					return mp
+				},
+			}
+			for name, mk := range cases {
+				var want bytes.Buffer
+				(&Prepared{h: top, body: mk()}).RenderTo(&want)
+				body2 := mk() // the same structure, rendered afresh
+				var head, got bytes.Buffer
+				rd := (&Prepared{h: top, body: body2}).RenderLeavingOut(&head, min)
+				if _, err := rd.WriteTo(&got); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got.Bytes(), want.Bytes()) {
+					t.Fatalf("%s, %d bytes, min %d: WriteTo differs from RenderTo (%d vs %d bytes)", name, n, min, got.Len(), want.Len())
+				}
+				if n >= min && head.Len() >= want.Len() {
+					t.Errorf("%s, %d bytes, min %d: nothing left out", name, n, min)
+				}
+			}
 		}
 	}
 }

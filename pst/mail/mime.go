@@ -96,21 +96,36 @@ func readOnlyBytes(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
-// render appends the part's header, a blank line and its body to b.
-func (p *part) render(b *bytes.Buffer) {
+// render appends the part's header, a blank line and its body to b. With
+// hs not nil, base64 bodies of hs.min bytes or more are left out and
+// noted in hs, to be encoded as the message is written.
+func (p *part) render(b *bytes.Buffer, hs *holes) {
 	p.header.writeTo(b)
 	b.WriteString("\r\n")
-	p.renderBody(b)
+	p.renderBody(b, hs)
 }
 
-// renderBody appends the part's body to b.
-func (p *part) renderBody(b *bytes.Buffer) {
+// holes are the large base64 bodies a rendering left out: data goes at
+// offset at of the rendered bytes. Base64 never contains "--", so leaving
+// them out changes no boundary check.
+type holes struct {
+	min  int
+	list []hole
+}
+
+type hole struct {
+	at   int
+	data []byte
+}
+
+// renderBody appends the part's body to b (see render for hs).
+func (p *part) renderBody(b *bytes.Buffer, hs *holes) {
 	if p.children != nil {
 		for _, c := range p.children {
 			b.WriteString("--")
 			b.WriteString(p.boundary)
 			b.WriteString("\r\n")
-			c.render(b)
+			c.render(b, hs)
 			b.WriteString("\r\n")
 		}
 		b.WriteString("--")
@@ -133,16 +148,21 @@ func (p *part) renderBody(b *bytes.Buffer) {
 		out := appendQP(b.AvailableBuffer(), p.text)
 		b.Write(out) // out is b's own free space: no copy beyond growth
 	case encBase64:
+		if hs != nil && len(p.data) >= hs.min {
+			hs.list = append(hs.list, hole{at: b.Len(), data: p.data})
+			return
+		}
 		writeBase64Lines(b, p.data)
 	}
 }
 
-// size estimates the rendered size, to size the output buffer once.
-func (p *part) size() int {
+// size estimates the rendered size, to size the output buffer once;
+// base64 bodies of skip bytes or more are not counted (skip 0: all are).
+func (p *part) size(skip int) int {
 	n := p.header.size()
 	if p.children != nil {
 		for _, c := range p.children {
-			n += c.size() + len(p.boundary) + 8
+			n += c.size(skip) + len(p.boundary) + 8
 		}
 		return n + len(p.boundary) + 8
 	}
@@ -156,7 +176,9 @@ func (p *part) size() int {
 	case encBase64Text:
 		n += base64Size(len(p.text) + len(p.text)/32)
 	case encBase64:
-		n += base64Size(len(p.data))
+		if skip == 0 || len(p.data) < skip {
+			n += base64Size(len(p.data))
+		}
 	}
 	return n
 }
