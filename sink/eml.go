@@ -63,6 +63,9 @@ func (w *EMLWriter) Add(ctx context.Context, folder []string, m MailItem) error 
 	base := seqPrefix(n) + SafeName(truncateUTF8(SafeName(name), emlNameBytes)) + ".eml"
 	path := filepath.Join(w.dir, rel, base)
 	return writeAtomic(w.batch, path, m.Date, func(f io.Writer) error {
+		if m.Write != nil && m.Raw == nil {
+			return m.Write(f)
+		}
 		_, err := f.Write(m.Raw)
 		return err
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 )
@@ -61,6 +62,25 @@ type MailItem struct {
 	// the message instead of adding a duplicate. When empty, a hash of Raw
 	// plus its occurrence count in the folder is used.
 	Key string
+	// Write, when set, writes the message in place of Raw (which is then
+	// nil), so that a message with large attachments is encoded as it is
+	// written instead of held whole in memory. The EML writer streams it;
+	// mbox and Maildir, which rewrite line ends, write it into memory
+	// first.
+	Write func(io.Writer) error
+}
+
+// whole returns m with Raw set, calling Write when Raw is not.
+func (m MailItem) whole() (MailItem, error) {
+	if m.Raw != nil || m.Write == nil {
+		return m, nil
+	}
+	var b bytes.Buffer
+	if err := m.Write(&b); err != nil {
+		return m, err
+	}
+	m.Raw, m.Write = b.Bytes(), nil
+	return m, nil
 }
 
 // MailWriter writes messages into a folder tree under one directory.

@@ -127,6 +127,10 @@ func (w *MaildirWriter) Add(ctx context.Context, folder []string, m MailItem) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	m, err := m.whole()
+	if err != nil {
+		return err
+	}
 	// The name is reserved under the lock; the file is written outside it,
 	// so concurrent Adds overlap their I/O.
 	w.mu.Lock()

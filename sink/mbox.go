@@ -76,6 +76,10 @@ func (w *MboxWriter) Add(ctx context.Context, folder []string, m MailItem) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	m, err := m.whole()
+	if err != nil {
+		return err
+	}
 	data := formatMboxMessage(m)
 	path := w.mboxPath(folder)
 
