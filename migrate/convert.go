@@ -3,8 +3,10 @@ package migrate
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"runtime/debug"
 	"strconv"
+	"strings"
 
 	"github.com/pstsync/pstsync/internal/bufpool"
 	"github.com/pstsync/pstsync/pst"
@@ -40,8 +42,15 @@ func (c *converter) convert(j job) (r result) {
 		return r
 	}
 	// Everything below renders the item into r's own buffers; then the
-	// buffers it was read into go back for the next items.
-	defer m.Release()
+	// buffers it was read into go back for the next items (but for a
+	// message streamed to its file, whose attachments are encoded from
+	// them as it is written: its result releases it).
+	keep := false
+	defer func() {
+		if !keep {
+			m.Release()
+		}
+	}()
 	r.class = m.Class()
 	if j.ref.Class != "" {
 		r.class = j.ref.Class // count by the class the folder lists
@@ -63,8 +72,16 @@ func (c *converter) convert(j job) (r result) {
 		r.err = err
 		return r
 	}
-	r.buf = getBuffer(msg.Size())
-	msg.RenderTo(r.buf)
+	var write func(io.Writer) error
+	if size := msg.Size(); size > streamAbove && strings.EqualFold(c.opts.Mail, sink.FormatEML) {
+		r.buf = getBuffer(msg.SizeLeavingOut(streamBodies))
+		rd := msg.RenderLeavingOut(r.buf, streamBodies)
+		write = func(w io.Writer) error { _, err := rd.WriteTo(w); return err }
+		keep, r.msg = true, m
+	} else {
+		r.buf = getBuffer(size)
+		msg.RenderTo(r.buf)
+	}
 	seen, flagged, answered, draft := mail.Flags(m)
 	var fl sink.MailFlags
 	if seen {
@@ -80,6 +97,9 @@ func (c *converter) convert(j job) (r result) {
 		fl |= sink.FlagDraft
 	}
 	r.mail = &sink.MailItem{Raw: r.buf.Bytes(), Date: mail.Date(m), Flags: fl, Name: r.subject, Key: key}
+	if write != nil {
+		r.mail.Raw, r.mail.Write = nil, write
+	}
 	if cal.IsMeetingMessage(m.Class()) {
 		// A second rendering of the same item, not a second item.
 		r.extraFile, r.extraData, r.err = meetingICS(m, base)
@@ -141,8 +161,20 @@ func (r *result) release() {
 		b := r.buf.Bytes()
 		bufpool.Put(b[:0:cap(b)])
 	}
-	r.buf, r.mail, r.data, r.extraData = nil, nil, nil, nil
+	if r.msg != nil {
+		r.msg.Release()
+	}
+	r.buf, r.mail, r.data, r.extraData, r.msg = nil, nil, nil, nil, nil
 }
+
+// A message whose rendering is estimated above streamAbove bytes is
+// written to an EML file as it is encoded: its base64 bodies of
+// streamBodies bytes or more never sit in memory encoded. (mbox and
+// Maildir rewrite line ends and take the message whole.)
+const (
+	streamAbove  = 1 << 20
+	streamBodies = 256 << 10
+)
 
 // meetingICS renders a meeting request, response or cancellation as the
 // METHOD:REQUEST, REPLY or CANCEL calendar written beside its message.

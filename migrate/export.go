@@ -207,6 +207,7 @@ type result struct {
 	extraFile string
 	extraData []byte
 	buf       *bytes.Buffer // holds mail.Raw or data; see release
+	msg       *pst.Message  // released with the result: mail.Write reads it
 	stage     string
 	err       error
 }
