@@ -25,11 +25,10 @@ type pageCache struct {
 
 	slots []atomic.Pointer[cacheChunk] // by chunk index
 
-	mu    sync.Mutex
-	ring  []int64 // indexes of cached chunks, for the clock
-	hand  int
-	free  [][]byte // buffers of evicted chunks nobody had pinned
-	reads int64    // reads issued to the underlying reader
+	mu   sync.Mutex
+	ring []int64 // indexes of cached chunks, for the clock
+	hand int
+	free [][]byte // buffers of evicted chunks nobody had pinned
 }
 
 type cacheChunk struct {
@@ -150,7 +149,6 @@ func (c *pageCache) load(idx int64) (*cacheChunk, error) {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.reads++
 	if ch := c.slots[idx].Load(); ch != nil { // another reader won the race
 		c.recycle(buf)
 		return ch, nil

@@ -18,10 +18,8 @@ type File struct {
 	d      *ndb
 	info   Info
 	closer io.Closer
-	cache  *pageCache
 	names  *nameMap
 	cp     int // default code page for 8-bit strings
-
 }
 
 const (
@@ -49,7 +47,7 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("pst: %s is a directory", path)
 	}
 	if mm, err := mapFile(fh, st.Size()); err == nil {
-		f, err := newFile(bytesAt(mm), st.Size(), mm)
+		f, err := NewFile(bytesAt(mm), st.Size())
 		if err != nil {
 			unmapFile(mm)
 			fh.Close()
@@ -98,32 +96,24 @@ func (b bytesAt) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// NewFile reads a PST from r, which holds size bytes.
+// NewFile reads a PST from r, which holds size bytes. Blocks are read
+// through a page cache, unless r is the file mapped into memory (Open).
 func NewFile(r io.ReaderAt, size int64) (f *File, err error) {
-	return newFile(r, size, nil)
-}
-
-// newFile reads a PST from r; mm, when not nil, is the file mapped into
-// memory (and r reads it).
-func newFile(r io.ReaderAt, size int64, mm []byte) (f *File, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil {
 			f, err = nil, &FormatError{Offset: -1, What: "damaged file", Err: fmt.Errorf("internal error: %v", p)}
 		}
 	}()
-	var cache *pageCache
 	blocks := r
-	if mm == nil {
-		cache = newPageCache(r, size, cacheChunkSize, cacheMax)
-		blocks = cache
+	if _, mapped := r.(bytesAt); !mapped {
+		blocks = newPageCache(r, size, cacheChunkSize, cacheMax)
 	}
 	d, err := openNDB(blocks, r, size)
 	if err != nil {
 		return nil, err
 	}
-	d.mm = mm
-	f = &File{d: d, cache: cache, cp: DefaultCodePage,
+	f = &File{d: d, cp: DefaultCodePage,
 		info: Info{Format: d.format, Encryption: d.crypt, Size: size, OST: d.ost}}
 	if d.format == FormatANSI {
 		// ANSI stores name the store's code page nowhere reliable; the
@@ -156,17 +146,6 @@ func (f *File) Close() error {
 
 // Info describes the file.
 func (f *File) Info() Info { return f.info }
-
-// CacheReads returns how many reads the page cache issued to the file
-// (none when the file is mapped into memory).
-func (f *File) CacheReads() int64 {
-	if f.cache == nil {
-		return 0
-	}
-	f.cache.mu.Lock()
-	defer f.cache.mu.Unlock()
-	return f.cache.reads
-}
 
 // PropID implements Namer.
 func (f *File) PropID(k NamedKey) (uint16, bool) {

@@ -97,7 +97,7 @@ func msCRC(b []byte) uint32 {
 }
 
 // openNDB reads the header and both B-trees from raw; blocks are read
-// through r (raw behind a page cache). The B-tree pages lie scattered over
+// through r (raw behind a page cache, or the mapped file itself). The B-tree pages lie scattered over
 // the file and are read once each, so they bypass the cache, and the two
 // trees load in parallel.
 func openNDB(r, raw io.ReaderAt, size int64) (*ndb, error) {
@@ -106,6 +106,9 @@ func openNDB(r, raw io.ReaderAt, size int64) (*ndb, error) {
 	}
 	d := &ndb{r: r, raw: raw, size: size}
 	d.cache, _ = r.(*pageCache)
+	if mm, ok := r.(bytesAt); ok {
+		d.mm = mm
+	}
 	h, err := d.readAt(0, 564)
 	if err != nil {
 		h, err = d.readAt(0, 512)
