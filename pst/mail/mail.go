@@ -48,12 +48,6 @@ func Build(m *pst.Message, opts Options) ([]byte, error) {
 	return build(m, opts, 0)
 }
 
-// BuildTo is Build appending the message to b, which lets a caller reuse
-// one buffer for many messages. On error b may hold a partial message.
-func BuildTo(b *bytes.Buffer, m *pst.Message, opts Options) error {
-	return buildTo(b, m, opts, 0)
-}
-
 // Prepared is a message converted but not yet rendered: a caller can learn
 // its size first and render it into a buffer that fits.
 type Prepared struct {
@@ -142,20 +136,13 @@ func (r *Rendered) WriteTo(w io.Writer) (int64, error) {
 }
 
 func build(m *pst.Message, opts Options, depth int) ([]byte, error) {
-	var b bytes.Buffer
-	if err := buildTo(&b, m, opts, depth); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
-
-func buildTo(b *bytes.Buffer, m *pst.Message, opts Options, depth int) error {
 	p, err := prepare(m, opts, depth)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p.RenderTo(b)
-	return nil
+	var b bytes.Buffer
+	p.RenderTo(&b)
+	return b.Bytes(), nil
 }
 
 // renderMessage appends header, MIME-Version and body to b and returns how
