@@ -96,9 +96,9 @@ func (c *converter) convert(j job) (r result) {
 	if draft {
 		fl |= sink.FlagDraft
 	}
-	r.mail = &sink.MailItem{Raw: r.buf.Bytes(), Date: mail.Date(m), Flags: fl, Name: r.subject, Key: key}
-	if write != nil {
-		r.mail.Raw, r.mail.Write = nil, write
+	r.mail = &sink.MailItem{Write: write, Date: mail.Date(m), Flags: fl, Name: r.subject, Key: key}
+	if write == nil {
+		r.mail.Raw = r.buf.Bytes()
 	}
 	if cal.IsMeetingMessage(m.Class()) {
 		// A second rendering of the same item, not a second item.

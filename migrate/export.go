@@ -355,6 +355,18 @@ func (x *fileRun) list(li int) {
 	x.progress.Add(x.path, len(l.refs))
 }
 
+// writeResult writes item t's converted result r unless converting failed;
+// an output failure that would hit every further item cancels the run.
+func (x *fileRun) writeResult(ctx context.Context, cancel context.CancelCauseFunc, t itemTask, r *result) {
+	if r.err != nil {
+		return
+	}
+	r.stage, r.err = "write", write(ctx, x.mw, x.batch, x.out, x.folders[t.folder].fo, *r, t.item+1)
+	if r.err != nil && isOutputFatal(r.err) {
+		cancel(r.err)
+	}
+}
+
 // itemTask names one item: folders[folder].refs[item].
 type itemTask struct{ folder, item int }
 
@@ -376,12 +388,7 @@ func (x *fileRun) unordered(ctx context.Context) error {
 			for t := range work {
 				fo := x.folders[t.folder].fo
 				r := x.conv.convert(job{ref: x.folders[t.folder].refs[t.item], folder: fo})
-				if r.err == nil {
-					r.stage, r.err = "write", write(ctx, x.mw, x.batch, x.out, fo, r, t.item+1)
-					if r.err != nil && isOutputFatal(r.err) {
-						cancel(r.err)
-					}
-				}
+				x.writeResult(ctx, cancel, t, &r)
 				x.outcomes[t.folder][t.item] = r.outcome()
 				r.release()
 				x.progress.Item(x.path)
@@ -449,12 +456,8 @@ func (x *fileRun) ordered(ctx context.Context) error {
 	for s := range inOrder {
 		<-s.done
 		r := &s.r
-		if ctx.Err() == nil && r.err == nil {
-			fo := x.folders[s.t.folder].fo
-			r.stage, r.err = "write", write(ctx, x.mw, x.batch, x.out, fo, *r, s.t.item+1)
-			if r.err != nil && isOutputFatal(r.err) {
-				cancel(r.err)
-			}
+		if ctx.Err() == nil {
+			x.writeResult(ctx, cancel, s.t, r)
 		}
 		if ctx.Err() == nil || r.stage == "write" {
 			x.outcomes[s.t.folder][s.t.item] = r.outcome()
