@@ -26,8 +26,10 @@ type Message struct {
 
 // Release gives the buffers the message was read into back for reuse by
 // later reads, and empties m. After it, nothing taken from m may be used:
-// binary property values, attachment data and embedded messages alias
-// those buffers (strings do not). Calling it is optional; without it the
+// binary property values, attachment data, embedded messages and the
+// Props of m, its recipients and attachments (their values are decoded
+// from those buffers when first read) alias them; strings already read
+// do not. Calling it is optional; without it the
 // garbage collector frees them. Release is for a caller that is done with
 // an item, as an export is once the item is written.
 func (m *Message) Release() {
