@@ -24,9 +24,10 @@ func cryptCyclic(b []byte, key uint32) {
 	}
 }
 
-// decodePermuteTo undoes NDB_CRYPT_PERMUTE ([MS-PST] 5.1), writing the
-// decoding of src into dst (len(dst) >= len(src); dst may be src).
-func decodePermuteTo(dst, src []byte) {
+// decodePermuteGeneric is decodePermuteTo one byte at a time
+// (len(dst) >= len(src)); where the CPU allows, decodePermuteTo does most
+// of the work with vector instructions (crypt_amd64.go).
+func decodePermuteGeneric(dst, src []byte) {
 	dst = dst[:len(src)]
 	for i, c := range src {
 		dst[i] = mpbbI[c]
