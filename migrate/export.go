@@ -24,10 +24,15 @@ import (
 
 // Options shape an export.
 type Options struct {
-	Out      string // output directory
-	Mail     string // sink.FormatEML (default), FormatMbox or FormatMaildir
-	VCard    string // "4.0" (default) or "3.0"
-	Workers  int    // files processed at once (default: number of CPUs)
+	Out     string // output directory
+	Mail    string // sink.FormatEML (default), FormatMbox or FormatMaildir
+	VCard   string // "4.0" (default) or "3.0"
+	Workers int    // files processed at once (default: number of CPUs)
+	// NoSync leaves the written files to the operating system to put on
+	// disk when it sees fit, as most tools do, instead of flushing them
+	// before report.json is written. Faster, but after a power cut the
+	// report may list files that were never stored.
+	NoSync   bool
 	Progress Progress
 	Logger   *slog.Logger
 	// Now is the clock for the report (default time.Now).
@@ -95,14 +100,17 @@ func Export(ctx context.Context, files []string, opts Options) (*Report, error) 
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, outputErr(opts.Out, err)
 	}
-	rep := &Report{Started: opts.Now(), Options: ReportOptions{Mail: opts.Mail, VCard: opts.VCard}}
+	rep := &Report{Started: opts.Now(), Options: ReportOptions{Mail: opts.Mail, VCard: opts.VCard, Synced: !opts.NoSync}}
 	rep.Files = make([]*FileReport, len(files))
 	outs := outDirs(opts.Out, files)
 
 	// Files are written atomically as they come and made durable in one
-	// sync before report.json: a report on disk means a durable export.
+	// sync before report.json: a report on disk means a durable export
+	// (unless NoSync).
 	batch := sink.NewBatch()
-	batch.Flush()
+	if !opts.NoSync {
+		batch.Flush()
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	sem := make(chan struct{}, opts.Workers)
@@ -135,14 +143,17 @@ func Export(ctx context.Context, files []string, opts Options) (*Report, error) 
 	if err := context.Cause(ctx); err != nil {
 		return rep, err
 	}
-	if err := batch.Sync(); err != nil {
+	write := sink.WriteFileAtomic
+	if opts.NoSync {
+		write = batch.WriteFile
+	} else if err := batch.Sync(); err != nil {
 		return rep, fmt.Errorf("%w: %w", ErrOutput, err)
 	}
 	var buf bytes.Buffer
 	if err := rep.WriteJSON(&buf); err != nil {
 		return rep, err
 	}
-	if err := sink.WriteFileAtomic(filepath.Join(opts.Out, "report.json"), buf.Bytes()); err != nil {
+	if err := write(filepath.Join(opts.Out, "report.json"), buf.Bytes()); err != nil {
 		return rep, outputErr(filepath.Join(opts.Out, "report.json"), err)
 	}
 	return rep, nil

@@ -69,6 +69,9 @@ type Report struct {
 type ReportOptions struct {
 	Mail  string `json:"mail"`
 	VCard string `json:"vcard"`
+	// Synced is true when every file was flushed to disk before the
+	// report was written (false with --no-sync).
+	Synced bool `json:"synced"`
 }
 
 // Failed returns the number of failed items over all files.
@@ -135,6 +138,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "export %s: %d read, %d written, %d failed, %d file(s) not opened, in %s\n",
 		state, r.Totals.Read, r.Totals.Written, r.Totals.Failed, len(r.OpenFailures()), r.Finished.Sub(r.Started).Round(time.Millisecond))
+	if !r.Options.Synced {
+		b.WriteString("not flushed to disk (--no-sync): the system writes the files out shortly; run sync before relying on them\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -22,7 +22,9 @@ func newExportCommand() *cli.Command {
 			"messages as .eml files (or one mbox per folder, or Maildir), contacts and distribution lists as\n" +
 			".vcf, appointments, tasks and journal entries as .ics, sticky notes as .txt. A completeness\n" +
 			"report (items read / written / failed per folder and class) is printed and written to\n" +
-			"OUT/report.json. Re-running into the same folder replaces earlier output.",
+			"OUT/report.json. Every file is flushed to disk before report.json is written, so a report on\n" +
+			"disk means the export is stored (--no-sync leaves that to the system, as most tools do).\n" +
+			"Re-running into the same folder replaces earlier output.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (required)"},
 			&cli.StringFlag{Name: "mail", Value: "eml", Usage: "message format: eml, mbox or maildir"},
@@ -30,6 +32,7 @@ func newExportCommand() *cli.Command {
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "files exported at once (default: number of CPUs)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 			&cli.BoolFlag{Name: "progress", Usage: "force the progress bar on (default: only on a terminal)"},
+			&cli.BoolFlag{Name: "no-sync", Usage: "do not flush the files to disk before writing the report (faster; a power cut soon after may lose files the report lists)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
@@ -51,7 +54,7 @@ func newExportCommand() *cli.Command {
 			return runExport(c.Context, c, exportOptions{
 				files: c.Args().Slice(), out: c.String("out"), mail: c.String("mail"),
 				vcard: normVCard(c.String("vcard")), jobs: c.Int("jobs"), quiet: c.Bool("quiet"),
-				progress: c.Bool("progress") || isTerminal(os.Stderr),
+				progress: c.Bool("progress") || isTerminal(os.Stderr), noSync: c.Bool("no-sync"),
 			})
 		},
 	}
@@ -75,6 +78,7 @@ type exportOptions struct {
 	jobs     int
 	quiet    bool
 	progress bool
+	noSync   bool
 }
 
 // batchGC tunes the garbage collector for a one-off batch job: collect
@@ -100,7 +104,7 @@ func runExport(ctx context.Context, c *cli.Context, o exportOptions) error {
 		prog = bar
 	}
 	rep, err := migrate.Export(ctx, o.files, migrate.Options{
-		Out: o.out, Mail: o.mail, VCard: o.vcard, Workers: o.jobs, Progress: prog, Logger: slog.Default(),
+		Out: o.out, Mail: o.mail, VCard: o.vcard, Workers: o.jobs, NoSync: o.noSync, Progress: prog, Logger: slog.Default(),
 	})
 	if bar != nil {
 		bar.Finish()

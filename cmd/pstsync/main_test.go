@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -171,6 +172,50 @@ func TestExportRerunIsIdempotent(t *testing.T) {
 				t.Errorf("re-running changed the output: %s vs %s", first, second)
 			}
 		})
+	}
+}
+
+// TestExportNoSync: --no-sync writes the same files; the report says they
+// were not flushed, in report.json and in the summary.
+func TestExportNoSync(t *testing.T) {
+	samples := []string{testutil.Sample(t, "sedatools__ContactCalendar-test.pst"), testutil.Sample(t, "ruby-msg__attachAndInline.pst")}
+	synced := func(dir string) bool {
+		t.Helper()
+		var rep struct {
+			Options struct {
+				Synced *bool `json:"synced"`
+			} `json:"options"`
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+		if err == nil {
+			err = json.Unmarshal(b, &rep)
+		}
+		if err != nil || rep.Options.Synced == nil {
+			t.Fatalf("%s: report.json without options.synced: %v", dir, err)
+		}
+		return *rep.Options.Synced
+	}
+	outs := map[bool]string{}
+	for _, noSync := range []bool{false, true} {
+		out := t.TempDir()
+		args := []string{"export", "--out", out}
+		if noSync {
+			args = append(args, "--no-sync")
+		}
+		code, stdout, stderr := runCLI(t, append(args, samples...)...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		if got := synced(out); got == noSync {
+			t.Errorf("%v: report.json options.synced = %v", args, got)
+		}
+		if warned := strings.Contains(stdout, "not flushed to disk"); warned != noSync {
+			t.Errorf("%v: summary warns of no flush: %v; stdout:\n%s", args, warned, stdout)
+		}
+		outs[noSync] = treeHash(t, out, "report.json")
+	}
+	if outs[true] != outs[false] {
+		t.Errorf("--no-sync wrote other files: %s vs %s", outs[true], outs[false])
 	}
 }
 
