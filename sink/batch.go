@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,11 +28,18 @@ type Batch struct {
 	flushReq   chan string   // a path on the file system to flush
 	flushDone  chan struct{} // closed when the flusher has stopped
 	sinceFlush int           // files written since the last request
+	flushes    atomic.Int32  // background flushes done (tests)
 }
 
 // flushEvery is how many files are written between two background
-// flushes.
-var flushEvery = 256
+// flushes. Each flush commits the file system's journal and flushes the
+// disk's cache. Exporting enron.pst (2,178 files, 18 MB) to a journaled
+// ext4 took 0.084-0.087 s flushing every 1,024 files, 0.098 s every 256,
+// 0.088 s every 512, 0.093 s every 2,048 and 0.097 s only at the end;
+// without a journal, 0.078 s every 1,024 files and 0.081 s every 256.
+// Large files need no byte count here: past the kernel's dirty threshold
+// it writes them out in the background by itself.
+var flushEvery = 1024
 
 // Flush starts flushing the batch's files to disk in the background, a
 // file system at a time, as they accumulate; Sync stops it. Without it
@@ -52,6 +60,7 @@ func (b *Batch) Flush() {
 		defer close(done)
 		for dir := range req {
 			_ = syncFS(dir) // errors surface in Sync's final flush
+			b.flushes.Add(1)
 		}
 	}()
 }

@@ -89,12 +89,18 @@ func TestBatchFlush(t *testing.T) {
 				t.Error(err)
 				return
 			}
+			if canSyncFS && i%5 == 4 {
+				time.Sleep(time.Millisecond) // let a flush run
+			}
 		}
 		if err := b.Sync(); err != nil {
 			t.Error(err)
 		}
 		if n := len(listFiles(t, dir)); n != 50 {
 			t.Errorf("%d files, want 50", n)
+		}
+		if n := b.flushes.Load(); canSyncFS && n == 0 {
+			t.Error("no background flush over 50 files")
 		}
 	}()
 	select {
