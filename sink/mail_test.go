@@ -159,6 +159,56 @@ func TestMboxWriter(t *testing.T) {
 	}
 }
 
+// TestMboxWriterBatch: with a Batch the mbox files are the same, are not
+// fsynced one by one, and are left to the batch's Sync, which knows them.
+func TestMboxWriterBatch(t *testing.T) {
+	write := func(b *Batch) string {
+		dir := t.TempDir()
+		w, err := NewMboxWriter(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b != nil {
+			w.UseBatch(b)
+		}
+		for _, f := range [][]string{{"Inbox"}, {"Inbox"}, {"Inbox", "Sub"}, nil} {
+			if err := w.Add(ctx(), f, MailItem{Raw: testMessage("s", "body\r\n")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	b := NewBatch()
+	plain, batched := write(nil), write(b)
+	files := listFiles(t, plain)
+	sort.Strings(files)
+	if got := listFiles(t, batched); len(got) != len(files) {
+		t.Fatalf("with a batch: files %q, without: %q", got, files)
+	}
+	var want []string
+	for _, f := range files {
+		p, q := filepath.Join(plain, f), filepath.Join(batched, f)
+		a, _ := os.ReadFile(p)
+		c, err := os.ReadFile(q)
+		if err != nil || !bytes.Equal(a, c) {
+			t.Errorf("%s differs with a batch (%v)", f, err)
+		}
+		want = append(want, q)
+	}
+	got := append([]string(nil), b.files...)
+	sort.Strings(got)
+	sort.Strings(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("batch knows %q, want %q", got, want)
+	}
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestMboxRerunAndAbort(t *testing.T) {
 	dir := t.TempDir()
 	run := func(n int) {

@@ -28,7 +28,12 @@ type MboxWriter struct {
 	open   int
 	tick   uint64
 	closed bool
+	batch  *Batch // nil: each mbox file is fsynced as it is committed
 }
+
+// UseBatch defers durability to b.Sync (see Batch): the mbox files are
+// not fsynced one by one at Close. Call it before Add.
+func (w *MboxWriter) UseBatch(b *Batch) { w.batch = b }
 
 type mboxFile struct {
 	final, tmp string
@@ -218,14 +223,20 @@ func (w *MboxWriter) commit(b *mboxFile) error {
 	if err := b.bw.Flush(); err != nil {
 		return fail(err)
 	}
-	if err := b.f.Sync(); err != nil {
-		return fail(err)
+	if w.batch == nil {
+		if err := b.f.Sync(); err != nil {
+			return fail(err)
+		}
 	}
 	if err := w.detach(b); err != nil {
 		return fail(err)
 	}
 	if err := renameFile(b.tmp, b.final); err != nil {
 		return fail(err)
+	}
+	if w.batch != nil {
+		w.batch.written(b.final)
+		return nil
 	}
 	if err := SyncDir(filepath.Dir(b.final)); err != nil {
 		return fail(err)
