@@ -28,14 +28,16 @@ func TestDecodePermute(t *testing.T) {
 		permuteVBMI = vector
 		for _, off := range []int{0, 1, 3} {
 			for n := 0; n <= 300; n++ {
-				check(t, src[off:off+n])
+				checkPermute(t, src[off:off+n])
 			}
-			check(t, src[off:off+4096])
+			checkPermute(t, src[off:off+4096])
 		}
 	}
 }
 
-func check(t *testing.T, src []byte) {
+// checkPermute checks decodePermuteTo on src, into another buffer and in
+// place, against mpbbI, and the round trip through encodePermute.
+func checkPermute(t *testing.T, src []byte) {
 	t.Helper()
 	want := make([]byte, len(src))
 	for i, c := range src {

@@ -97,9 +97,9 @@ func msCRC(b []byte) uint32 {
 }
 
 // openNDB reads the header and both B-trees from raw; blocks are read
-// through r (raw behind a page cache, or the mapped file itself). The B-tree pages lie scattered over
-// the file and are read once each, so they bypass the cache, and the two
-// trees load in parallel.
+// through r (raw behind a page cache, or the mapped file itself). The
+// B-tree pages lie scattered over the file and are read once each, so
+// they bypass the cache, and the two trees load in parallel.
 func openNDB(r, raw io.ReaderAt, size int64) (*ndb, error) {
 	if size < 512 {
 		return nil, &FormatError{Offset: -1, What: fmt.Sprintf("file too small (%d bytes) to be a PST", size), Err: ErrNotPST}
