@@ -227,17 +227,39 @@ func TestListSkipsForeignFiles(t *testing.T) {
 	}
 }
 
+// permEnv makes the test binary the unprivileged worker of
+// TestPermissionDenied: root is not bound by permissions, so as root the
+// test runs its check in a child process as an ordinary user.
+const permEnv = "LOCALSTORE_TEST_PERM_DIR"
+
 func TestPermissionDenied(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("running as root: permissions are not enforced")
+	if dir := os.Getenv(permEnv); dir != "" {
+		checkPermissionDenied(t, dir)
+		return
 	}
-	s := newStore(t)
-	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "store")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() != 0 {
+		checkPermissionDenied(t, dir)
+		return
+	}
+	runUnprivileged(t, dir, "^TestPermissionDenied$", permEnv)
+}
+
+// checkPermissionDenied makes dir read-only and expects a Put into it to
+// fail with ErrAccessDenied.
+func checkPermissionDenied(t *testing.T, dir string) {
+	s, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Chmod(s.Dir(), 0o555); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.Chmod(s.Dir(), 0o755) })
-	if _, err := s.Put(ctx, "k", []byte("x"), sink.Cond{}); !errors.Is(err, sink.ErrAccessDenied) {
+	if _, err := s.Put(context.Background(), "k", []byte("x"), sink.Cond{}); !errors.Is(err, sink.ErrAccessDenied) {
 		t.Fatalf("Put in a read-only folder = %v, want ErrAccessDenied", err)
 	}
 }
