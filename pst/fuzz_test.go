@@ -45,14 +45,12 @@ func exercise(t testing.TB, data []byte) {
 var fuzzSeeds = []string{"go-pst__32-bit.pst"}
 
 func FuzzOpen(f *testing.F) {
-	dir := os.Getenv("PSTSYNC_SAMPLES")
-	if dir == "" {
-		dir = testutil.Root(f) + "/../shared/pst-samples"
-	}
 	for _, name := range fuzzSeeds {
-		if b, err := os.ReadFile(dir + "/" + name); err == nil {
-			f.Add(b)
+		b, err := os.ReadFile(testutil.Sample(f, name))
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		exercise(t, data)

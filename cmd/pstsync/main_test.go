@@ -156,7 +156,7 @@ outer:
 }
 
 func TestExportRerunIsIdempotent(t *testing.T) {
-	samples := []string{testutil.Sample(t, "sedatools__ContactCalendar-test.pst"), testutil.Sample(t, "ruby-msg__attachAndInline.pst"), testutil.Sample(t, "java-libpst__dist-list.pst")}
+	samples := []string{testutil.Sample(t, "aspose__Test_part1.pst"), testutil.Sample(t, "ruby-msg__attachAndInline.pst"), testutil.Sample(t, "java-libpst__dist-list.pst")}
 	for _, format := range []string{"eml", "mbox", "maildir"} {
 		t.Run(format, func(t *testing.T) {
 			out := t.TempDir()
@@ -178,7 +178,7 @@ func TestExportRerunIsIdempotent(t *testing.T) {
 // TestExportNoSync: --no-sync writes the same files; the report says they
 // were not flushed, in report.json and in the summary.
 func TestExportNoSync(t *testing.T) {
-	samples := []string{testutil.Sample(t, "sedatools__ContactCalendar-test.pst"), testutil.Sample(t, "ruby-msg__attachAndInline.pst")}
+	samples := []string{testutil.Sample(t, "aspose__Test_part1.pst"), testutil.Sample(t, "ruby-msg__attachAndInline.pst")}
 	synced := func(dir string) bool {
 		t.Helper()
 		var rep struct {
