@@ -60,8 +60,20 @@ type Folder struct {
 	ContentCount   int    // PidTagContentCount as stored
 	Path           []string
 	Props          *Props
-	f              *File
+	// ParentNID is the parent folder's node id (the node B-tree's parent
+	// id; for the Recovered folder, the root's).
+	ParentNID uint32
+	f         *File
+	// synthetic: the Recovered folder of a damaged file, which lists the
+	// orphan items and folders below instead of tables.
+	synthetic     bool
+	orphans       []uint32
+	orphanFolders []uint32
 }
+
+// IsRecovered reports whether the folder is the Recovered folder Walk adds
+// for a damaged file's orphan folders and items.
+func (fo *Folder) IsRecovered() bool { return fo.synthetic }
 
 // IsSearchFolder reports whether the folder is a search folder (its
 // contents are links to items stored elsewhere).
