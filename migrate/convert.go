@@ -36,11 +36,14 @@ func (c *converter) convert(j job) (r result) {
 			r.stage, r.err = "convert", fmt.Errorf("internal error: %v\n%s", p, debug.Stack())
 		}
 	}()
-	m, err := c.f.Message(j.ref.NID)
+	// An export keeps every part of a damaged item that can be read; the
+	// report names the parts that could not.
+	m, err := c.f.Salvage(j.ref.NID)
 	if err != nil {
 		r.stage, r.err = "read", err
 		return r
 	}
+	r.missing = m.Missing
 	// Everything below renders the item into r's own buffers; then the
 	// buffers it was read into go back for the next items (but for a
 	// message streamed to its file, whose attachments are encoded from

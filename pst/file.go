@@ -391,6 +391,7 @@ func (fo *Folder) Subfolders() (out []*Folder, err error) {
 				continue // a table row naming a node that is not there
 			}
 		}
+		c.ParentNID = fo.NID
 		out = append(out, c)
 	}
 	return out, errors.Join(errs...)

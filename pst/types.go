@@ -60,8 +60,8 @@ type Folder struct {
 	ContentCount   int    // PidTagContentCount as stored
 	Path           []string
 	Props          *Props
-	// ParentNID is the parent folder's node id (the node B-tree's parent
-	// id; for the Recovered folder, the root's).
+	// ParentNID is the node id of the folder that lists this one (Walk's
+	// parent; 0 for a folder listed by the Recovered folder).
 	ParentNID uint32
 	f         *File
 	// synthetic: the Recovered folder of a damaged file, which lists the
