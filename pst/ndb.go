@@ -196,10 +196,21 @@ func openNDB(r, raw io.ReaderAt, size int64) (*ndb, error) {
 		// scan finds beyond the trees are superseded copies.
 		d.recovered = d.scanPages()
 	}
-	if len(d.damage) > 0 && (len(d.nbt) == 0 || len(d.bbt) == 0) {
-		return nil, fmt.Errorf("pst: nothing readable: %w", d.damage[0])
+	if len(d.damage) > 0 && !d.anyItem() {
+		return nil, fmt.Errorf("pst: no item left to read: %w", d.damage[0])
 	}
 	return d, nil
+}
+
+// anyItem reports whether the node B-tree holds an item whose data the
+// block B-tree can find: a damaged file without one has nothing to give.
+func (d *ndb) anyItem() bool {
+	for nid, e := range d.nbt {
+		if _, ok := d.bbt[e.bidData&^1]; ok && nid&0x1F == nidTypeNormalMessage {
+			return true
+		}
+	}
+	return false
 }
 
 // Page types ([MS-PST] 2.2.2.7.1).
