@@ -407,11 +407,11 @@ const (
 )
 
 // scanPages looks at every page of a damaged file for B-tree leaf pages
-// with a valid checksum that the allocation map says are in use, and adds
-// the entries the walk did not reach: the items under a lost B-tree page
-// come back. Entries the walk found always win. It returns how many
-// entries it added. (libpff and pffexport -m all recover items the same
-// way.)
+// with a valid checksum (for the node B-tree: that the allocation map says
+// are in use), and adds the entries the walk did not reach: the items under
+// a lost B-tree page come back. Entries the walk found always win. It
+// returns how many entries it added. (libpff and pffexport -m all recover
+// items the same way.)
 func (d *ndb) scanPages() int {
 	ptypeAt, _, _, ok := d.trailer()
 	if !ok {
@@ -443,10 +443,14 @@ func (d *ndb) scanPages() int {
 		if cLevel != 0 || cbEnt == 0 || cEnt*cbEnt > ptypeAt || !d.pageCRCOK(page) {
 			continue
 		}
-		if amap != nil {
+		// A free node B-tree page is a superseded copy: its entries may
+		// name items since deleted, or older versions. A free block B-tree
+		// page is kept: a block id names the same bytes for the block's
+		// whole life, so an entry only helps a node that still uses it.
+		if amap != nil && pt == ptypeNBT {
 			bit := (off - amapAt) / 64
 			if amap[bit/8]&(0x80>>(bit%8)) == 0 {
-				continue // free: a superseded copy
+				continue
 			}
 		}
 		n, err := d.addLeafEntries(page, pt, cEnt, cbEnt, false)
