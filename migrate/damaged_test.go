@@ -92,7 +92,7 @@ func readpstCount(t *testing.T, readpst, path, out string) int {
 func itemsOf(t *testing.T, path string) map[uint32]string {
 	t.Helper()
 	out := map[uint32]string{}
-	f, err := pst.Open(path)
+	f, err := pst.OpenRecover(path)
 	if err != nil {
 		return out
 	}

@@ -234,7 +234,7 @@ const window = 256
 
 func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts Options) (*FileReport, error) {
 	fr := &FileReport{File: path, Out: out, Failures: []Failure{}}
-	f, err := pst.Open(path)
+	f, err := pst.OpenRecover(path)
 	if err != nil {
 		fr.Error, fr.OpenErr = err.Error(), err
 		return fr, nil

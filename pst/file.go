@@ -37,7 +37,23 @@ const (
 // page cache, without a read and a copy each. (A file that shrinks while
 // it is read then costs the items read afterwards, not the process: see
 // recoverInto.)
-func Open(path string) (*File, error) {
+//
+// Open is strict, as a sync needs: a damaged index (a B-tree page that
+// cannot be read) or a missing root folder fails it. OpenRecover reads
+// what a damaged file still holds.
+func Open(path string) (*File, error) { return open(path, false) }
+
+// OpenRecover opens the PST file at path like Open, but gets out of a
+// damaged file everything that can be read: a B-tree page that cannot be
+// read costs only the entries below it, the file's pages are then scanned
+// for the index pages it lost, and a missing root folder is replaced by an
+// empty one; File.Damage lists what could not be read. It fails only when
+// no item is left. For an export or an inspection; never for a sync,
+// where an item lost (or an old copy found again) must not pass for a
+// change.
+func OpenRecover(path string) (*File, error) { return open(path, true) }
+
+func open(path string, salvage bool) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -52,7 +68,7 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("pst: %s is a directory", path)
 	}
 	if mm, err := mapFile(fh, st.Size()); err == nil {
-		f, err := NewFile(bytesAt(mm), st.Size())
+		f, err := newFile(bytesAt(mm), st.Size(), salvage)
 		if err != nil {
 			unmapFile(mm)
 			fh.Close()
@@ -61,7 +77,7 @@ func Open(path string) (*File, error) {
 		f.closer = &mappedFile{fh: fh, mm: mm}
 		return f, nil
 	}
-	f, err := NewFile(fh, st.Size())
+	f, err := newFile(fh, st.Size(), salvage)
 	if err != nil {
 		fh.Close()
 		return nil, err
@@ -103,7 +119,12 @@ func (b bytesAt) ReadAt(p []byte, off int64) (int, error) {
 
 // NewFile reads a PST from r, which holds size bytes. Blocks are read
 // through a page cache, unless r is the file mapped into memory (Open).
-func NewFile(r io.ReaderAt, size int64) (f *File, err error) {
+func NewFile(r io.ReaderAt, size int64) (*File, error) { return newFile(r, size, false) }
+
+// NewFileRecover is NewFile for a damaged file: see OpenRecover.
+func NewFileRecover(r io.ReaderAt, size int64) (*File, error) { return newFile(r, size, true) }
+
+func newFile(r io.ReaderAt, size int64, salvage bool) (f *File, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil {
@@ -114,7 +135,7 @@ func NewFile(r io.ReaderAt, size int64) (f *File, err error) {
 	if _, mapped := r.(bytesAt); !mapped {
 		blocks = newPageCache(r, size, cacheChunkSize, cacheMax)
 	}
-	d, err := openNDB(blocks, r, size)
+	d, err := openNDB(blocks, r, size, salvage)
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +157,9 @@ func NewFile(r io.ReaderAt, size int64) (f *File, err error) {
 		f.names = &nameMap{byKey: map[NamedKey]uint16{}}
 	}
 	if _, ok := d.nbt[nidRootFolder]; !ok {
+		if !salvage {
+			return nil, &FormatError{Offset: -1, What: "root folder missing from the node B-tree"}
+		}
 		// Its folders are still found through their parent ids.
 		f.damage = append(f.damage, &FormatError{Offset: -1, What: "root folder missing from the node B-tree; replaced by an empty one"})
 	}

@@ -12,11 +12,15 @@ import (
 	"github.com/pstsync/pstsync/pst"
 )
 
-// exercise opens data as a PST and reads everything reachable. It fails
+// exercise opens data as a PST (strictly, then recovering what it can)
+// and reads everything reachable. It fails
 // the test when a panic was recovered anywhere (reported as an internal
 // error): damaged input must give ordinary errors.
 func exercise(t testing.TB, data []byte) {
-	f, err := pst.NewFile(bytes.NewReader(data), int64(len(data)))
+	if _, err := pst.NewFile(bytes.NewReader(data), int64(len(data))); err != nil && strings.Contains(err.Error(), "internal error") {
+		t.Fatalf("strict open panicked: %v", err)
+	}
+	f, err := pst.NewFileRecover(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		if strings.Contains(err.Error(), "internal error") {
 			t.Fatalf("open panicked: %v", err)

@@ -46,6 +46,10 @@ var ErrNotPST = errors.New("not a PST or OST file (bad signature)")
 // of the file: the file was cut short (an interrupted copy or download).
 var ErrTruncated = errors.New("file is truncated")
 
+// errChecksum marks a B-tree page whose checksum is wrong: damage a
+// strict open ignores, as it always has.
+var errChecksum = errors.New("checksum mismatch")
+
 // ErrHeaderChecksum is returned (wrapped) when the header CRC is wrong.
 var ErrHeaderChecksum = errors.New("header checksum mismatch: the file is damaged")
 
@@ -105,7 +109,11 @@ func msCRC(b []byte) uint32 {
 // through r (raw behind a page cache, or the mapped file itself). The
 // B-tree pages lie scattered over the file and are read once each, so
 // they bypass the cache, and the two trees load in parallel.
-func openNDB(r, raw io.ReaderAt, size int64) (*ndb, error) {
+//
+// Strict (salvage false), the first B-tree page that cannot be read fails
+// it, and checksum mismatches are ignored (as before recovery existed: a
+// sync reads files as they are); with salvage, see OpenRecover.
+func openNDB(r, raw io.ReaderAt, size int64, salvage bool) (*ndb, error) {
 	if size < 512 {
 		return nil, &FormatError{Offset: -1, What: fmt.Sprintf("file too small (%d bytes) to be a PST", size), Err: ErrNotPST}
 	}
@@ -191,6 +199,15 @@ func openNDB(r, raw io.ReaderAt, size int64) (*ndb, error) {
 	bw := &treeWalk{d: d, ptype: ptypeBBT, seen: map[int64]bool{}}
 	bw.walk(bbtIB, 0, -1)
 	d.damage = append(bw.damage, <-nbtDone...)
+	if !salvage {
+		for _, err := range d.damage {
+			if !errors.Is(err, errChecksum) {
+				return nil, err
+			}
+		}
+		d.damage = nil
+		return d, nil
+	}
 	if len(d.damage) > 0 {
 		// Only a damaged file is scanned: in an intact one, the pages a
 		// scan finds beyond the trees are superseded copies.
@@ -292,7 +309,7 @@ func (d *ndb) walkBTree(ib int64, ptype byte, depth, level int, seen map[int64]b
 	}
 	var bad error
 	if !d.pageCRCOK(page) {
-		bad = &FormatError{Offset: ib, What: "B-tree page checksum mismatch (its entries were used)"}
+		bad = &FormatError{Offset: ib, What: "B-tree page (its entries were used)", Err: errChecksum}
 	}
 	if cLevel == 0 {
 		if err := d.leafEntries(page, ptype, cEnt, cbEnt, true); err != nil {

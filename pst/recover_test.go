@@ -26,7 +26,7 @@ func readSample(t *testing.T) []byte {
 
 func openBytes(t *testing.T, b []byte) *File {
 	t.Helper()
-	f, err := NewFile(bytes.NewReader(b), int64(len(b)))
+	f, err := NewFileRecover(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func nbtRoot(b []byte) int { return int(binary.LittleEndian.Uint64(b[224:])) }
 // scanned (a scan would bring back superseded copies).
 func TestIntactFileNotScanned(t *testing.T) {
 	for _, p := range testutil.AllSamples(t) {
-		f, err := Open(p)
+		f, err := OpenRecover(p)
 		if err != nil {
 			continue // the NEGATIVE header sample
 		}
@@ -106,6 +106,18 @@ func TestLostNodeBTreeRoot(t *testing.T) {
 		if folders[nid] != fo {
 			t.Errorf("item %#x in %q, want %q", nid, folders[nid], fo)
 		}
+	}
+}
+
+// TestStrictOpenRefusesDamage: Open, which a sync uses, fails on a lost
+// index page as it always has, instead of reading a file with items
+// missing (which a sync would take for deletions) or found again from
+// old copies.
+func TestStrictOpenRefusesDamage(t *testing.T) {
+	b := readSample(t)
+	clear(b[nbtRoot(b) : nbtRoot(b)+512])
+	if _, err := NewFile(bytes.NewReader(b), int64(len(b))); err == nil || !strings.Contains(err.Error(), "node B-tree") {
+		t.Errorf("strict open of a file without its node B-tree root: %v, want an error naming it", err)
 	}
 }
 
