@@ -129,14 +129,7 @@ func TestMeetingMessageICS(t *testing.T) {
 // its 5, dist-list.pst's keeps 8:00 Los Angeles time after the change to
 // PST. The occurrence-by-occurrence tables are in pst/cal.
 func TestExportedSeriesExpand(t *testing.T) {
-	node, err := exec.LookPath("node")
-	root := testutil.Root(t)
-	if _, serr := os.Stat(filepath.Join(root, "scripts", "js", "node_modules", "ical.js")); err != nil || serr != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node or ical.js not installed (scripts/test installs them)")
-		}
-		t.Skip("node or ical.js not installed")
-	}
+	node, js := testutil.NeedICALJS(t)
 	out := t.TempDir()
 	samples := []string{testutil.Sample(t, "sedatools__ContactCalendar-test.pst"), testutil.Sample(t, "java-libpst__dist-list.pst")}
 	rep, err := Export(context.Background(), samples, Options{Out: out})
@@ -153,7 +146,7 @@ func TestExportedSeriesExpand(t *testing.T) {
 		}
 		return nil
 	})
-	cmd := exec.Command(node, append([]string{filepath.Join(root, "scripts", "js", "expand.js"), "--until", "2020-12-31"}, files...)...)
+	cmd := exec.Command(node, append([]string{filepath.Join(js, "expand.js"), "--until", "2020-12-31"}, files...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.Output()

@@ -36,11 +36,14 @@ func (c *converter) convert(j job) (r result) {
 			r.stage, r.err = "convert", fmt.Errorf("internal error: %v\n%s", p, debug.Stack())
 		}
 	}()
-	m, err := c.f.Message(j.ref.NID)
+	// An export keeps every part of a damaged item that can be read; the
+	// report names the parts that could not.
+	m, err := c.f.Salvage(j.ref.NID)
 	if err != nil {
 		r.stage, r.err = "read", err
 		return r
 	}
+	r.missing = m.Missing
 	// Everything below renders the item into r's own buffers; then the
 	// buffers it was read into go back for the next items (but for a
 	// message streamed to its file, whose attachments are encoded from
@@ -51,12 +54,16 @@ func (c *converter) convert(j job) (r result) {
 			m.Release()
 		}
 	}()
-	r.class = m.Class()
+	class := m.Class()
+	if !plausibleClass(class) && j.ref.Class != "" {
+		class = j.ref.Class // damaged in the item: the folder's table still says
+	}
+	r.class = class
 	if j.ref.Class != "" {
 		r.class = j.ref.Class // count by the class the folder lists
 	}
 	r.subject = m.Subject()
-	r.kind = pst.KindOf(m.Class())
+	r.kind = pst.KindOf(class)
 	r.stage = "convert"
 	key := strconv.FormatUint(uint64(j.ref.NID), 16)
 	base := nameFor(m) + "_" + key
@@ -105,6 +112,20 @@ func (c *converter) convert(j job) (r result) {
 		r.extraFile, r.extraData, r.err = meetingICS(m, base)
 	}
 	return r
+}
+
+// plausibleClass reports whether a message class looks like one (printable
+// ASCII, as every class Outlook writes), rather than damaged bytes.
+func plausibleClass(c string) bool {
+	if c == "" {
+		return false
+	}
+	for i := 0; i < len(c); i++ {
+		if c[i] < 0x20 || c[i] > 0x7E {
+			return false
+		}
+	}
+	return true
 }
 
 // convertOther renders a contact, distribution list, calendar item or note

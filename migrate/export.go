@@ -32,9 +32,14 @@ type Options struct {
 	// disk when it sees fit, as most tools do, instead of flushing them
 	// before report.json is written. Faster, but after a power cut the
 	// report may list files that were never stored.
-	NoSync   bool
-	Progress Progress
-	Logger   *slog.Logger
+	NoSync bool
+	// AllFolders exports every folder of the file; by default only what
+	// Outlook shows, the IPM subtree (mail, calendar, contacts, ... and
+	// Deleted Items), and the Recovered folder of a damaged file. System
+	// folders such as "Freebusy Data" and search roots are left out.
+	AllFolders bool
+	Progress   Progress
+	Logger     *slog.Logger
 	// Now is the clock for the report (default time.Now).
 	Now func() time.Time
 }
@@ -100,7 +105,7 @@ func Export(ctx context.Context, files []string, opts Options) (*Report, error) 
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, outputErr(opts.Out, err)
 	}
-	rep := &Report{Started: opts.Now(), Options: ReportOptions{Mail: opts.Mail, VCard: opts.VCard, Synced: !opts.NoSync}}
+	rep := &Report{Started: opts.Now(), Options: ReportOptions{Mail: opts.Mail, VCard: opts.VCard, Synced: !opts.NoSync, AllFolders: opts.AllFolders}}
 	rep.Files = make([]*FileReport, len(files))
 	outs := outDirs(opts.Out, files)
 
@@ -221,6 +226,7 @@ type result struct {
 	msg       *pst.Message  // released with the result: mail.Write reads it
 	stage     string
 	err       error
+	missing   []string // parts of the item that could not be read
 }
 
 // window is how many items ordered converts ahead of its writer.
@@ -228,27 +234,44 @@ const window = 256
 
 func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts Options) (*FileReport, error) {
 	fr := &FileReport{File: path, Out: out, Failures: []Failure{}}
-	f, err := pst.Open(path)
+	f, err := pst.OpenRecover(path)
 	if err != nil {
 		fr.Error, fr.OpenErr = err.Error(), err
 		return fr, nil
 	}
 	defer f.Close()
 	fr.Format = f.Info().Format.String()
+	for _, err := range f.Damage() {
+		fr.Damage = append(fr.Damage, firstLine(err.Error()))
+	}
+	if n := f.Recovered(); n > 0 {
+		fr.Damage = append(fr.Damage, fmt.Sprintf("%d index entries recovered by scanning the file's pages", n))
+	}
 
 	// The folder tree first (cheap); each folder's contents table is
 	// listed just before its items are fed to the workers, so listing
-	// overlaps converting.
+	// overlaps converting. By default only the IPM subtree (what Outlook
+	// shows) and the Recovered folder are exported.
+	ipm := f.IPMSubtree()
+	if ipm == 0 && !opts.AllFolders {
+		fr.Damage = append(fr.Damage, "the message store does not name its top folder (IPM subtree): every folder is exported")
+	}
+	in := map[uint32]bool{}
 	var folders []listing
 	walkErr := f.Walk(ctx, func(fo *pst.Folder) error {
-		folders = append(folders, listing{fo: fo})
+		if opts.AllFolders || ipm == 0 || fo.NID == ipm || fo.IsRecovered() || in[fo.ParentNID] {
+			in[fo.NID] = true
+			folders = append(folders, listing{fo: fo})
+		}
 		return nil
 	})
 	if ctx.Err() != nil {
 		return fr, ctx.Err()
 	}
 	if walkErr != nil {
-		fr.Failures = append(fr.Failures, Failure{Stage: "read", Reason: "folder tree: " + walkErr.Error()})
+		for _, line := range strings.Split(walkErr.Error(), "\n") {
+			fr.Failures = append(fr.Failures, Failure{Stage: "read", Reason: "folder tree: " + line})
+		}
 	}
 	opts.Progress.Start(path, 0)
 	defer opts.Progress.Done(path)
@@ -309,6 +332,12 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 				opts.Logger.Warn("item not exported", "file", path, "folder", frep.Path, "nid", ref.NID, "stage", r.stage, "err", r.err)
 			} else {
 				c.Written++
+				if len(r.missing) > 0 {
+					c.Partial++
+					fr.Failures = append(fr.Failures, Failure{Folder: frep.Path, NID: ref.NID, Class: r.class,
+						Subject: r.subject, Stage: "read", Partial: true, Reason: "written without: " + strings.Join(r.missing, "; ")})
+					opts.Logger.Warn("item exported without some parts", "file", path, "folder", frep.Path, "nid", ref.NID, "missing", r.missing)
+				}
 			}
 		}
 		for _, c := range frep.Classes {
@@ -328,7 +357,8 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 	for _, fo := range fr.Folders {
 		fr.Totals.Read += fo.Listed
 	}
-	fr.Complete = fr.Totals.Failed == 0 && fr.Totals.Written == fr.Totals.Read && walkErr == nil && !hasFolderErrors(fr)
+	fr.Complete = fr.Totals.Failed == 0 && fr.Totals.Partial == 0 && fr.Totals.Written == fr.Totals.Read &&
+		walkErr == nil && !hasFolderErrors(fr) && len(fr.Damage) == 0
 	return fr, nil
 }
 
@@ -336,10 +366,11 @@ func exportFile(ctx context.Context, path, out string, batch *sink.Batch, opts O
 type outcome struct {
 	class, subject, stage string
 	err                   error
+	missing               []string // parts not read (the item was written without them)
 }
 
 func (r *result) outcome() outcome {
-	return outcome{class: r.class, subject: r.subject, stage: r.stage, err: r.err}
+	return outcome{class: r.class, subject: r.subject, stage: r.stage, err: r.err, missing: r.missing}
 }
 
 // fileRun is the export of one file's items.

@@ -14,21 +14,28 @@ type Counts struct {
 	Read    int `json:"read"`
 	Written int `json:"written"`
 	Failed  int `json:"failed"`
+	// Partial counts the written items some parts of which could not be
+	// read (a damaged file): each is also listed in Failures.
+	Partial int `json:"partial,omitempty"`
 }
 
 func (c *Counts) add(o Counts) {
 	c.Read += o.Read
 	c.Written += o.Written
 	c.Failed += o.Failed
+	c.Partial += o.Partial
 }
 
-// Failure is one item that could not be exported.
+// Failure is one item that could not be exported, or (Partial) was
+// written without the parts Reason names; or, without an NID, a folder
+// tree that could not be read whole.
 type Failure struct {
 	Folder  string `json:"folder"`
 	NID     uint32 `json:"nid"`
 	Class   string `json:"class,omitempty"`
 	Subject string `json:"subject,omitempty"`
 	Stage   string `json:"stage"` // read, convert or write
+	Partial bool   `json:"partial,omitempty"`
 	Reason  string `json:"reason"`
 }
 
@@ -44,11 +51,14 @@ type FolderReport struct {
 
 // FileReport is the completeness report of one input file.
 type FileReport struct {
-	File     string          `json:"file"`
-	Out      string          `json:"out,omitempty"`
-	Format   string          `json:"format,omitempty"`
-	Error    string          `json:"error,omitempty"` // the file could not be opened at all
-	OpenErr  error           `json:"-"`               // that error itself, for errors.Is
+	File    string `json:"file"`
+	Out     string `json:"out,omitempty"`
+	Format  string `json:"format,omitempty"`
+	Error   string `json:"error,omitempty"` // the file could not be opened at all
+	OpenErr error  `json:"-"`               // that error itself, for errors.Is
+	// Damage lists the file's structures that could not be read (B-tree
+	// pages, the root folder) and what recovery did; empty when intact.
+	Damage   []string        `json:"damage,omitempty"`
 	Folders  []*FolderReport `json:"folders"`
 	Failures []Failure       `json:"failures"`
 	Totals   Counts          `json:"totals"`
@@ -72,10 +82,24 @@ type ReportOptions struct {
 	// Synced is true when every file was flushed to disk before the
 	// report was written (false with --no-sync).
 	Synced bool `json:"synced"`
+	// AllFolders: every folder was exported, not only the IPM subtree.
+	AllFolders bool `json:"all_folders,omitempty"`
 }
 
 // Failed returns the number of failed items over all files.
 func (r *Report) Failed() int { return r.Totals.Failed }
+
+// Incomplete returns the files that were opened but not read whole: an
+// item, a part of one, a folder or the folder tree could not be read.
+func (r *Report) Incomplete() []*FileReport {
+	var out []*FileReport
+	for _, f := range r.Files {
+		if f != nil && f.Error == "" && !f.Complete {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 // OpenFailures returns the files that could not be opened at all.
 func (r *Report) OpenFailures() []*FileReport {
@@ -105,6 +129,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(&b, "%s -> %s\n", f.File, f.Out)
+		for _, d := range f.Damage {
+			fmt.Fprintf(&b, "  DAMAGED: %s\n", d)
+		}
 		fmt.Fprintf(&b, "  %-50s %-34s %6s %7s %6s\n", "folder", "class", "read", "written", "failed")
 		for _, fo := range f.Folders {
 			if len(fo.Classes) == 0 && fo.Error == "" {
@@ -129,15 +156,26 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "  %-50s %-34s %6d %7d %6d\n", "total", "", f.Totals.Read, f.Totals.Written, f.Totals.Failed)
 		for _, x := range f.Failures {
-			fmt.Fprintf(&b, "  FAILED %s item %#x (%s %q) at %s: %s\n", x.Folder, x.NID, x.Class, x.Subject, x.Stage, x.Reason)
+			switch {
+			case x.NID == 0:
+				fmt.Fprintf(&b, "  FAILED %s\n", x.Reason)
+			case x.Partial:
+				fmt.Fprintf(&b, "  PARTIAL %s item %#x (%s %q): %s\n", x.Folder, x.NID, x.Class, x.Subject, x.Reason)
+			default:
+				fmt.Fprintf(&b, "  FAILED %s item %#x (%s %q) at %s: %s\n", x.Folder, x.NID, x.Class, x.Subject, x.Stage, x.Reason)
+			}
 		}
 	}
 	state := "complete"
 	if !r.Complete {
 		state = "INCOMPLETE"
 	}
-	fmt.Fprintf(&b, "export %s: %d read, %d written, %d failed, %d file(s) not opened, in %s\n",
-		state, r.Totals.Read, r.Totals.Written, r.Totals.Failed, len(r.OpenFailures()), r.Finished.Sub(r.Started).Round(time.Millisecond))
+	partial := ""
+	if r.Totals.Partial > 0 {
+		partial = fmt.Sprintf(" (%d of them without some parts)", r.Totals.Partial)
+	}
+	fmt.Fprintf(&b, "export %s: %d read, %d written%s, %d failed, %d file(s) not opened, in %s\n",
+		state, r.Totals.Read, r.Totals.Written, partial, r.Totals.Failed, len(r.OpenFailures()), r.Finished.Sub(r.Started).Round(time.Millisecond))
 	if !r.Options.Synced {
 		b.WriteString("not flushed to disk (--no-sync): the system writes the files out shortly; run sync before relying on them\n")
 	}

@@ -12,6 +12,16 @@
 // inside one item is returned as an *ItemError so callers can report it and
 // go on. Nothing in this package prints.
 //
+// Opened with OpenRecover, a damaged file gives what can be read
+// (File.Damage lists what could not): a B-tree page that cannot be read
+// costs the entries below it; the file's pages are then scanned for B-tree
+// leaf pages with a valid checksum (intact files are never scanned);
+// folders list, besides their tables' rows, the items and subfolders whose
+// node B-tree parent id names them; Walk puts what no reachable folder
+// holds under a "Recovered" folder; Salvage reads an item without the
+// parts that cannot be read (Message.Missing names them). Open stays
+// strict: a damaged index fails it.
+//
 // Usage:
 //
 //	f, err := pst.Open("mail.pst")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +21,10 @@ type File struct {
 	closer io.Closer
 	names  *nameMap
 	cp     int // default code page for 8-bit strings
+	damage []error
+
+	kidsOnce sync.Once
+	kids     map[uint32][]uint32 // folder and message nodes by parent id (NBT)
 }
 
 const (
@@ -32,7 +37,23 @@ const (
 // page cache, without a read and a copy each. (A file that shrinks while
 // it is read then costs the items read afterwards, not the process: see
 // recoverInto.)
-func Open(path string) (*File, error) {
+//
+// Open is strict, as a sync needs: a damaged index (a B-tree page that
+// cannot be read) or a missing root folder fails it. OpenRecover reads
+// what a damaged file still holds.
+func Open(path string) (*File, error) { return open(path, false) }
+
+// OpenRecover opens the PST file at path like Open, but gets out of a
+// damaged file everything that can be read: a B-tree page that cannot be
+// read costs only the entries below it, the file's pages are then scanned
+// for the index pages it lost, and a missing root folder is replaced by an
+// empty one; File.Damage lists what could not be read. It fails only when
+// no item is left. For an export or an inspection; never for a sync,
+// where an item lost (or an old copy found again) must not pass for a
+// change.
+func OpenRecover(path string) (*File, error) { return open(path, true) }
+
+func open(path string, salvage bool) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -47,7 +68,7 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("pst: %s is a directory", path)
 	}
 	if mm, err := mapFile(fh, st.Size()); err == nil {
-		f, err := NewFile(bytesAt(mm), st.Size())
+		f, err := newFile(bytesAt(mm), st.Size(), salvage)
 		if err != nil {
 			unmapFile(mm)
 			fh.Close()
@@ -56,7 +77,7 @@ func Open(path string) (*File, error) {
 		f.closer = &mappedFile{fh: fh, mm: mm}
 		return f, nil
 	}
-	f, err := NewFile(fh, st.Size())
+	f, err := newFile(fh, st.Size(), salvage)
 	if err != nil {
 		fh.Close()
 		return nil, err
@@ -98,7 +119,12 @@ func (b bytesAt) ReadAt(p []byte, off int64) (int, error) {
 
 // NewFile reads a PST from r, which holds size bytes. Blocks are read
 // through a page cache, unless r is the file mapped into memory (Open).
-func NewFile(r io.ReaderAt, size int64) (f *File, err error) {
+func NewFile(r io.ReaderAt, size int64) (*File, error) { return newFile(r, size, false) }
+
+// NewFileRecover is NewFile for a damaged file: see OpenRecover.
+func NewFileRecover(r io.ReaderAt, size int64) (*File, error) { return newFile(r, size, true) }
+
+func newFile(r io.ReaderAt, size int64, salvage bool) (f *File, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil {
@@ -109,11 +135,11 @@ func NewFile(r io.ReaderAt, size int64) (f *File, err error) {
 	if _, mapped := r.(bytesAt); !mapped {
 		blocks = newPageCache(r, size, cacheChunkSize, cacheMax)
 	}
-	d, err := openNDB(blocks, r, size)
+	d, err := openNDB(blocks, r, size, salvage)
 	if err != nil {
 		return nil, err
 	}
-	f = &File{d: d, cp: DefaultCodePage,
+	f = &File{d: d, cp: DefaultCodePage, damage: d.damage,
 		info: Info{Format: d.format, Encryption: d.crypt, Size: size, OST: d.ost}}
 	if d.format == FormatANSI {
 		// ANSI stores name the store's code page nowhere reliable; the
@@ -131,9 +157,65 @@ func NewFile(r io.ReaderAt, size int64) (f *File, err error) {
 		f.names = &nameMap{byKey: map[NamedKey]uint16{}}
 	}
 	if _, ok := d.nbt[nidRootFolder]; !ok {
-		return nil, &FormatError{Offset: -1, What: "root folder missing from the node B-tree"}
+		if !salvage {
+			return nil, &FormatError{Offset: -1, What: "root folder missing from the node B-tree"}
+		}
+		// Its folders are still found through their parent ids.
+		f.damage = append(f.damage, &FormatError{Offset: -1, What: "root folder missing from the node B-tree; replaced by an empty one"})
 	}
 	return f, nil
+}
+
+// Damage lists what could not be read while opening the file: B-tree
+// pages (with the entries below them), a missing root folder. Empty for
+// an intact file. Items, folders and tables that fail later are reported
+// by the calls that read them.
+func (f *File) Damage() []error { return f.damage }
+
+// Recovered returns how many index entries a damaged file's page scan
+// brought back (entries under B-tree pages that were lost); 0 for an
+// intact file, which is never scanned.
+func (f *File) Recovered() int { return f.d.recovered }
+
+// children returns the folder and message nodes whose parent id in the
+// node B-tree is nid, in node id order. A folder's contents and
+// subfolders are listed in its tables too; these ids find what a damaged
+// table has lost. (In intact files the two always agree.)
+func (f *File) children(nid uint32) []uint32 {
+	f.kidsOnce.Do(func() {
+		f.kids = map[uint32][]uint32{}
+		for id, e := range f.d.nbt {
+			switch id & 0x1F {
+			case nidTypeNormalFolder, nidTypeSearchFolder, nidTypeNormalMessage:
+				if id != e.parent {
+					f.kids[e.parent] = append(f.kids[e.parent], id)
+				}
+			}
+		}
+		for _, ids := range f.kids {
+			slices.Sort(ids)
+		}
+	})
+	return f.kids[nid]
+}
+
+// IPMSubtree returns the node id of the folder Outlook shows as the top of
+// the mailbox (PidTagIpmSubTreeEntryId of the message store), or 0 when
+// the store does not say or cannot be read.
+func (f *File) IPMSubtree() uint32 {
+	props, err := f.nodeProps(nidMessageStore, 0)
+	if err != nil {
+		return 0
+	}
+	id := props.Binary(TagIpmSubTreeEntryID)
+	if len(id) < 24 {
+		return 0
+	}
+	nid := binary.LittleEndian.Uint32(id[20:])
+	if _, ok := f.d.nbt[nid]; !ok || nid&0x1F != nidTypeNormalFolder {
+		return 0
+	}
+	return nid
 }
 
 // Close releases the file.
@@ -214,7 +296,9 @@ func (f *File) nodeProps(nid uint32, cp int) (*Props, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := h.propContext(nil)
+	// a folder or the store keeps the properties that can be read
+	var bad []string
+	raw, err := h.propContext(nil, &bad)
 	if err != nil {
 		return nil, err
 	}
@@ -252,41 +336,74 @@ func recoverInto(err *error, what string) {
 }
 
 // Root returns the root folder (the one holding "Top of Personal Folders").
+// A root folder that is missing or cannot be read is replaced by an empty
+// one, returned with the error: its subfolders are still found.
 func (f *File) Root() (fo *Folder, err error) {
+	defer func() {
+		if fo == nil {
+			fo = &Folder{NID: nidRootFolder, Props: NewProps(f), f: f}
+		}
+	}()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverInto(&err, "root folder")
-	return f.folder(nidRootFolder, nil)
+	fo, err = f.folder(nidRootFolder, nil)
+	if err != nil {
+		fo.Name = ""
+	}
+	return fo, err
 }
 
+// folder reads folder nid. A folder whose properties cannot be read comes
+// back named after its node id, with the error: its contents and
+// subfolders may still be readable.
 func (f *File) folder(nid uint32, parent []string) (*Folder, error) {
 	p, err := f.nodeProps(nid, 0)
+	fo := &Folder{NID: nid, f: f, ParentNID: f.d.nbt[nid].parent}
 	if err != nil {
-		return nil, fmt.Errorf("pst: folder %#x: %w", nid, err)
+		err = fmt.Errorf("pst: folder %#x: %w", nid, err)
+		p = NewProps(f)
+		fo.Name = fmt.Sprintf("Folder %#x", nid)
+	} else {
+		fo.Name, fo.ContainerClass = p.String(TagDisplayName), p.String(TagContainerClass)
+		if n, ok := p.Int(TagContentCount); ok {
+			fo.ContentCount = int(n)
+		}
 	}
-	fo := &Folder{NID: nid, Props: p, f: f, Name: p.String(TagDisplayName), ContainerClass: p.String(TagContainerClass)}
-	if n, ok := p.Int(TagContentCount); ok {
-		fo.ContentCount = int(n)
-	}
+	fo.Props = p
 	if parent != nil {
 		fo.Path = append(append([]string(nil), parent...), fo.Name)
 	}
-	return fo, nil
+	return fo, err
 }
 
-// Subfolders lists the folder's children in hierarchy-table order. A child
-// that cannot be read is skipped and reported in the returned error (the
-// other children are still returned).
+// Subfolders lists the folder's children in hierarchy-table order, then
+// those the table lost (found through their parent ids in the node
+// B-tree). The returned error reports a damaged table and children that
+// cannot be read; such a child is still returned when anything of it may
+// be readable.
 func (fo *Folder) Subfolders() (out []*Folder, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverInto(&err, "hierarchy of "+fo.PathString())
-	rows, err := fo.f.tableRows(fo.NID&^0x1F | nidTypeHierarchyTable)
-	if err != nil {
-		return nil, fmt.Errorf("pst: hierarchy of %q: %w", fo.PathString(), err)
-	}
 	var errs []error
+	var ids []uint32
+	if fo.synthetic {
+		ids = fo.orphanFolders
+	} else {
+		rows, err := fo.f.tableRows(fo.NID&^0x1F | nidTypeHierarchyTable)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("pst: hierarchy of %q: %w", fo.PathString(), err))
+		}
+		for _, r := range rows {
+			ids = append(ids, rowID(r))
+		}
+		for _, nid := range fo.f.children(fo.NID) {
+			if t := nid & 0x1F; t == nidTypeNormalFolder || t == nidTypeSearchFolder {
+				ids = append(ids, nid)
+			}
+		}
+	}
 	seen := map[uint32]bool{}
-	for _, r := range rows {
-		nid := rowID(r)
+	for _, nid := range ids {
 		if nid == 0 || nid == fo.NID || seen[nid] {
 			continue
 		}
@@ -294,8 +411,11 @@ func (fo *Folder) Subfolders() (out []*Folder, err error) {
 		c, err := fo.f.folder(nid, fo.childParent())
 		if err != nil {
 			errs = append(errs, err)
-			continue
+			if _, ok := fo.f.d.nbt[nid]; !ok {
+				continue // a table row naming a node that is not there
+			}
 		}
+		c.ParentNID = fo.NID
 		out = append(out, c)
 	}
 	return out, errors.Join(errs...)
@@ -322,15 +442,25 @@ func rowID(r []rawProp) uint32 {
 	return 0
 }
 
-// Items lists the folder's contents table.
+// Items lists the folder's contents table, then the items the table lost
+// (messages whose parent id in the node B-tree is this folder; their
+// Class is empty). The error reports a damaged table; the items found are
+// returned with it.
 func (fo *Folder) Items() (refs []ItemRef, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverInto(&err, "contents of "+fo.PathString())
+	if fo.synthetic {
+		for _, nid := range fo.orphans {
+			refs = append(refs, ItemRef{NID: nid})
+		}
+		return refs, nil
+	}
 	rows, err := fo.f.tableRows(fo.NID&^0x1F|nidTypeContentsTable, tagLtpRowID, TagMessageClass)
 	if err != nil {
-		return nil, fmt.Errorf("pst: contents of %q: %w", fo.PathString(), err)
+		err = fmt.Errorf("pst: contents of %q: %w", fo.PathString(), err)
 	}
 	out := make([]ItemRef, 0, len(rows))
+	listed := make(map[uint32]bool, len(rows))
 	for _, r := range rows {
 		ref := ItemRef{NID: rowID(r)}
 		if ref.NID == 0 {
@@ -343,14 +473,38 @@ func (fo *Folder) Items() (refs []ItemRef, err error) {
 				}
 			}
 		}
+		listed[ref.NID] = true
 		out = append(out, ref)
 	}
-	return out, nil
+	if !fo.IsSearchFolder() {
+		for _, nid := range fo.f.children(fo.NID) {
+			if nid&0x1F == nidTypeNormalMessage && !listed[nid] {
+				out = append(out, ItemRef{NID: nid})
+			}
+		}
+	}
+	return out, err
 }
 
 // Message reads the item with node id nid, with recipients and attachments
-// (embedded messages to any depth). A panic inside is returned as an error.
+// (embedded messages to any depth). Any part that cannot be read fails
+// the whole item (see Salvage). A panic inside is returned as an error.
 func (f *File) Message(nid uint32) (m *Message, err error) {
+	return f.readMessage(nid, false)
+}
+
+// Salvage reads the item with node id nid like Message, but keeps every
+// part that can be read: a property, the recipients, an attachment or an
+// embedded message that cannot be read is left out and named in
+// m.Missing. It fails only when the item's own properties cannot be read
+// at all. For an export, which would rather have most of a damaged item
+// than none of it; a sync must use Message, so that a part missing is
+// never taken for a part deleted.
+func (f *File) Salvage(nid uint32) (m *Message, err error) {
+	return f.readMessage(nid, true)
+}
+
+func (f *File) readMessage(nid uint32, salvage bool) (m *Message, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverInto(&err, fmt.Sprintf("message %#x", nid))
 	a := &arena{}
@@ -359,7 +513,7 @@ func (f *File) Message(nid uint32) (m *Message, err error) {
 		a.release()
 		return nil, err
 	}
-	m, err = f.message(n, 0, 0)
+	m, err = f.message(n, 0, 0, salvage)
 	if err != nil {
 		a.release()
 		return nil, err
@@ -370,7 +524,7 @@ func (f *File) Message(nid uint32) (m *Message, err error) {
 
 const maxEmbedDepth = 32
 
-func (f *File) message(n *node, cp int, depth int) (*Message, error) {
+func (f *File) message(n *node, cp int, depth int, salvage bool) (*Message, error) {
 	if depth > maxEmbedDepth {
 		return nil, fmt.Errorf("pst: embedded messages nested deeper than %d", maxEmbedDepth)
 	}
@@ -380,7 +534,12 @@ func (f *File) message(n *node, cp int, depth int) (*Message, error) {
 	}
 	scratch := getRawProps()
 	defer putRawProps(scratch)
-	raw, err := h.propContext(*scratch)
+	var missing []string
+	var bad *[]string
+	if salvage {
+		bad = &missing
+	}
+	raw, err := h.propContext(*scratch, bad)
 	*scratch = raw
 	if err != nil {
 		return nil, fmt.Errorf("properties: %w", err)
@@ -388,34 +547,68 @@ func (f *File) message(n *node, cp int, depth int) (*Message, error) {
 	if cp == 0 {
 		cp = f.cp
 	}
-	m := &Message{Props: f.makeProps(raw, cp, true)}
+	m := &Message{Props: f.makeProps(raw, cp, true), Missing: missing}
 	if depth == 0 {
 		m.NID = n.nid
+	}
+	// part records a part that cannot be read: the item fails, or with
+	// salvage, goes on without it.
+	part := func(what string, err error) error {
+		err = fmt.Errorf("%s: %w", what, err)
+		if !salvage {
+			return err
+		}
+		m.Missing = append(m.Missing, firstLine(err.Error()))
+		return nil
 	}
 	mcp := m.Props.CodePage
 	if n.hasSub(nidRecipientTable) {
 		rows, err := f.subTable(n, nidRecipientTable)
 		if err != nil {
-			return nil, fmt.Errorf("recipients: %w", err)
+			if err := part("recipients", err); err != nil {
+				return nil, err
+			}
 		}
 		for _, r := range rows {
 			m.Recipients = append(m.Recipients, f.makeProps(r, mcp, true))
+		}
+	} else if salvage && n.bidSub != 0 && n.subs == nil {
+		// the subnode tree itself is unreadable: recipients and
+		// attachments, if the item had any, are lost
+		if _, err := n.d.subnodes(n.bidSub, n.arena); err != nil {
+			m.Missing = append(m.Missing, firstLine(fmt.Sprintf("recipients and attachments: %v", err)))
 		}
 	}
 	if n.hasSub(nidAttachTable) {
 		rows, err := f.subTable(n, nidAttachTable)
 		if err != nil {
-			return nil, fmt.Errorf("attachments: %w", err)
+			if err := part("attachments", err); err != nil {
+				return nil, err
+			}
 		}
 		for i, r := range rows {
-			a, err := f.attachment(n, rowID(r), mcp, depth)
+			a, err := f.attachment(n, rowID(r), mcp, depth, salvage)
 			if err != nil {
-				return nil, fmt.Errorf("attachment %d: %w", i, err)
+				if err := part(fmt.Sprintf("attachment %d", i), err); err != nil {
+					return nil, err
+				}
+				continue
 			}
+			for _, x := range a.missing {
+				m.Missing = append(m.Missing, fmt.Sprintf("attachment %d: %s", i, x))
+			}
+			a.missing = nil
 			m.Attachments = append(m.Attachments, a)
 		}
 	}
 	return m, nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 func (f *File) subTable(n *node, nid uint32) ([][]rawProp, error) {
@@ -426,7 +619,7 @@ func (f *File) subTable(n *node, nid uint32) ([][]rawProp, error) {
 	return s.tableRows()
 }
 
-func (f *File) attachment(n *node, nid uint32, cp int, depth int) (*Attachment, error) {
+func (f *File) attachment(n *node, nid uint32, cp int, depth int, salvage bool) (*Attachment, error) {
 	s, err := n.sub(nid)
 	if err != nil {
 		return nil, err
@@ -437,7 +630,12 @@ func (f *File) attachment(n *node, nid uint32, cp int, depth int) (*Attachment, 
 	}
 	scratch := getRawProps()
 	defer putRawProps(scratch)
-	all, err := h.propContext(*scratch)
+	var missing []string
+	var bad *[]string
+	if salvage {
+		bad = &missing
+	}
+	all, err := h.propContext(*scratch, bad)
 	*scratch = all
 	if err != nil {
 		return nil, fmt.Errorf("attachment %#x: %w", nid, err)
@@ -456,7 +654,7 @@ func (f *File) attachment(n *node, nid uint32, cp int, depth int) (*Attachment, 
 		}
 		raw = append(raw, r)
 	}
-	a := &Attachment{Props: f.makeProps(raw, cp, true)}
+	a := &Attachment{Props: f.makeProps(raw, cp, true), missing: missing}
 	a.Data = a.Props.Binary(TagAttachDataBinary)
 	if objNID != 0 {
 		obj, err := s.sub(objNID)
@@ -464,10 +662,14 @@ func (f *File) attachment(n *node, nid uint32, cp int, depth int) (*Attachment, 
 			return nil, fmt.Errorf("attached object: %w", err)
 		}
 		if a.Method() == AttachEmbeddedMsg {
-			em, err := f.message(obj, cp, depth+1)
+			em, err := f.message(obj, cp, depth+1, salvage)
 			if err != nil {
 				return nil, fmt.Errorf("embedded message: %w", err)
 			}
+			for _, x := range em.Missing {
+				a.missing = append(a.missing, "embedded message: "+x)
+			}
+			em.Missing = nil
 			a.Embedded = em
 		} else {
 			a.Data = obj.data
@@ -478,20 +680,23 @@ func (f *File) attachment(n *node, nid uint32, cp int, depth int) (*Attachment, 
 
 // Walk visits every folder depth first, parents before children, in
 // hierarchy order. A folder whose children cannot be listed is still
-// visited; the listing error is passed to fn via errFn when non-nil.
+// visited, and so are the children found through the node B-tree; the
+// listing errors are joined in the returned error. In a damaged file,
+// folders and items whose parent folder was not reached come last, under
+// a folder named "Recovered" below the root.
 func (f *File) Walk(ctx context.Context, fn func(fo *Folder) error) error {
+	var errs []error
 	root, err := f.Root()
 	if err != nil {
-		return err
+		errs = append(errs, err)
 	}
-	var errs []error
 	seen := map[uint32]bool{}
 	var walk func(fo *Folder, depth int) error
 	walk = func(fo *Folder, depth int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if seen[fo.NID] || depth > 64 {
+		if (!fo.synthetic && seen[fo.NID]) || depth > 64 {
 			return nil
 		}
 		seen[fo.NID] = true
@@ -512,7 +717,50 @@ func (f *File) Walk(ctx context.Context, fn func(fo *Folder) error) error {
 	if err := walk(root, 0); err != nil {
 		return err
 	}
+	if rec := f.orphans(seen, root); rec != nil {
+		if err := walk(rec, 1); err != nil {
+			return err
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// RecoveredFolder is the name of the folder that holds, in a damaged
+// file, the folders and items whose parent folder could not be reached.
+const RecoveredFolder = "Recovered"
+
+// orphans returns a folder holding the folder and message nodes whose
+// parent folder was not visited (seen), or nil when there are none (as
+// in every intact file). An orphan folder's own subfolders and items are
+// listed by it, not here.
+func (f *File) orphans(seen map[uint32]bool, root *Folder) *Folder {
+	lost := map[uint32]bool{} // folders not reached
+	for nid := range f.d.nbt {
+		if isFolder(nid) && !seen[nid] {
+			lost[nid] = true
+		}
+	}
+	var items, folders []uint32
+	for nid, e := range f.d.nbt {
+		switch {
+		case nid&0x1F == nidTypeNormalMessage && !seen[e.parent] && !lost[e.parent]:
+			items = append(items, nid)
+		case lost[nid] && (!lost[e.parent] || e.parent == nid):
+			folders = append(folders, nid)
+		}
+	}
+	if len(items) == 0 && len(folders) == 0 {
+		return nil
+	}
+	slices.Sort(items)
+	slices.Sort(folders)
+	return &Folder{Name: RecoveredFolder, Path: append(slices.Clip(root.childParent()), RecoveredFolder),
+		Props: NewProps(f), f: f, ParentNID: root.NID, synthetic: true, orphans: items, orphanFolders: folders}
+}
+
+func isFolder(nid uint32) bool {
+	t := nid & 0x1F
+	return t == nidTypeNormalFolder || t == nidTypeSearchFolder
 }
 
 // nameMap is the decoded name-to-id map ([MS-PST] 2.4.7).
@@ -531,7 +779,8 @@ func (f *File) loadNameMap() (*nameMap, error) {
 	if err != nil {
 		return nm, err
 	}
-	raw, err := h.propContext(nil)
+	var bad []string
+	raw, err := h.propContext(nil, &bad)
 	if err != nil {
 		return nm, err
 	}

@@ -39,6 +39,9 @@ func (f *File) Summarize(ctx context.Context, name string) (*Summary, error) {
 	for _, k := range Kinds {
 		s.Totals[k] = 0
 	}
+	for _, err := range f.Damage() {
+		s.Errors = append(s.Errors, "damaged: "+err.Error())
+	}
 	err := f.Walk(ctx, func(fo *Folder) error {
 		fs := FolderSummary{Path: fo.PathString(), Name: fo.Name, NID: fo.NID, ContainerClass: fo.ContainerClass,
 			ContentCount: fo.ContentCount, Classes: map[string]int{}, Search: fo.IsSearchFolder()}

@@ -20,6 +20,11 @@ type Message struct {
 	Recipients []*Props
 	// Attachments in attachment-table order.
 	Attachments []*Attachment
+	// Missing names the parts of the item that could not be read, each
+	// with why ("property 0x1000: ...", "recipients: ...", "attachment 2:
+	// ...", "attachment 0: embedded message: ..."); only Salvage leaves
+	// parts out, Message fails instead.
+	Missing []string
 
 	arena *arena // the buffers the message was read into (top level only)
 }
@@ -72,6 +77,8 @@ type Attachment struct {
 	Data []byte
 	// Embedded is the attached message for AttachEmbeddedMsg.
 	Embedded *Message
+
+	missing []string // parts not read (Salvage), moved to the message's Missing
 }
 
 // Method returns PidTagAttachMethod.

@@ -138,8 +138,9 @@ func (h *heap) hnid(id uint32) ([]byte, error) {
 }
 
 // bth returns the leaf blocks of the BTH at hid: runs of records, each its
-// key (cbKey bytes) followed by its data (cbEnt bytes).
-func (h *heap) bth(hid uint32) (cbKey, cbEnt int, leaves [][]byte, err error) {
+// key (cbKey bytes) followed by its data (cbEnt bytes). With bad non-nil,
+// a lower level that cannot be read is skipped and named in *bad.
+func (h *heap) bth(hid uint32, bad *[]string) (cbKey, cbEnt int, leaves [][]byte, err error) {
 	hdr, err := h.get(hid)
 	if err != nil {
 		return 0, 0, nil, err
@@ -166,7 +167,10 @@ func (h *heap) bth(hid uint32) (cbKey, cbEnt int, leaves [][]byte, err error) {
 			rs := cbKey + 4
 			for i := 0; i+rs <= len(b); i += rs {
 				if err := walk(binary.LittleEndian.Uint32(b[i+cbKey:]), level-1); err != nil {
-					return err
+					if bad == nil {
+						return err
+					}
+					*bad = append(*bad, fmt.Sprintf("properties: %v", err))
 				}
 			}
 			return nil
@@ -184,12 +188,14 @@ type rawProp struct {
 	val []byte
 }
 
-// propContext reads the PC stored in heap h ([MS-PST] 2.3.3).
-func (h *heap) propContext(dst []rawProp) ([]rawProp, error) {
+// propContext reads the PC stored in heap h ([MS-PST] 2.3.3). With bad
+// nil, a value that cannot be read fails the whole context; otherwise the
+// property (or the part of the BTH) is left out and named in *bad.
+func (h *heap) propContext(dst []rawProp, bad *[]string) ([]rawProp, error) {
 	if h.clientSig != sigPC {
 		return nil, fmt.Errorf("pst: node %#x is not a property context (signature %#x)", h.n.nid, h.clientSig)
 	}
-	cbKey, cbEnt, leaves, err := h.bth(h.userRoot)
+	cbKey, cbEnt, leaves, err := h.bth(h.userRoot, bad)
 	if err != nil {
 		return nil, err
 	}
@@ -213,6 +219,10 @@ func (h *heap) propContext(dst []rawProp) ([]rawProp, error) {
 			default:
 				b, err := h.hnid(binary.LittleEndian.Uint32(v))
 				if err != nil {
+					if bad != nil {
+						*bad = append(*bad, fmt.Sprintf("property %#04x: %v", id, err))
+						continue
+					}
 					return nil, fmt.Errorf("property %#04x: %w", id, err)
 				}
 				val = b

@@ -46,6 +46,10 @@ var ErrNotPST = errors.New("not a PST or OST file (bad signature)")
 // of the file: the file was cut short (an interrupted copy or download).
 var ErrTruncated = errors.New("file is truncated")
 
+// errChecksum marks a B-tree page whose checksum is wrong: damage a
+// strict open ignores, as it always has.
+var errChecksum = errors.New("checksum mismatch")
+
 // ErrHeaderChecksum is returned (wrapped) when the header CRC is wrong.
 var ErrHeaderChecksum = errors.New("header checksum mismatch: the file is damaged")
 
@@ -75,6 +79,11 @@ type ndb struct {
 	nbt      map[uint32]nbtEntry
 	bbt      map[uint64]bbtEntry
 	pageSize int64
+	// damage lists the B-tree pages that could not be read (or whose
+	// checksum was wrong) while opening; recovered counts the entries the
+	// page scan brought back (see scanPages).
+	damage    []error
+	recovered int
 }
 
 func (d *ndb) unicode() bool { return d.format != FormatANSI }
@@ -100,7 +109,11 @@ func msCRC(b []byte) uint32 {
 // through r (raw behind a page cache, or the mapped file itself). The
 // B-tree pages lie scattered over the file and are read once each, so
 // they bypass the cache, and the two trees load in parallel.
-func openNDB(r, raw io.ReaderAt, size int64) (*ndb, error) {
+//
+// Strict (salvage false), the first B-tree page that cannot be read fails
+// it, and checksum mismatches are ignored (as before recovery existed: a
+// sync reads files as they are); with salvage, see OpenRecover.
+func openNDB(r, raw io.ReaderAt, size int64, salvage bool) (*ndb, error) {
 	if size < 512 {
 		return nil, &FormatError{Offset: -1, What: fmt.Sprintf("file too small (%d bytes) to be a PST", size), Err: ErrNotPST}
 	}
@@ -170,31 +183,109 @@ func openNDB(r, raw io.ReaderAt, size int64) (*ndb, error) {
 	// 8 KiB) so that loading rarely regrows the maps.
 	d.nbt = make(map[uint32]nbtEntry, min(size/8192, 1<<20))
 	d.bbt = make(map[uint64]bbtEntry, min(size/2048, 1<<22))
-	nbtDone := make(chan error, 1)
+	// A damaged page costs the entries below it, not the file: its
+	// siblings are still read, and the page is listed in d.damage.
+	nbtDone := make(chan []error, 1)
 	go func() {
-		var err error
+		w := &treeWalk{d: d, ptype: ptypeNBT, seen: map[int64]bool{}}
 		defer func() {
 			if p := recover(); p != nil {
-				err = &FormatError{Offset: nbtIB, What: "damaged node B-tree", Err: fmt.Errorf("internal error: %v", p)}
+				w.damage = append(w.damage, &FormatError{Offset: nbtIB, What: "node B-tree", Err: fmt.Errorf("internal error: %v", p)})
 			}
-			nbtDone <- err
+			nbtDone <- w.damage
 		}()
-		err = d.walkBTree(nbtIB, 0x81, 0, make(map[int64]bool))
+		w.walk(nbtIB, 0, -1)
 	}()
-	bbtErr := d.walkBTree(bbtIB, 0x80, 0, make(map[int64]bool))
-	nbtErr := <-nbtDone
-	if bbtErr != nil {
-		return nil, fmt.Errorf("pst: block B-tree: %w", bbtErr)
+	bw := &treeWalk{d: d, ptype: ptypeBBT, seen: map[int64]bool{}}
+	bw.walk(bbtIB, 0, -1)
+	d.damage = append(bw.damage, <-nbtDone...)
+	if !salvage {
+		for _, err := range d.damage {
+			if !errors.Is(err, errChecksum) {
+				return nil, err
+			}
+		}
+		d.damage = nil
+		return d, nil
 	}
-	if nbtErr != nil {
-		return nil, fmt.Errorf("pst: node B-tree: %w", nbtErr)
+	if len(d.damage) > 0 {
+		// Only a damaged file is scanned: in an intact one, the pages a
+		// scan finds beyond the trees are superseded copies.
+		d.recovered = d.scanPages()
+	}
+	if len(d.damage) > 0 && !d.anyItem() {
+		return nil, fmt.Errorf("pst: no item left to read: %w", d.damage[0])
 	}
 	return d, nil
 }
 
-// walkBTree loads every leaf entry of the NBT (ptype 0x81) or BBT (0x80)
-// page tree rooted at ib into memory.
-func (d *ndb) walkBTree(ib int64, ptype byte, depth int, seen map[int64]bool) error {
+// anyItem reports whether the node B-tree holds an item whose data the
+// block B-tree can find: a damaged file without one has nothing to give.
+func (d *ndb) anyItem() bool {
+	for nid, e := range d.nbt {
+		if _, ok := d.bbt[e.bidData&^1]; ok && nid&0x1F == nidTypeNormalMessage {
+			return true
+		}
+	}
+	return false
+}
+
+// Page types ([MS-PST] 2.2.2.7.1).
+const (
+	ptypeBBT  = 0x80
+	ptypeNBT  = 0x81
+	ptypeAMap = 0x84
+)
+
+// trailer returns where a page's type and CRC lie, and how many bytes
+// the CRC covers; ok is false where the layout is not verified on a real
+// file (4 KiB pages), and checksums are then not checked.
+func (d *ndb) trailer() (ptypeAt, crcAt, crcLen int, ok bool) {
+	switch d.format {
+	case FormatANSI:
+		return 500, 508, 500, true
+	case FormatUnicode:
+		return 496, 500, 496, true
+	}
+	return 4080, 4084, 4080, false
+}
+
+// pageCRCOK reports whether page's trailer CRC matches its contents (true
+// where checksums are not checked).
+func (d *ndb) pageCRCOK(page []byte) bool {
+	_, crcAt, crcLen, ok := d.trailer()
+	return !ok || msCRC(page[:crcLen]) == binary.LittleEndian.Uint32(page[crcAt:])
+}
+
+// treeWalk loads one B-tree, noting the pages it cannot read.
+type treeWalk struct {
+	d      *ndb
+	ptype  byte
+	seen   map[int64]bool
+	damage []error
+}
+
+func (w *treeWalk) name() string {
+	if w.ptype == ptypeNBT {
+		return "node B-tree"
+	}
+	return "block B-tree"
+}
+
+// walk reads the page at ib, at depth depth below the root and, when
+// level >= 0, expected at that level; a page that cannot be read is noted
+// and skipped with everything below it.
+func (w *treeWalk) walk(ib int64, depth, level int) {
+	if err := w.d.walkBTree(ib, w.ptype, depth, level, w.seen, w.walk); err != nil {
+		w.damage = append(w.damage, fmt.Errorf("pst: %s: %w; the entries below it are missing", w.name(), err))
+	}
+}
+
+// walkBTree loads the leaf entries of the NBT (ptype 0x81) or BBT (0x80)
+// page at ib into memory, and calls child for each page it points to. A
+// page whose checksum is wrong is still used (one flipped bit in it
+// should not cost its other entries) and reported in the error.
+func (d *ndb) walkBTree(ib int64, ptype byte, depth, level int, seen map[int64]bool, child func(ib int64, depth, level int)) error {
 	if depth > maxBTreeDepth {
 		return &FormatError{Offset: ib, What: "B-tree too deep (loop?)"}
 	}
@@ -206,49 +297,74 @@ func (d *ndb) walkBTree(ib int64, ptype byte, depth int, seen map[int64]bool) er
 	if err != nil {
 		return err
 	}
-	var cEnt, cbEnt, cLevel int
-	var ptypeAt int
-	switch d.format {
-	case FormatANSI:
-		cEnt, cbEnt, cLevel, ptypeAt = int(page[496]), int(page[498]), int(page[499]), 500
-	case FormatUnicode:
-		cEnt, cbEnt, cLevel, ptypeAt = int(page[488]), int(page[490]), int(page[491]), 496
-	default:
-		cEnt = int(binary.LittleEndian.Uint16(page[4056:]))
-		cbEnt, cLevel, ptypeAt = int(page[4060]), int(page[4061]), 4080
-	}
+	cEnt, cbEnt, cLevel, ptypeAt := d.pageHeader(page)
 	if page[ptypeAt] != ptype || page[ptypeAt+1] != ptype {
 		return &FormatError{Offset: ib, What: fmt.Sprintf("B-tree page type %#x, want %#x", page[ptypeAt], ptype)}
 	}
 	if cbEnt == 0 || cEnt*cbEnt > ptypeAt {
 		return &FormatError{Offset: ib, What: fmt.Sprintf("B-tree page with %d entries of %d bytes", cEnt, cbEnt)}
 	}
+	if level >= 0 && cLevel != level {
+		return &FormatError{Offset: ib, What: fmt.Sprintf("B-tree page at level %d, want %d", cLevel, level)}
+	}
+	var bad error
+	if !d.pageCRCOK(page) {
+		bad = &FormatError{Offset: ib, What: "B-tree page (its entries were used)", Err: errChecksum}
+	}
+	if cLevel == 0 {
+		if err := d.leafEntries(page, ptype, cEnt, cbEnt, true); err != nil {
+			return &FormatError{Offset: ib, What: err.Error()}
+		}
+		return bad
+	}
+	for i := 0; i < cEnt; i++ {
+		e := page[i*cbEnt : (i+1)*cbEnt]
+		var c int64
+		if d.unicode() {
+			if len(e) < 24 {
+				return &FormatError{Offset: ib, What: "short BTENTRY"}
+			}
+			c = int64(binary.LittleEndian.Uint64(e[16:]))
+		} else {
+			if len(e) < 12 {
+				return &FormatError{Offset: ib, What: "short BTENTRY"}
+			}
+			c = int64(binary.LittleEndian.Uint32(e[8:]))
+		}
+		child(c, depth+1, cLevel-1)
+	}
+	return bad
+}
+
+// pageHeader returns a B-tree page's entry count, entry size, level and
+// where its trailer's type byte lies.
+func (d *ndb) pageHeader(page []byte) (cEnt, cbEnt, cLevel, ptypeAt int) {
+	switch d.format {
+	case FormatANSI:
+		return int(page[496]), int(page[498]), int(page[499]), 500
+	case FormatUnicode:
+		return int(page[488]), int(page[490]), int(page[491]), 496
+	}
+	return int(binary.LittleEndian.Uint16(page[4056:])), int(page[4060]), int(page[4061]), 4080
+}
+
+// leafEntries loads the cEnt entries of a leaf page into the NBT (ptype
+// 0x81) or BBT map; with replace false, keys already there are kept and
+// the number of new ones is returned.
+func (d *ndb) leafEntries(page []byte, ptype byte, cEnt, cbEnt int, replace bool) error {
+	_, err := d.addLeafEntries(page, ptype, cEnt, cbEnt, replace)
+	return err
+}
+
+func (d *ndb) addLeafEntries(page []byte, ptype byte, cEnt, cbEnt int, replace bool) (added int, err error) {
 	u := d.unicode()
 	for i := 0; i < cEnt; i++ {
 		e := page[i*cbEnt : (i+1)*cbEnt]
-		if cLevel > 0 {
-			var child int64
-			if u {
-				if len(e) < 24 {
-					return &FormatError{Offset: ib, What: "short BTENTRY"}
-				}
-				child = int64(binary.LittleEndian.Uint64(e[16:]))
-			} else {
-				if len(e) < 12 {
-					return &FormatError{Offset: ib, What: "short BTENTRY"}
-				}
-				child = int64(binary.LittleEndian.Uint32(e[8:]))
-			}
-			if err := d.walkBTree(child, ptype, depth+1, seen); err != nil {
-				return err
-			}
-			continue
-		}
-		if ptype == 0x81 {
+		if ptype == ptypeNBT {
 			var n nbtEntry
 			if u {
 				if len(e) < 32 {
-					return &FormatError{Offset: ib, What: "short NBTENTRY"}
+					return added, errors.New("short NBTENTRY")
 				}
 				n = nbtEntry{
 					nid:     uint32(binary.LittleEndian.Uint64(e[0:])),
@@ -258,7 +374,7 @@ func (d *ndb) walkBTree(ib int64, ptype byte, depth int, seen map[int64]bool) er
 				}
 			} else {
 				if len(e) < 16 {
-					return &FormatError{Offset: ib, What: "short NBTENTRY"}
+					return added, errors.New("short NBTENTRY")
 				}
 				n = nbtEntry{
 					nid:     binary.LittleEndian.Uint32(e[0:]),
@@ -267,24 +383,99 @@ func (d *ndb) walkBTree(ib int64, ptype byte, depth int, seen map[int64]bool) er
 					parent:  binary.LittleEndian.Uint32(e[12:]),
 				}
 			}
-			d.nbt[n.nid] = n
-		} else {
-			var b bbtEntry
-			if u {
-				if len(e) < 20 {
-					return &FormatError{Offset: ib, What: "short BBTENTRY"}
+			if !replace {
+				if _, ok := d.nbt[n.nid]; ok {
+					continue
 				}
-				b = bbtEntry{bid: binary.LittleEndian.Uint64(e[0:]), ib: int64(binary.LittleEndian.Uint64(e[8:])), cb: binary.LittleEndian.Uint16(e[16:])}
-			} else {
-				if len(e) < 10 {
-					return &FormatError{Offset: ib, What: "short BBTENTRY"}
-				}
-				b = bbtEntry{bid: uint64(binary.LittleEndian.Uint32(e[0:])), ib: int64(binary.LittleEndian.Uint32(e[4:])), cb: binary.LittleEndian.Uint16(e[8:])}
+				added++
 			}
-			d.bbt[b.bid&^1] = b
+			d.nbt[n.nid] = n
+			continue
+		}
+		var b bbtEntry
+		if u {
+			if len(e) < 20 {
+				return added, errors.New("short BBTENTRY")
+			}
+			b = bbtEntry{bid: binary.LittleEndian.Uint64(e[0:]), ib: int64(binary.LittleEndian.Uint64(e[8:])), cb: binary.LittleEndian.Uint16(e[16:])}
+		} else {
+			if len(e) < 10 {
+				return added, errors.New("short BBTENTRY")
+			}
+			b = bbtEntry{bid: uint64(binary.LittleEndian.Uint32(e[0:])), ib: int64(binary.LittleEndian.Uint32(e[4:])), cb: binary.LittleEndian.Uint16(e[8:])}
+		}
+		if !replace {
+			if _, ok := d.bbt[b.bid&^1]; ok {
+				continue
+			}
+			added++
+		}
+		d.bbt[b.bid&^1] = b
+	}
+	return added, nil
+}
+
+// AMap geometry ([MS-PST] 2.2.2.7.2): the first allocation map page lies
+// at 0x4400, and each maps the amapSpan bytes from its own offset, one bit
+// per 64 bytes, the high bit of a byte first.
+const (
+	amapFirst = 0x4400
+	amapSpan  = 496 * 8 * 64
+)
+
+// scanPages looks at every page of a damaged file for B-tree leaf pages
+// with a valid checksum (for the node B-tree: that the allocation map says
+// are in use), and adds the entries the walk did not reach: the items under
+// a lost B-tree page come back. Entries the walk found always win. It
+// returns how many entries it added. (libpff and pffexport -m all recover
+// items the same way.)
+func (d *ndb) scanPages() int {
+	ptypeAt, _, _, ok := d.trailer()
+	if !ok {
+		return 0 // checksums unverified on this layout: a scan could add garbage
+	}
+	ps := d.pageSize
+	page := make([]byte, ps)
+	var amap []byte // the allocation map page covering the current span
+	amapAt := int64(-1)
+	added := 0
+	for off := int64(amapFirst); off+ps <= d.size; off += ps {
+		if at := amapFirst + (off-amapFirst)/amapSpan*amapSpan; at != amapAt {
+			amapAt, amap = at, nil
+			if b, err := d.readAt(at, int(ps)); err == nil && b[ptypeAt] == ptypeAMap && b[ptypeAt+1] == ptypeAMap && d.pageCRCOK(b) {
+				amap = b
+			}
+		}
+		if off == amapAt {
+			continue
+		}
+		if _, err := d.raw.ReadAt(page, off); err != nil && !errors.Is(err, io.EOF) {
+			continue
+		}
+		pt := page[ptypeAt]
+		if (pt != ptypeNBT && pt != ptypeBBT) || page[ptypeAt+1] != pt {
+			continue
+		}
+		cEnt, cbEnt, cLevel, _ := d.pageHeader(page)
+		if cLevel != 0 || cbEnt == 0 || cEnt*cbEnt > ptypeAt || !d.pageCRCOK(page) {
+			continue
+		}
+		// A free node B-tree page is a superseded copy: its entries may
+		// name items since deleted, or older versions. A free block B-tree
+		// page is kept: a block id names the same bytes for the block's
+		// whole life, so an entry only helps a node that still uses it.
+		if amap != nil && pt == ptypeNBT {
+			bit := (off - amapAt) / 64
+			if amap[bit/8]&(0x80>>(bit%8)) == 0 {
+				continue
+			}
+		}
+		n, err := d.addLeafEntries(page, pt, cEnt, cbEnt, false)
+		if err == nil {
+			added += n
 		}
 	}
-	return nil
+	return added
 }
 
 // block reads and decodes one block by id (raw: internal blocks are not

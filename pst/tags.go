@@ -71,6 +71,7 @@ const (
 	TagContentUnreadCount           uint16 = 0x3603
 	TagSubfolders                   uint16 = 0x360A
 	TagContainerClass               uint16 = 0x3613
+	TagIpmSubTreeEntryID            uint16 = 0x35E0
 	TagAttachDataBinary             uint16 = 0x3701 // also PidTagAttachDataObject (type Object)
 	TagAttachEncoding               uint16 = 0x3702
 	TagAttachExtension              uint16 = 0x3703

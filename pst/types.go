@@ -60,8 +60,20 @@ type Folder struct {
 	ContentCount   int    // PidTagContentCount as stored
 	Path           []string
 	Props          *Props
-	f              *File
+	// ParentNID is the node id of the folder that lists this one (Walk's
+	// parent; 0 for a folder listed by the Recovered folder).
+	ParentNID uint32
+	f         *File
+	// synthetic: the Recovered folder of a damaged file, which lists the
+	// orphan items and folders below instead of tables.
+	synthetic     bool
+	orphans       []uint32
+	orphanFolders []uint32
 }
+
+// IsRecovered reports whether the folder is the Recovered folder Walk adds
+// for a damaged file's orphan folders and items.
+func (fo *Folder) IsRecovered() bool { return fo.synthetic }
 
 // IsSearchFolder reports whether the folder is a search folder (its
 // contents are links to items stored elsewhere).

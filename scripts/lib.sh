@@ -24,8 +24,10 @@ die() {
 	exit 1
 }
 
-# samples_dir prints the directory of the real PST samples (PSTSYNC_SAMPLES, or
+# samples_dir prints the directory of the shared PST samples (PSTSYNC_SAMPLES, or
 # ../shared/pst-samples beside the project root) as an absolute path when it exists.
+# It holds every sample; testdata/pst-samples holds those whose licence lets them
+# live in the repository (see testdata/NOTICE).
 samples_dir() {
 	local d=${PSTSYNC_SAMPLES:-$PSTSYNC_ROOT/../shared/pst-samples}
 	if [[ -d "$d" ]]; then
@@ -33,6 +35,25 @@ samples_dir() {
 	else
 		printf '%s\n' "$d"
 	fi
+}
+
+# sample_files prints the path of every sample PST, one per line, sorted by file
+# name: those of testdata/pst-samples, then those of samples_dir that the repository
+# does not hold (when that directory exists).
+sample_files() {
+	local shared f
+	shared=$(samples_dir)
+	{
+		for f in "$PSTSYNC_ROOT"/testdata/pst-samples/*.pst; do
+			[[ -f "$f" ]] && printf '%s\t%s\n' "$(basename "$f")" "$f"
+		done
+		if [[ -d "$shared" ]]; then
+			for f in "$shared"/*.pst; do
+				[[ -f "$f" && ! -f "$PSTSYNC_ROOT/testdata/pst-samples/$(basename "$f")" ]] &&
+					printf '%s\t%s\n' "$(basename "$f")" "$f"
+			done
+		fi
+	} | LC_ALL=C sort | cut -f 2
 }
 
 # now prints the wall-clock time in seconds with nanoseconds.

@@ -142,7 +142,7 @@ func TestCheckJSRejectsBrokenFiles(t *testing.T) {
 func TestMaildirNotmuch(t *testing.T) {
 	nm, err := exec.LookPath("notmuch")
 	if err != nil {
-		t.Skip("notmuch not installed")
+		missingTool(t, "notmuch not installed (scripts/test installs it)")
 	}
 	dir := t.TempDir()
 	mdir := filepath.Join(dir, "mail")

@@ -334,7 +334,7 @@ func TestEncodeVCardICALJS(t *testing.T) {
 func TestEncodeVCardKhard(t *testing.T) {
 	khard, err := exec.LookPath("khard")
 	if err != nil {
-		t.Skip("khard not installed")
+		missingTool(t, "khard not installed (scripts/test installs it)")
 	}
 	dir := t.TempDir()
 	book := filepath.Join(dir, "book")

@@ -24,7 +24,9 @@ func newExportCommand() *cli.Command {
 			"report (items read / written / failed per folder and class) is printed and written to\n" +
 			"OUT/report.json. Every file is flushed to disk before report.json is written, so a report on\n" +
 			"disk means the export is stored (--no-sync leaves that to the system, as most tools do).\n" +
-			"Re-running into the same folder replaces earlier output.",
+			"Re-running into the same folder replaces earlier output. By default the folders Outlook shows are\n" +
+			"exported (the IPM subtree); --all-folders adds system folders such as \"Freebusy Data\". A damaged\n" +
+			"file gives everything that can be read; the report names what could not be (exit 3).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (required)"},
 			&cli.StringFlag{Name: "mail", Value: "eml", Usage: "message format: eml, mbox or maildir"},
@@ -32,6 +34,7 @@ func newExportCommand() *cli.Command {
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "files exported at once (default: number of CPUs)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 			&cli.BoolFlag{Name: "progress", Usage: "force the progress bar on (default: only on a terminal)"},
+			&cli.BoolFlag{Name: "all-folders", Usage: "export every folder, system folders such as \"Freebusy Data\" included (default: what Outlook shows)"},
 			&cli.BoolFlag{Name: "no-sync", Usage: "do not flush the files to disk before writing the report (faster; a power cut soon after may lose files the report lists)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -55,6 +58,7 @@ func newExportCommand() *cli.Command {
 				files: c.Args().Slice(), out: c.String("out"), mail: c.String("mail"),
 				vcard: normVCard(c.String("vcard")), jobs: c.Int("jobs"), quiet: c.Bool("quiet"),
 				progress: c.Bool("progress") || isTerminal(os.Stderr), noSync: c.Bool("no-sync"),
+				allFolders: c.Bool("all-folders"),
 			})
 		},
 	}
@@ -79,6 +83,8 @@ type exportOptions struct {
 	quiet    bool
 	progress bool
 	noSync   bool
+	// allFolders exports system folders too (Freebusy Data, ...)
+	allFolders bool
 }
 
 // batchGC tunes the garbage collector for a one-off batch job: collect
@@ -104,7 +110,8 @@ func runExport(ctx context.Context, c *cli.Context, o exportOptions) error {
 		prog = bar
 	}
 	rep, err := migrate.Export(ctx, o.files, migrate.Options{
-		Out: o.out, Mail: o.mail, VCard: o.vcard, Workers: o.jobs, NoSync: o.noSync, Progress: prog, Logger: slog.Default(),
+		Out: o.out, Mail: o.mail, VCard: o.vcard, Workers: o.jobs, NoSync: o.noSync, AllFolders: o.allFolders,
+		Progress: prog, Logger: slog.Default(),
 	})
 	if bar != nil {
 		bar.Finish()
@@ -130,8 +137,8 @@ func runExport(ctx context.Context, c *cli.Context, o exportOptions) error {
 		}
 		return &inputError{path: fails[0].File, err: fails[0].OpenErr}
 	}
-	if rep.Failed() > 0 {
-		return &partialError{failed: rep.Failed(), report: filepath.Join(o.out, "report.json")}
+	if inc := rep.Incomplete(); len(inc) > 0 {
+		return &partialError{failed: rep.Failed(), partial: rep.Totals.Partial, files: len(inc), report: filepath.Join(o.out, "report.json")}
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ func runInspect(c *cli.Context, files []string, asJSON bool, w io.Writer) error 
 	var sums []*pst.Summary
 	var firstErr error
 	for _, path := range files {
-		f, err := pst.Open(path)
+		f, err := pst.OpenRecover(path)
 		if err != nil {
 			ie := &inputError{path: path, err: err}
 			if firstErr == nil {

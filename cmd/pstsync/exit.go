@@ -87,14 +87,20 @@ type inputError struct {
 func (e *inputError) Error() string { return describeInput(e.path, e.err) }
 func (e *inputError) Unwrap() error { return e.err }
 
-// partialError reports items that failed; the report has the details.
+// partialError reports items, parts of items, folders or index pages
+// that could not be read; the report has the details.
 type partialError struct {
-	failed int
-	report string
+	failed  int // items not exported
+	partial int // items exported without some parts
+	files   int // files not read whole
+	report  string
 }
 
 func (e *partialError) Error() string {
-	return fmt.Sprintf("%d item(s) could not be exported; see %s for each one and why", e.failed, e.report)
+	if e.failed == 0 && e.partial == 0 {
+		return fmt.Sprintf("%d file(s) are damaged: everything readable was exported; see %s for what could not be read", e.files, e.report)
+	}
+	return fmt.Sprintf("%d item(s) could not be exported and %d were exported without some parts; see %s for each one and why", e.failed, e.partial, e.report)
 }
 
 func exitCode(err error) int {

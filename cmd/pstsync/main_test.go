@@ -156,7 +156,7 @@ outer:
 }
 
 func TestExportRerunIsIdempotent(t *testing.T) {
-	samples := []string{testutil.Sample(t, "sedatools__ContactCalendar-test.pst"), testutil.Sample(t, "ruby-msg__attachAndInline.pst"), testutil.Sample(t, "java-libpst__dist-list.pst")}
+	samples := []string{testutil.Sample(t, "aspose__Test_part1.pst"), testutil.Sample(t, "ruby-msg__attachAndInline.pst"), testutil.Sample(t, "java-libpst__dist-list.pst")}
 	for _, format := range []string{"eml", "mbox", "maildir"} {
 		t.Run(format, func(t *testing.T) {
 			out := t.TempDir()
@@ -178,7 +178,7 @@ func TestExportRerunIsIdempotent(t *testing.T) {
 // TestExportNoSync: --no-sync writes the same files; the report says they
 // were not flushed, in report.json and in the summary.
 func TestExportNoSync(t *testing.T) {
-	samples := []string{testutil.Sample(t, "sedatools__ContactCalendar-test.pst"), testutil.Sample(t, "ruby-msg__attachAndInline.pst")}
+	samples := []string{testutil.Sample(t, "aspose__Test_part1.pst"), testutil.Sample(t, "ruby-msg__attachAndInline.pst")}
 	synced := func(dir string) bool {
 		t.Helper()
 		var rep struct {
@@ -220,18 +220,19 @@ func TestExportNoSync(t *testing.T) {
 }
 
 func TestExportPartial(t *testing.T) {
-	// One flipped byte in a message's data block: that item cannot be
-	// read, the six others are exported, and the report names it.
+	// One flipped byte in a message's data block: that item's attachment
+	// cannot be read; the item is exported without it, the six others
+	// whole, and the report names the missing part (exit 3).
 	p := damagedCopy(t, "tika__testPST.pst", 20812)
 	out := t.TempDir()
 	code, stdout, stderr := runCLI(t, "export", "--out", out, p)
 	if code != exitPartial {
 		t.Fatalf("exit %d, want %d; stderr %s", code, exitPartial, stderr)
 	}
-	if !strings.Contains(stdout, "FAILED") || !strings.Contains(stdout, "7       6      1") {
-		t.Errorf("report does not show 7 read, 6 written, 1 failed:\n%s", stdout)
+	if !strings.Contains(stdout, "PARTIAL") || !strings.Contains(stdout, "written without: attachment 0:") || !strings.Contains(stdout, "7       7      0") {
+		t.Errorf("report does not show 7 read, 7 written, one without its attachment:\n%s", stdout)
 	}
-	if !strings.Contains(stderr, "1 item(s) could not be exported") {
+	if !strings.Contains(stderr, "0 item(s) could not be exported and 1 were exported without some parts") {
 		t.Errorf("stderr %q", stderr)
 	}
 	if _, err := os.Stat(filepath.Join(out, "report.json")); err != nil {

@@ -25,15 +25,8 @@ import (
 // and returns the occurrences per file.
 func icaljsExpand(t *testing.T, last time.Time, files ...string) map[string][]occ {
 	t.Helper()
-	node := testutil.NeedTool(t, "node")
-	root := testutil.Root(t)
-	if _, err := os.Stat(filepath.Join(root, "scripts", "js", "node_modules", "ical.js")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ical.js not installed: run npm ci --prefix scripts/js")
-		}
-		t.Skip("ical.js not installed: run npm ci --prefix scripts/js")
-	}
-	args := append([]string{filepath.Join(root, "scripts", "js", "expand.js"), "--until", last.Format("2006-01-02")}, files...)
+	node, js := testutil.NeedICALJS(t)
+	args := append([]string{filepath.Join(js, "expand.js"), "--until", last.Format("2006-01-02")}, files...)
 	cmd := exec.Command(node, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -34,6 +34,7 @@ type copyOfMeeting struct {
 // request carrying the instance date in its id) is TestUID's
 // "instance-date-zeroed".
 func TestSampleUIDsAcrossCopies(t *testing.T) {
+	testutil.Sample(t, "sedatools__ContactCalendar-test.pst") // the copies checked below
 	groups := map[string][]copyOfMeeting{}
 	var meetingMsgs []string
 	for _, path := range testutil.AllSamples(t) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"image/jpeg"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -23,7 +22,7 @@ type sampleItem struct {
 // loadItems opens a sample and returns its contacts and distribution lists.
 func loadItems(t *testing.T, name string) (*pst.File, []sampleItem, []sampleItem) {
 	t.Helper()
-	path := filepath.Join(testutil.SamplesDir(t), name)
+	path := testutil.Sample(t, name)
 	f, err := pst.Open(path)
 	if err != nil {
 		t.Fatalf("open %s: %v", name, err)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"math/rand"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -234,13 +233,9 @@ func sampleRTF(n int) string {
 // COMPSIZE onwards are contiguous in the file).
 func realStreams(t testing.TB) [][]byte {
 	t.Helper()
-	path := filepath.Join(testutil.SamplesDir(t), "pst2john__2003_no-encryption_quickquick.pst")
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(testutil.Sample(t, "pst2john__2003_no-encryption_quickquick.pst"))
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("read sample: %v", err)
-		}
-		t.Skipf("sample unavailable: %v", err)
+		t.Fatalf("read sample: %v", err)
 	}
 	var out [][]byte
 	for i := 8; ; {
@@ -256,7 +251,7 @@ func realStreams(t testing.TB) [][]byte {
 		i += j + 4
 	}
 	if len(out) == 0 {
-		t.Fatalf("no LZFu streams found in %s", path)
+		t.Fatal("no LZFu streams found in the sample")
 	}
 	return out
 }
