@@ -71,6 +71,9 @@ type Entry struct {
 	// Modified is PidTagLastModificationTime as Outlook keeps it: whole
 	// seconds at best (compare with Equal, never with finer times).
 	Modified time.Time
+	// ChangeKey is PidTagChangeKey (hex): it changes with every save,
+	// also within the same second.
+	ChangeKey string
 	// UID is the pstsync UID user property ("" for an item pstsync never
 	// wrote). The listing carries it so that a moved item is recognised
 	// without reading it.

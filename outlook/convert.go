@@ -229,7 +229,11 @@ func eventWrite(uid string, c *ical.Calendar) (*Write, error) {
 	default:
 		w.Fields["Sensitivity"] = SensitivityNormal
 	}
-	w.Fields["Importance"] = importance(text(ical.PropPriority))
+	if pr := p.Get(ical.PropPriority); pr != nil {
+		w.Fields["Importance"] = importance(pr.Value)
+	} else {
+		w.Fields["Importance"] = 1
+	}
 	w.Fields["BusyStatus"] = busyStatus(text("X-MICROSOFT-CDO-BUSYSTATUS"), text(ical.PropTransparency))
 	if pr := p.Get(ical.PropCategories); pr != nil {
 		cats, _ := pr.TextList()
@@ -538,6 +542,12 @@ func contactWrite(uid string, c vcard.Card) (*Write, error) {
 		set("Suffix", n.HonorificSuffix)
 	}
 	set("FullName", c.Value(vcard.FieldFormattedName))
+	// FileAs: Outlook's default is "Last, First"; keep what the card says.
+	fileAs := c.Value(contact.FieldXFileUnder)
+	if fileAs == "" {
+		fileAs = c.Value(vcard.FieldFormattedName)
+	}
+	set("FileAs", fileAs)
 	set("NickName", c.Value(vcard.FieldNickname))
 	if org := c.Value(vcard.FieldOrganization); org != "" {
 		company, dept, _ := strings.Cut(org, ";")
@@ -565,6 +575,9 @@ func contactWrite(uid string, c vcard.Card) (*Write, error) {
 			prefix = "Business"
 		case a.Params.HasType(vcard.TypeHome):
 			prefix = "Home"
+		}
+		if a.Params.Get(vcard.ParamPreferred) == "1" {
+			w.Fields["SelectedMailingAddress"] = map[string]int{"Home": 1, "Business": 2, "Other": 3}[prefix]
 		}
 		set(prefix+"AddressStreet", a.StreetAddress)
 		set(prefix+"AddressCity", a.Locality)
