@@ -98,6 +98,9 @@ type Exception struct {
 	Start, End time.Time // zero: unchanged
 	Subject    *string
 	Location   *string
+	Body       *string
+	// Recipients are the occurrence's own attendees (nil: the series').
+	Recipients []Recipient
 }
 
 // ---------------------------------------------------------------- read
@@ -252,19 +255,7 @@ func eventWrite(uid string, c *ical.Calendar) (*Write, error) {
 			}
 		}
 	}
-	for _, a := range p.Values(ical.PropAttendee) {
-		r := Recipient{Address: mailto(a.Value), Type: 1, Name: a.Params.Get(ical.ParamCommonName)}
-		switch strings.ToUpper(a.Params.Get(ical.ParamRole)) {
-		case "OPT-PARTICIPANT":
-			r.Type = 2
-		case "NON-PARTICIPANT":
-			r.Type = 3
-		}
-		r.Response = map[string]int{"ACCEPTED": 3, "TENTATIVE": 2, "DECLINED": 4}[strings.ToUpper(a.Params.Get(ical.ParamParticipationStatus))]
-		if r.Address != "" {
-			w.Recipients = append(w.Recipients, r)
-		}
-	}
+	w.Recipients = attendees(p)
 	if rr := p.Get(ical.PropRecurrenceRule); rr != nil {
 		if w.Recurrence, err = recurrence(rr.Value, start, loc, allDay); err != nil {
 			return nil, fmt.Errorf("outlook: event %s: %w", uid, err)
@@ -300,6 +291,17 @@ func eventWrite(uid string, c *ical.Calendar) (*Write, error) {
 					ex.Location = &s
 				}
 			}
+			if pr := o.Props.Get(ical.PropDescription); pr != nil {
+				if s, _ := pr.Text(); s != text(ical.PropDescription) {
+					ex.Body = &s
+				}
+			}
+			if rs := attendees(o.Props); !slices.Equal(rs, w.Recipients) {
+				ex.Recipients = rs
+				if ex.Recipients == nil {
+					ex.Recipients = []Recipient{}
+				}
+			}
 			w.Recurrence.Exceptions = append(w.Recurrence.Exceptions, ex)
 		}
 		slices.SortFunc(w.Recurrence.Exceptions, func(a, b Exception) int { return a.Original.Compare(b.Original) })
@@ -308,6 +310,25 @@ func eventWrite(uid string, c *ical.Calendar) (*Write, error) {
 		w.Fields["Start"], w.Fields["End"] = wall(start, loc, false), wall(end, loc, false)
 	}
 	return w, nil
+}
+
+// attendees reads the ATTENDEE properties as recipients.
+func attendees(p ical.Props) []Recipient {
+	var out []Recipient
+	for _, a := range p.Values(ical.PropAttendee) {
+		r := Recipient{Address: mailto(a.Value), Type: 1, Name: a.Params.Get(ical.ParamCommonName)}
+		switch strings.ToUpper(a.Params.Get(ical.ParamRole)) {
+		case "OPT-PARTICIPANT":
+			r.Type = 2
+		case "NON-PARTICIPANT":
+			r.Type = 3
+		}
+		r.Response = map[string]int{"ACCEPTED": 3, "TENTATIVE": 2, "DECLINED": 4}[strings.ToUpper(a.Params.Get(ical.ParamParticipationStatus))]
+		if r.Address != "" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // wall returns t's wall clock in loc as a time in time.UTC (the floating
@@ -556,9 +577,31 @@ func contactWrite(uid string, c vcard.Card) (*Write, error) {
 	}
 	set("JobTitle", c.Value(vcard.FieldTitle))
 	set("Body", c.Value(vcard.FieldNote))
-	for i, e := range c.Values(vcard.FieldEmail) {
+	for i, e := range c[vcard.FieldEmail] {
 		if i < 3 {
-			set(fmt.Sprintf("Email%dAddress", i+1), e)
+			set(fmt.Sprintf("Email%dAddress", i+1), e.Value)
+			set(fmt.Sprintf("Email%dDisplayName", i+1), e.Params.Get(contact.ParamXDisplayName))
+		}
+	}
+	for _, u := range c[vcard.FieldURL] {
+		switch {
+		case u.Params.HasType(vcard.TypeWork):
+			set("BusinessHomePage", u.Value)
+		case u.Params.HasType(vcard.TypeHome):
+			set("PersonalHomePage", u.Value)
+		default:
+			set("WebPage", u.Value)
+		}
+	}
+	if im := c.Value(vcard.FieldIMPP); im != "" {
+		set("IMAddress", strings.TrimPrefix(im, "im:"))
+	}
+	if g := c.Get(vcard.FieldGender); g != nil {
+		switch strings.ToUpper(strings.SplitN(g.Value, ";", 2)[0]) {
+		case "F":
+			w.Fields["Gender"] = 1
+		case "M":
+			w.Fields["Gender"] = 2
 		}
 	}
 	used := map[string]bool{}
@@ -579,6 +622,7 @@ func contactWrite(uid string, c vcard.Card) (*Write, error) {
 		if a.Params.Get(vcard.ParamPreferred) == "1" {
 			w.Fields["SelectedMailingAddress"] = map[string]int{"Home": 1, "Business": 2, "Other": 3}[prefix]
 		}
+		set(prefix+"Address", a.Params.Get("LABEL"))
 		set(prefix+"AddressStreet", a.StreetAddress)
 		set(prefix+"AddressCity", a.Locality)
 		set(prefix+"AddressState", a.Region)
@@ -618,14 +662,30 @@ func phoneMember(f *vcard.Field, used map[string]bool) string {
 	switch {
 	case types["fax"] && types["home"]:
 		cands = []string{"HomeFaxNumber"}
-	case types["fax"]:
+	case types["fax"] && types["work"]:
 		cands = []string{"BusinessFaxNumber"}
+	case types["fax"]:
+		cands = []string{"PrimaryFaxNumber"}
 	case types["cell"]:
 		cands = []string{"MobileTelephoneNumber"}
 	case types["pager"]:
 		cands = []string{"PagerNumber"}
 	case types["x-car"]:
 		cands = []string{"CarTelephoneNumber"}
+	case types["x-assistant"]:
+		cands = []string{"AssistantTelephoneNumber"}
+	case types["x-callback"]:
+		cands = []string{"CallbackTelephoneNumber"}
+	case types["x-company-main"]:
+		cands = []string{"CompanyMainTelephoneNumber"}
+	case types["x-radio"]:
+		cands = []string{"RadioTelephoneNumber"}
+	case types["x-telex"]:
+		cands = []string{"TelexNumber"}
+	case types["textphone"]:
+		cands = []string{"TTYTDDTelephoneNumber"}
+	case types["x-isdn"]:
+		cands = []string{"ISDNNumber"}
 	case types["work"]:
 		cands = []string{"BusinessTelephoneNumber", "Business2TelephoneNumber"}
 	case types["home"]:

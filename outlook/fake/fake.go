@@ -534,9 +534,45 @@ func (o *Outlook) saveAppointment(w *outlook.Write, it *item, b *outlook.PropBag
 		}
 		b.Set(outlook.PropRecurring, true)
 		b.Set(outlook.PropRecur, recurtest.Encode(p, true))
+		// Each changed occurrence is an embedded message inside the master.
+		for i, e := range exceptionsKept(w.Recurrence.Exceptions) {
+			x := &p.Exceptions[i]
+			eb := outlook.NewPropBag()
+			eb.Set(outlook.PropRef{Tag: pst.TagMessageClass, Type: pst.TypeString}, "IPM.OLE.CLASS.{00061055-0000-0000-C000-000000000046}")
+			eb.Set(outlook.PropRef{Set: pst.PSETIDAppointment, LID: 0x8228, Type: pst.TypeTime}, inZone(x.OriginalStart, loc))
+			eb.Set(outlook.PropStartWhole, inZone(x.Start, loc))
+			eb.Set(outlook.PropEndWhole, inZone(x.End, loc))
+			em := &pst.Message{}
+			if e.Body != nil {
+				x.OverrideFlags |= recur.AROExceptionalBody
+				eb.Set(outlook.PropRef{Tag: pst.TagBody, Type: pst.TypeString}, crlf(*e.Body))
+			}
+			if e.Recipients != nil {
+				em.Recipients = append(em.Recipients, recipient(o.User.Name, o.User.Address, 1, 0, 3))
+				for _, r := range e.Recipients {
+					em.Recipients = append(em.Recipients, recipient(r.Name, r.Address, r.Type, r.Response, 1))
+				}
+			}
+			em.Props = eb.Props()
+			m.Attachments = append(m.Attachments, &pst.Attachment{Embedded: em, Props: pst.NewProps(nil,
+				pst.Property{ID: pst.TagAttachMethod, Type: pst.TypeInt32, Value: int32(5)})})
+		}
+		b.Set(outlook.PropRecur, recurtest.Encode(p, true))
 		b.Set(outlook.PropTZDefRecur, def)
 	}
 	return nil
+}
+
+// exceptionsKept are the changed (not deleted) occurrences, in the order
+// pattern gives them.
+func exceptionsKept(es []outlook.Exception) []outlook.Exception {
+	var out []outlook.Exception
+	for _, e := range es {
+		if !e.Deleted {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func recipient(name, addr string, typ, response int, flags int32) *pst.Props {
@@ -736,6 +772,8 @@ func (o *Outlook) saveContact(w *outlook.Write, b *outlook.PropBag, m *pst.Messa
 				v = crlf(v)
 			}
 			b.Set(r, v)
+		case int:
+			b.Set(r, int16(v))
 		case time.Time:
 			// Birthdays and anniversaries: midnight of the PC's zone, and
 			// the local copy at UTC midnight.
@@ -769,8 +807,12 @@ func (o *Outlook) saveContact(w *outlook.Write, b *outlook.PropBag, m *pst.Messa
 			continue
 		}
 		off := 0x10 * i
+		dn := str(w, fmt.Sprintf("Email%dDisplayName", i+1))
+		if dn == "" {
+			dn = full + " (" + addr + ")"
+		}
 		b.Set(outlook.PropRef{Set: pst.PSETIDAddress, LID: 0x8082 + off, Type: pst.TypeString}, "SMTP")
-		b.Set(outlook.PropRef{Set: pst.PSETIDAddress, LID: 0x8080 + off, Type: pst.TypeString}, full+" ("+addr+")")
+		b.Set(outlook.PropRef{Set: pst.PSETIDAddress, LID: 0x8080 + off, Type: pst.TypeString}, dn)
 		b.Set(outlook.PropRef{Set: pst.PSETIDAddress, LID: 0x8084 + off, Type: pst.TypeString}, addr)
 	}
 	if sel, ok := w.Fields["SelectedMailingAddress"].(int); ok && sel != 0 {
