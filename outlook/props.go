@@ -2,7 +2,6 @@ package outlook
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/pstsync/pstsync/pst"
 )
@@ -230,6 +229,3 @@ func (b *PropBag) Set(r PropRef, v any) {
 
 // Props returns the bag as pst.Props.
 func (b *PropBag) Props() *pst.Props { return pst.NewProps(b.namer, b.props...) }
-
-// normName is an object-model member name compared case-insensitively.
-func normName(s string) string { return strings.ToLower(s) }
