@@ -266,7 +266,7 @@ func eventWrite(uid string, c *ical.Calendar) (*Write, error) {
 				if err != nil {
 					return nil, fmt.Errorf("outlook: event %s: EXDATE: %w", uid, err)
 				}
-				w.Recurrence.Exceptions = append(w.Recurrence.Exceptions, Exception{Original: t, Deleted: true})
+				w.Recurrence.Exceptions = append(w.Recurrence.Exceptions, Exception{Original: wall(t, loc, allDay), Deleted: true})
 			}
 		}
 		for _, o := range overrides {

@@ -87,6 +87,7 @@ var ContactFields = map[string]PropRef{
 	"Title":                        tag(0x3A45, pst.TypeString),
 	"Suffix":                       tag(0x3A05, pst.TypeString),
 	"NickName":                     tag(0x3A4F, pst.TypeString),
+	"FileAs":                       addrLID(0x8005, pst.TypeString),
 	"CompanyName":                  tag(0x3A16, pst.TypeString),
 	"JobTitle":                     tag(0x3A17, pst.TypeString),
 	"Department":                   tag(0x3A18, pst.TypeString),
