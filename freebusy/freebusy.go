@@ -69,8 +69,12 @@ type Options struct {
 	Name, Email string
 }
 
-// maxOccurrences bounds the expansion of one series.
-const maxOccurrences = 5000
+// maxOccurrences bounds the occurrences of one series in the window, and
+// maxSteps the occurrences walked to reach the window's end.
+const (
+	maxOccurrences = 5000
+	maxSteps       = 1_000_000
+)
 
 // Compute returns the VFREEBUSY calendar of a user's calendar docs (the
 // merged docs of one user's calendar collection) and the busy periods in
@@ -269,9 +273,21 @@ func eventPeriods(d *merge.Doc, from, to time.Time, local *time.Location) ([]Per
 			ex[t.Unix()] = true
 		}
 	}
-	n := 0
-	for _, s := range r.Between(from.Add(-dur), to, true) {
-		if n++; n > maxOccurrences {
+	// Walk the occurrences in order (an iterator: a rule such as
+	// FREQ=SECONDLY must not be expanded whole), from the window's start.
+	next := r.Iterator()
+	for n, in := 0, 0; ; n++ {
+		s, ok := next()
+		if !ok || !s.Before(to) {
+			break
+		}
+		if n >= maxSteps {
+			return nil, errors.New("more than a million occurrences before the window ends")
+		}
+		if !s.Add(dur).After(from) {
+			continue
+		}
+		if in++; in > maxOccurrences {
 			return nil, errors.New("more than 5000 occurrences in the window")
 		}
 		if ex[s.Unix()] || replaced[s.Unix()] {

@@ -224,3 +224,14 @@ func TestICALJSRejectsBadFreeBusy(t *testing.T) {
 		}
 	}
 }
+
+// TestLongAndDenseSeries: a daily series from 1990 is expanded in the
+// window; a secondly one is refused with an error, not a hang.
+func TestLongAndDenseSeries(t *testing.T) {
+	daily := event(t, ev("d", "DTSTART:19900101T080000Z\nDTEND:19900101T083000Z\nRRULE:FREQ=DAILY"))
+	dense := event(t, ev("s", "DTSTART:20261201T080000Z\nDTEND:20261201T080001Z\nRRULE:FREQ=SECONDLY"))
+	_, ps, errs := Compute([]*merge.Doc{daily, dense}, Options{Now: now})
+	if len(ps) != 91 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "event s: more than 5000 occurrences") {
+		t.Errorf("%d periods, errors %v", len(ps), errs)
+	}
+}
