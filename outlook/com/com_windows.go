@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -508,7 +509,7 @@ func readProps(it *ole.IDispatch, refs []outlook.PropRef, bag *outlook.PropBag) 
 		if i >= len(vals) || vals[i] == nil {
 			continue
 		}
-		if x, ok := convert(pa, r, vals[i]); ok {
+		if x, ok := convert(r, vals[i]); ok {
 			bag.Set(r, x)
 		}
 	}
@@ -516,7 +517,7 @@ func readProps(it *ole.IDispatch, refs []outlook.PropRef, bag *outlook.PropBag) 
 }
 
 // convert turns a PropertyAccessor value into pst.Property.Value's type.
-func convert(pa *ole.IDispatch, r outlook.PropRef, v any) (any, bool) {
+func convert(r outlook.PropRef, v any) (any, bool) {
 	switch r.Type {
 	case pst.TypeString, pst.TypeString8:
 		s, ok := v.(string)
@@ -543,13 +544,9 @@ func convert(pa *ole.IDispatch, r outlook.PropRef, v any) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		// PropertyAccessor gives local times; LocalTimeToUTC converts back.
-		if u, err := oleutil.CallMethod(pa, "LocalTimeToUTC", t); err == nil {
-			if ut, ok := u.Value().(time.Time); ok {
-				return time.Date(ut.Year(), ut.Month(), ut.Day(), ut.Hour(), ut.Minute(), ut.Second(), 0, time.UTC), true
-			}
-		}
-		return nil, false
+		// PropertyAccessor gives PT_SYSTIME values in UTC (the typed
+		// members give local time); go-ole returns the fields as they are.
+		return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC), true
 	case pst.TypeBinary:
 		switch x := v.(type) {
 		case []byte:
@@ -971,20 +968,20 @@ func writeContact(it *ole.IDispatch, w *outlook.Write) error {
 		}
 	}
 	// Every member pstsync knows is set: a field the merged card lacks is
-	// cleared, so removing it on the shared side removes it here.
-	for name, ref := range outlook.ContactFields {
+	// cleared, so removing it on the shared side removes it here. Order
+	// matters: Outlook parses a whole address (BusinessAddress) into its
+	// parts and rebuilds an e-mail display name when the address changes,
+	// so whole addresses go first, display names and FileAs last.
+	for _, name := range contactMemberOrder() {
+		ref := outlook.ContactFields[name]
 		v, ok := w.Fields[name]
 		if !ok {
-			switch ref.Type {
-			case pst.TypeString:
-				v = ""
-			default:
+			if ref.Type != pst.TypeString {
 				continue
 			}
+			v = ""
 		}
-		if t, isTime := v.(time.Time); isTime {
-			v = t
-		} else if n, isInt := v.(int); isInt {
+		if n, isInt := v.(int); isInt {
 			v = int32(n)
 		}
 		if err := put(it, name, v); err != nil {
@@ -1019,6 +1016,32 @@ func writeContact(it *ole.IDispatch, w *outlook.Write) error {
 	}
 	_, err = call(it, "AddPicture", p)
 	return err
+}
+
+// contactMemberOrder lists outlook.ContactFields in the order to set them.
+func contactMemberOrder() []string {
+	rank := func(n string) int {
+		switch {
+		case n == "HomeAddress" || n == "BusinessAddress" || n == "OtherAddress":
+			return 0
+		case strings.HasSuffix(n, "DisplayName"):
+			return 2
+		case n == "FileAs":
+			return 3
+		}
+		return 1
+	}
+	names := make([]string, 0, len(outlook.ContactFields))
+	for n := range outlook.ContactFields {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if ri, rj := rank(names[i]), rank(names[j]); ri != rj {
+			return ri < rj
+		}
+		return names[i] < names[j]
+	})
+	return names
 }
 
 func ianaOf(key string) string {
