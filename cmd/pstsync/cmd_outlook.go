@@ -64,11 +64,14 @@ func newOutlookCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "outlook",
 		Usage: "check the live connection to Outlook on this PC (Windows)",
+		// The flags belong to "outlook" (the subcommands read them from
+		// there): "pstsync outlook selftest --start" puts them in front of
+		// the subcommand's name (interspersed).
+		Flags: outlookFlags(),
 		Subcommands: []*cli.Command{
 			{
 				Name:  "status",
 				Usage: "whether Outlook can be reached, its stores, and the items in its default Calendar and Contacts",
-				Flags: outlookFlags(),
 				Action: func(c *cli.Context) error {
 					return runOutlookStatus(c.Context, c.App.Writer, openOutlook, outlookOptions(c))
 				},
@@ -76,7 +79,6 @@ func newOutlookCommand() *cli.Command {
 			{
 				Name:  "selftest",
 				Usage: "round-trip a fixed set of items through a temporary Outlook folder and print a pass/fail table",
-				Flags: outlookFlags(),
 				Action: func(c *cli.Context) error {
 					return runOutlookSelftest(c.Context, c.App.Writer, openOutlook, outlookOptions(c), time.Now())
 				},

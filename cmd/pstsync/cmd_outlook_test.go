@@ -141,3 +141,24 @@ func TestOutlookRealOnThisSystem(t *testing.T) {
 		t.Errorf("exit %d, %q", code, errOut)
 	}
 }
+
+// TestOutlookFlags: --start and --timeout reach the opener, after the
+// subcommand as people type them, or before it.
+func TestOutlookFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"outlook", "selftest", "--start", "--timeout", "5s"},
+		{"outlook", "--start", "--timeout", "5s", "status"},
+	} {
+		var got com.Options
+		old := openOutlook
+		openOutlook = func(_ context.Context, o com.Options) (outlook.Session, error) {
+			got = o
+			return nil, outlook.ErrNotRunning
+		}
+		code, _, errOut := runCLI(t, args...)
+		openOutlook = old
+		if code != exitOutlook || !got.Start || got.Timeout != 5*time.Second {
+			t.Errorf("%v: exit %d, options %+v, %s", args, code, got, errOut)
+		}
+	}
+}
