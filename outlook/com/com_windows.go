@@ -828,6 +828,15 @@ func (s *session) writeAppointment(it *ole.IDispatch, w *outlook.Write) error {
 	if err := setRecipients(it, w.Recipients); err != nil {
 		return err
 	}
+	// A series is written whole: the old pattern and its exceptions go
+	// first (an exception the merged item no longer has must not stay).
+	if rec, err := get(it, "IsRecurring"); err == nil {
+		if b, _ := rec.Value().(bool); b {
+			if _, err := call(it, "ClearRecurrencePattern"); err != nil {
+				return err
+			}
+		}
+	}
 	if r := w.Recurrence; r != nil {
 		rp, err := call(it, "GetRecurrencePattern")
 		if err != nil {
