@@ -777,6 +777,15 @@ func setUID(it *ole.IDispatch, uid string) error {
 }
 
 func (s *session) writeAppointment(it *ole.IDispatch, w *outlook.Write) error {
+	// A series is written whole: the old pattern and its exceptions go
+	// first, before the times are set (an exception the merged item no longer has must not stay).
+	if rec, err := get(it, "IsRecurring"); err == nil {
+		if b, _ := rec.Value().(bool); b {
+			if _, err := call(it, "ClearRecurrencePattern"); err != nil {
+				return err
+			}
+		}
+	}
 	allDay, _ := w.Fields["AllDayEvent"].(bool)
 	if !allDay && w.TimeZone != "" {
 		tzs, err := getObj(s.app, "TimeZones")
@@ -827,15 +836,6 @@ func (s *session) writeAppointment(it *ole.IDispatch, w *outlook.Write) error {
 	}
 	if err := setRecipients(it, w.Recipients); err != nil {
 		return err
-	}
-	// A series is written whole: the old pattern and its exceptions go
-	// first (an exception the merged item no longer has must not stay).
-	if rec, err := get(it, "IsRecurring"); err == nil {
-		if b, _ := rec.Value().(bool); b {
-			if _, err := call(it, "ClearRecurrencePattern"); err != nil {
-				return err
-			}
-		}
 	}
 	if r := w.Recurrence; r != nil {
 		rp, err := call(it, "GetRecurrencePattern")
