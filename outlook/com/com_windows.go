@@ -778,7 +778,8 @@ func setUID(it *ole.IDispatch, uid string) error {
 
 func (s *session) writeAppointment(it *ole.IDispatch, w *outlook.Write) error {
 	// A series is written whole: the old pattern and its exceptions go
-	// first, before the times are set (an exception the merged item no longer has must not stay).
+	// first, before the times are set (an exception the merged item no
+	// longer has must not stay).
 	if rec, err := get(it, "IsRecurring"); err == nil {
 		if b, _ := rec.Value().(bool); b {
 			if _, err := call(it, "ClearRecurrencePattern"); err != nil {
