@@ -155,6 +155,14 @@ var (
 		tag(pst.TagSubject, pst.TypeString), tag(pst.TagBody, pst.TypeString),
 		tag(pst.TagSensitivity, pst.TypeInt32), tag(pst.TagImportance, pst.TypeInt32),
 		tag(pst.TagCreationTime, pst.TypeTime), tag(pst.TagLastModificationTime, pst.TypeTime),
+		tag(pst.TagClientSubmitTime, pst.TypeTime), tag(pst.TagMessageDeliveryTime, pst.TypeTime),
+		tag(pst.TagStartDate, pst.TypeTime), tag(pst.TagEndDate, pst.TypeTime),
+		tag(pst.TagSearchKey, pst.TypeBinary), tag(pst.TagResponseRequested, pst.TypeBool),
+		tag(pst.TagSentRepresentingName, pst.TypeString), tag(pst.TagSentRepresentingEmailAddress, pst.TypeString),
+		tag(pst.TagSentRepresentingSMTPAddress, pst.TypeString), tag(pst.TagSentRepresentingAddrType, pst.TypeString),
+		tag(pst.TagSenderName, pst.TypeString), tag(pst.TagSenderEmailAddress, pst.TypeString),
+		tag(pst.TagSenderSMTPAddress, pst.TypeString), tag(pst.TagSenderAddrType, pst.TypeString),
+		apptLID(0x8233, pst.TypeBinary), // PidLidTimeZoneStruct
 		PropKeywords, PropGlobalObjectID, PropCleanGlobalObjID, PropBusyStatus, PropLocation,
 		PropStartWhole, PropEndWhole, PropSubType, PropRecur, PropStateFlags, PropRecurring,
 		PropTZDescription, PropTZDefStart, PropTZDefEnd, PropTZDefRecur, PropSequence,
@@ -163,17 +171,58 @@ var (
 	ContactProps = contactProps()
 )
 
+// contactReadTags and contactReadLIDs are the tagged and PSETID_Address
+// properties pst/contact reads (pst/contact/ids.go); TestReadPathSamples
+// checks that nothing it uses is missing.
+var contactReadTags = []uint16{
+	0x3A05, 0x3A06, 0x3A11, 0x3A44, 0x3A45, 0x3A4F, 0x3A16, 0x3A17, 0x3A18, 0x3A19, 0x3A46, 0x3A30,
+	0x3A4E, 0x3A48, 0x3A58, 0x3A4D, 0x3A42, 0x3A41, 0x3A50, 0x3A51, 0x3A43, 0x3A0C, 0x3A0D, 0x3A00,
+	0x3A49, 0x3A4A, 0x3A07, 0x3A10, 0x3A4C, 0x3A47, 0x3A08, 0x3A1B, 0x3A09, 0x3A2F, 0x3A1C, 0x3A24,
+	0x3A25, 0x3A23, 0x3A21, 0x3A1E, 0x3A2E, 0x3A02, 0x3A57, 0x3A1A, 0x3A1D, 0x3A2C, 0x3A4B, 0x3A2D,
+	0x3A1F, 0x3A5D, 0x3A59, 0x3A5C, 0x3A5B, 0x3A5A, 0x3A5E, 0x3A63, 0x3A5F, 0x3A62, 0x3A61, 0x3A60,
+	0x3A64, 0x3A29, 0x3A27, 0x3A28, 0x3A2A, 0x3A26, 0x3A2B, 0x3A15,
+}
+
+var contactReadLIDs = []uint32{
+	0x8005, 0x8022, 0x801A, 0x801B, 0x801C, 0x802B, 0x802C, 0x802D, 0x802E, 0x8045, 0x8046, 0x8047,
+	0x8048, 0x8049, 0x804A, 0x804F, 0x8050, 0x8051, 0x8052, 0x8062, 0x80D8, 0x80DE, 0x80DF, 0x8080,
+	0x8082, 0x8083, 0x8084,
+}
+
+// contactTimeTags are the PT_SYSTIME ones among contactReadTags; the
+// others are strings except Gender (PT_SHORT).
+var contactTimeTags = map[uint16]bool{0x3A42: true, 0x3A41: true}
+
 func contactProps() []PropRef {
 	out := []PropRef{
 		tag(pst.TagDisplayName, pst.TypeString), tag(pst.TagSubject, pst.TypeString),
+		tag(pst.TagNormalizedSubject, pst.TypeString), tag(pst.TagBody, pst.TypeString),
 		tag(pst.TagSensitivity, pst.TypeInt32), tag(pst.TagSearchKey, pst.TypeBinary),
+		tag(pst.TagRecordKey, pst.TypeBinary), tag(pst.TagEntryID, pst.TypeBinary),
 		tag(pst.TagLastModificationTime, pst.TypeTime), tag(pst.TagCreationTime, pst.TypeTime),
-		PropKeywords, PropFileUnder, PropPostalAddressID, PropBirthdayLocal, PropAnnivLocal,
-		PropHasPicture,
+		PropKeywords, PropPostalAddressID, PropBirthdayLocal, PropAnnivLocal, PropHasPicture,
 	}
-	for i := uint32(0); i < 3; i++ {
-		for _, l := range []uint32{0x8080, 0x8082, 0x8083, 0x8084} {
-			out = append(out, addrLID(l+0x10*i, pst.TypeString))
+	for _, t := range contactReadTags {
+		typ := pst.TypeString
+		switch {
+		case contactTimeTags[t]:
+			typ = pst.TypeTime
+		case t == 0x3A4D:
+			typ = pst.TypeInt16
+		}
+		out = append(out, tag(t, typ))
+	}
+	for _, l := range contactReadLIDs {
+		typ := pst.TypeString
+		switch l {
+		case 0x8022: // PostalAddressId
+			typ = pst.TypeInt32
+		case 0x80DE, 0x80DF: // birthday, anniversary (local)
+			typ = pst.TypeTime
+		}
+		out = append(out, addrLID(l, typ))
+		if l >= 0x8080 && l <= 0x8084 { // Email2 and Email3 at +0x10, +0x20
+			out = append(out, addrLID(l+0x10, typ), addrLID(l+0x20, typ))
 		}
 	}
 	for _, r := range ContactFields {
