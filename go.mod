@@ -7,6 +7,7 @@ require (
 	github.com/emersion/go-ical v0.0.0-20250329121855-f41e73efc392
 	github.com/emersion/go-message v0.16.0
 	github.com/emersion/go-vcard v0.0.0-20260618161152-d854b7e0e2d3
+	github.com/go-ole/go-ole v1.3.0
 	github.com/minio/minio-go/v7 v7.4.1
 	github.com/mooijtech/go-pst/v6 v6.0.2
 	github.com/teambition/rrule-go v1.8.2

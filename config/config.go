@@ -36,6 +36,8 @@ type Config struct {
 	Store      string        // local folder or s3://bucket/prefix
 	Mailbox    string        // folder the run writes the merged view into
 	Share      []string      // PST folders shared besides Calendar and Contacts
+	Outlook    bool          // use the running Outlook (outlook package) instead of the PST
+	FreeBusy   string        // folder of the published free/busy files (freebusy package)
 	OnConflict string        // keep-both | newest | mine | theirs
 	Timeout    time.Duration // a run taking longer is cancelled
 	Every      time.Duration // interval of the scheduled task

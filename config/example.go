@@ -64,6 +64,17 @@ const exampleText = `# pstsync configuration (TOML). Every option can also be se
 # Folders shared besides your default Calendar and Contacts.
 @SHARE@
 
+# Windows, Outlook open all day: read and write the calendar and contacts
+# in the running Outlook instead of the PST file (check it once per PC with
+# pstsync outlook selftest).
+# outlook = false
+
+# Folder for the free/busy files (NAME.vfb) that Outlook's Scheduling
+# Assistant reads; default: a "freebusy" folder beside a folder store (set
+# it for an s3:// store). pstsync config init prints the setting to enter
+# in Outlook.
+# freebusy = ""
+
 # When both sides changed the same thing: keep-both (default: both versions
 # survive, the second marked as a conflict copy), newest, mine, theirs.
 # on_conflict = "keep-both"

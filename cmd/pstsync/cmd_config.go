@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/pstsync/pstsync/config"
+	"github.com/pstsync/pstsync/freebusy"
 	"github.com/pstsync/pstsync/sink"
 	"github.com/pstsync/pstsync/sink/localstore"
 	"github.com/pstsync/pstsync/sink/s3store"
@@ -160,7 +161,21 @@ func runConfigInit(c *cli.Context) error {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "wrote %s\nedit it, then run: pstsync config check\n", path)
+	fmt.Fprintln(c.App.Writer, freeBusyHint(cfg))
 	return nil
+}
+
+// freeBusyHint is the line telling what to enter in Outlook so that its
+// Scheduling Assistant finds the colleagues' published free/busy files.
+func freeBusyHint(cfg *config.Config) string {
+	dir := cfg.FreeBusy
+	if dir == "" && cfg.Store != "" && !strings.HasPrefix(cfg.Store, "s3://") {
+		dir = freebusy.DefaultDir(cfg.Store)
+	}
+	if dir == "" {
+		return "free/busy: set freebusy = \"FOLDER\" (a folder every PC can read) to publish busy times for Outlook's Scheduling Assistant"
+	}
+	return "free/busy: in Outlook, File > Options > Calendar > Free/Busy Options, Search location: " + freebusy.SearchPath(dir)
 }
 
 func runConfigCheck(c *cli.Context) error {
@@ -206,6 +221,7 @@ func runConfigCheck(c *cli.Context) error {
 		return &unreachableError{store: cfg.Store, err: err}
 	}
 	fmt.Fprintf(w, "store:     %s: %s\n", cfg.Store, msg)
+	fmt.Fprintln(w, freeBusyHint(cfg))
 	fmt.Fprintln(w, "configuration OK")
 	return nil
 }

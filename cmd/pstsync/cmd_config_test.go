@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pstsync/pstsync/config"
+	"github.com/pstsync/pstsync/freebusy"
 	"github.com/pstsync/pstsync/pstlock"
 	"github.com/pstsync/pstsync/runlock"
 )
@@ -150,5 +151,23 @@ func TestExitCodesOfSyncOutcomes(t *testing.T) {
 		if !seen[c] {
 			t.Errorf("scheduled-OK code %d untested", c)
 		}
+	}
+}
+
+// TestConfigInitFreeBusyHint: config init and check print the Internet
+// Free/Busy search path to enter in Outlook.
+func TestConfigInitFreeBusyHint(t *testing.T) {
+	dir := isolate(t)
+	store := filepath.Join(dir, "office", "store")
+	os.MkdirAll(store, 0o755)
+	code, out, errOut := runCLI(t, "config", "init", "--user", "anna", "--pst", filepath.Join(dir, "anna.pst"),
+		"--store", store, "--mailbox", filepath.Join(dir, "mailbox"))
+	want := "Search location: " + freebusy.SearchPath(filepath.Join(dir, "office", "freebusy"))
+	if code != exitOK || !strings.Contains(out, want) || !strings.HasSuffix(want, "%NAME%.vfb") {
+		t.Fatalf("init: %d %q %q; want %q", code, out, errOut, want)
+	}
+	code, out, _ = runCLI(t, "config", "check", "--freebusy", `\\nas\office\fb`)
+	if code != exitOK || !strings.Contains(out, `Search location: file://\\nas\office\fb\%NAME%.vfb`) {
+		t.Errorf("check: %d\n%s", code, out)
 	}
 }

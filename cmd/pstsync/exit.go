@@ -72,6 +72,13 @@ func (e *conflictsError) Error() string {
 	return fmt.Sprintf("%d conflict(s): both versions were kept; see %s", e.n, e.report)
 }
 
+// exitCoder is an error that names its own exit code (the Outlook
+// bridge's, cmd_outlook.go).
+type exitCoder interface {
+	error
+	exitCode() int
+}
+
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
@@ -109,6 +116,7 @@ func exitCode(err error) int {
 	var pe *partialError
 	var se *unreachableError
 	var ce *conflictsError
+	var coded exitCoder
 	switch {
 	case err == nil:
 		return exitOK
@@ -131,6 +139,8 @@ func exitCode(err error) int {
 		return exitPartial
 	case errors.As(err, &ce):
 		return exitConflicts
+	case errors.As(err, &coded):
+		return coded.exitCode()
 	}
 	return exitError
 }

@@ -69,6 +69,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			newExportCommand(),
 			newConfigCommand(), newScheduleCommand(),
 			newSyncCommand(), newMergeCommand(), newReportCommand(), newLogCommand(), newRestoreCommand(), newCheckCommand(),
+			newOutlookCommand(),
 		),
 	}
 }

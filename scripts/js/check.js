@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// check.js parses every .ics and .vcf file under the given paths (files or
-// directories, searched recursively) with ical.js and reports failures.
+// check.js parses every .ics, .vfb (free/busy) and .vcf file under the given
+// paths (files or directories, searched recursively) with ical.js and
+// reports failures.
 //
 // Usage: node check.js [--strict] [--dump] PATH...
 //
@@ -28,7 +29,7 @@ function walk(p, out) {
       if (name === 'node_modules') continue;
       walk(path.join(p, name), out);
     }
-  } else if (/\.(ics|vcf)$/i.test(p)) {
+  } else if (/\.(ics|vfb|vcf)$/i.test(p)) {
     out.push(p);
   }
 }
@@ -129,6 +130,39 @@ function checkCalendar(comp, strict) {
       }
     }
   }
+  for (const fb of comp.getAllSubcomponents('vfreebusy')) {
+    problems.push(...checkFreeBusy(fb));
+  }
+  return problems;
+}
+
+// checkFreeBusy checks a VFREEBUSY against RFC 5545 3.6.4 and 3.8.2.6:
+// DTSTAMP and UID once; FREEBUSY values are UTC periods with start before
+// end, inside DTSTART/DTEND when those are given; FBTYPE one of the
+// registered values or an X- name.
+function checkFreeBusy(fb) {
+  const problems = [];
+  for (const p of ['dtstamp', 'uid']) {
+    if (fb.getAllProperties(p).length !== 1) problems.push(`VFREEBUSY needs exactly one ${p.toUpperCase()}`);
+  }
+  const start = fb.getFirstPropertyValue('dtstart');
+  const end = fb.getFirstPropertyValue('dtend');
+  for (const prop of fb.getAllProperties('freebusy')) {
+    const type = prop.getParameter('fbtype') || 'BUSY';
+    if (!/^(FREE|BUSY|BUSY-UNAVAILABLE|BUSY-TENTATIVE|X-.+)$/i.test(type)) problems.push(`FREEBUSY: FBTYPE ${type}`);
+    for (const v of prop.getValues()) {
+      if (!v || typeof v.getEnd !== 'function') {
+        problems.push(`FREEBUSY: not a period: ${JSON.stringify(v)}`);
+        continue;
+      }
+      const s = v.start;
+      const e = v.getEnd();
+      if (s.zone !== ICAL.Timezone.utcTimezone || e.zone !== ICAL.Timezone.utcTimezone) problems.push(`FREEBUSY ${v}: not UTC`);
+      if (s.compare(e) >= 0) problems.push(`FREEBUSY ${v}: start not before end`);
+      if (start && s.compare(start) < 0) problems.push(`FREEBUSY ${v}: before DTSTART`);
+      if (end && e.compare(end) > 0) problems.push(`FREEBUSY ${v}: after DTEND`);
+    }
+  }
   return problems;
 }
 
@@ -159,7 +193,7 @@ function checkFile(file, opts) {
   }
   const list = roots(jcal);
   if (!list || list.length === 0) problems.push('no components');
-  const isICS = /\.ics$/i.test(file);
+  const isICS = /\.(ics|vfb)$/i.test(file);
   for (const j of list || []) {
     try {
       const comp = new ICAL.Component(j);

@@ -1,0 +1,5 @@
+//go:build !windows
+
+package pstlock
+
+func outlookRunning() (bool, error) { return false, nil }
