@@ -315,7 +315,10 @@ const (
 // absent reconciles an item the user had at the last run and no longer
 // has (rules 4 and 5).
 func (in *ReconcileInput) absent(p *Plan, k Key, st ItemState) absentResult {
-	if !in.Trusted || !in.Clean[st.Source] {
+	if !in.Trusted {
+		return absentDrop // a lost or foreign state never deletes
+	}
+	if !in.Clean[st.Source] {
 		p.NoOpinion = append(p.NoOpinion, k)
 		return absentKeep
 	}
@@ -324,7 +327,7 @@ func (in *ReconcileInput) absent(p *Plan, k Key, st ItemState) absentResult {
 		return absentDrop
 	}
 	dh := in.delivered(k)
-	if th == st.Seen || th == dh {
+	if th == st.Seen {
 		return absentDelete
 	}
 	T, D, U := in.Docs[th], in.Docs[dh], in.Docs[st.Seen]
@@ -332,11 +335,13 @@ func (in *ReconcileInput) absent(p *Plan, k Key, st ItemState) absentResult {
 		p.Missing = append(p.Missing, k)
 		return absentKeep
 	}
+	// A deletion when the shared item is what the user had: their own
+	// version, or the one delivered to them if it holds everything of
+	// their own (the rest being fields their client cannot keep).
 	if st.Private {
-		if U != nil && SameFields(T, Redact(U)) {
-			return absentDelete
-		}
-	} else if (U != nil && SameFields(T, U)) || (D != nil && SameFields(T, D)) {
+		U = Redact(U)
+	}
+	if U != nil && (SameFields(T, U) || (th == dh && subsetFields(U, T))) {
 		return absentDelete
 	}
 	// Delete versus edit: the edit is kept, the conflict recorded.
@@ -452,4 +457,16 @@ func orEmpty(base, like *Doc) *Doc {
 		return base
 	}
 	return &Doc{UID: like.UID, Kind: like.Kind, Fields: map[string]Field{}}
+}
+
+// subsetFields reports whether every field of a is in b with the same
+// value.
+func subsetFields(a, b *Doc) bool {
+	for k, f := range a.Fields {
+		g, ok := b.Fields[k]
+		if !ok || !f.Equal(g) {
+			return false
+		}
+	}
+	return true
 }

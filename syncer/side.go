@@ -1,7 +1,6 @@
 package syncer
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -53,6 +52,27 @@ type item struct {
 	content [][]byte
 	// contentUID is the identity taken from the content (UID, Message-ID).
 	contentUID string
+	// source is the source the item was read from (a file's path relative
+	// to the source folder, or the collection for a PST folder).
+	source string
+	// private: a private calendar item (shared as busy time only).
+	private bool
+}
+
+// SideReader reads one user's side: every item with a stable key, its
+// change marker and (when it changed since the last run) its decoded
+// version, and for every source whether it was read completely and
+// cleanly. The PST and the source folder are the readers today; an
+// Outlook bridge (items with EntryIDs and change keys) can be another.
+type SideReader interface {
+	ReadSide(ctx context.Context, prev *PrevSide) (*side, error)
+}
+
+// PrevSide is what the last run knew of the side: the links (items by
+// key) and the sources as they were read.
+type PrevSide struct {
+	Links   map[linkKey]*snapshot.Link
+	Sources map[string]snapshot.Source
 }
 
 // side is what was read from the user's PST or source folder.
@@ -62,6 +82,52 @@ type side struct {
 	// that had links is refused, see ErrEmptySide).
 	present map[string]bool
 	decoded int
+	// sources: how each source was read this run.
+	sources  []snapshot.Source
+	problems []Problem
+	// listed: the folder listing was complete, so a source file that is
+	// gone is positive evidence that its items were deleted.
+	listed bool
+}
+
+// cleanMap says for every source whether its absent items may be
+// deletions: read cleanly this run, or a file that is gone from a folder
+// listed completely.
+func (s *side) cleanMap(links map[linkKey]*snapshot.Link) map[string]bool {
+	m := map[string]bool{}
+	for _, src := range s.sources {
+		m[src.Key] = src.Clean
+	}
+	if s.listed {
+		for _, l := range links {
+			if src := linkSource(*l); strings.Contains(l.Key, "#") {
+				if _, read := m[src]; !read {
+					m[src] = true
+				}
+			}
+		}
+	}
+	return m
+}
+
+// clean reports whether every source of collection coll was read cleanly.
+func (s *side) clean(coll string) bool {
+	for _, p := range s.problems {
+		if p.Source == coll || strings.HasSuffix(p.Source, extOfColl(coll)) || p.Source == "" {
+			return false
+		}
+	}
+	return true
+}
+
+func extOfColl(coll string) string {
+	switch coll {
+	case Calendar:
+		return ".ics"
+	case Contacts:
+		return ".vcf"
+	}
+	return "\x00"
 }
 
 type linkKey struct{ coll, key string }
@@ -90,10 +156,19 @@ func (it *item) finish() {
 
 // ---------------------------------------------------------------- source folder
 
-// readSource reads a folder of .ics and .vcf files (recursively; hidden
-// files and folders are skipped). A file whose modification time and size
-// equal the links' markers is not parsed: its items are the linked ones.
-func readSource(ctx context.Context, dir string, links map[linkKey]*snapshot.Link) (*side, error) {
+// FolderReader reads a folder of .ics and .vcf files (recursively; hidden
+// files and folders are skipped). Each file is a source. Only regular
+// files (or links to one) up to MaxFileSize are read; anything else is
+// reported and its items left as they were. A file whose content hash
+// equals the last run's is not parsed: its items are the linked ones.
+type FolderReader struct {
+	Dir         string
+	MaxFileSize int64
+}
+
+// ReadSide implements SideReader.
+func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*side, error) {
+	dir := fr.Dir
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("syncer: source folder: %w", err)
@@ -101,23 +176,31 @@ func readSource(ctx context.Context, dir string, links map[linkKey]*snapshot.Lin
 	if !st.IsDir() {
 		return nil, fmt.Errorf("syncer: source %s is not a folder", dir)
 	}
-	// links by file
 	byFile := map[string][]*snapshot.Link{}
-	for k, l := range links {
+	for k, l := range prev.Links {
 		if k.coll != Calendar && k.coll != Contacts {
 			continue
 		}
-		if f, _, ok := strings.Cut(l.Key, "#"); ok {
-			byFile[f] = append(byFile[f], l)
+		if strings.Contains(l.Key, "#") {
+			byFile[linkSource(*l)] = append(byFile[linkSource(*l)], l)
 		}
 	}
-	s := &side{present: map[string]bool{Calendar: true, Contacts: true}}
+	s := &side{present: map[string]bool{Calendar: true, Contacts: true}, listed: true}
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
 		}
-		if err := ctx.Err(); err != nil {
-			return err
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if err != nil {
+			// An unreadable folder: what was in it cannot be told apart
+			// from what was deleted.
+			s.listed = false
+			s.problems = append(s.problems, Problem{Source: rel, Err: err.Error()})
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		if p != dir && strings.HasPrefix(d.Name(), ".") {
 			if d.IsDir() {
@@ -128,9 +211,8 @@ func readSource(ctx context.Context, dir string, links map[linkKey]*snapshot.Lin
 		if d.IsDir() {
 			return nil
 		}
-		ext := strings.ToLower(filepath.Ext(p))
 		var coll string
-		switch ext {
+		switch strings.ToLower(filepath.Ext(p)) {
 		case ".ics":
 			coll = Calendar
 		case ".vcf":
@@ -138,42 +220,7 @@ func readSource(ctx context.Context, dir string, links map[linkKey]*snapshot.Lin
 		default:
 			return nil
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
-		m := snapshot.Marker{LastModified: info.ModTime().UTC(), ChangeKey: "size:" + strconv.FormatInt(info.Size(), 10)}
-		if ls := byFile[rel]; len(ls) > 0 && allMatch(ls, coll, m) {
-			for _, l := range ls {
-				s.items = append(s.items, &item{key: l.Key, coll: coll, marker: l.Marker, unchanged: true, link: l})
-			}
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return fmt.Errorf("syncer: reading %s: %w", p, err)
-		}
-		var docs []*merge.Doc
-		if coll == Calendar {
-			docs, err = parseICS(data, rel)
-		} else {
-			docs, err = parseVCF(data, rel)
-		}
-		if err != nil {
-			return fmt.Errorf("syncer: %s: %w", p, err)
-		}
-		for i, d := range docs {
-			s.decoded++
-			key := rel + "#" + d.UID
-			if d.UID == "" {
-				key = rel + "#" + strconv.Itoa(i)
-			}
-			it := &item{key: key, coll: coll, marker: m, doc: d, contentUID: d.UID}
-			it.link = links[linkKey{coll, key}]
-			s.items = append(s.items, it)
-		}
+		fr.readFile(s, p, rel, coll, prev, byFile[rel])
 		return nil
 	})
 	if err != nil {
@@ -182,97 +229,112 @@ func readSource(ctx context.Context, dir string, links map[linkKey]*snapshot.Lin
 	return s, nil
 }
 
-func allMatch(ls []*snapshot.Link, coll string, m snapshot.Marker) bool {
-	for _, l := range ls {
-		if l.Collection != coll || !sameMarker(l.Marker, m) {
-			return false
-		}
+// readFile reads one source file into s; a problem is recorded in s, never
+// returned.
+func (fr *FolderReader) readFile(s *side, p, rel, coll string, prev *PrevSide, links []*snapshot.Link) {
+	src := snapshot.Source{Key: rel}
+	fail := func(err error) {
+		s.problems = append(s.problems, Problem{Source: rel, Err: err.Error()})
+		s.sources = append(s.sources, src)
 	}
-	return true
+	data, err := readRegular(p, fr.MaxFileSize)
+	if err != nil {
+		fail(err)
+		return
+	}
+	src.Hash = snapshot.HashOf(data)
+	old, had := prev.Sources[rel]
+	if had && old.Clean && old.Hash == src.Hash && len(links) == old.Items {
+		// Unchanged content: the items are the linked ones.
+		for _, l := range links {
+			s.items = append(s.items, &item{key: l.Key, coll: coll, marker: l.Marker, unchanged: true, link: l,
+				source: rel, private: l.Private})
+		}
+		src.Clean, src.Items = true, old.Items
+		s.sources = append(s.sources, src)
+		return
+	}
+	var fi merge.FileItems
+	if coll == Calendar {
+		fi = merge.ReadICSFile(data)
+	} else {
+		fi = merge.ReadVCFFile(data)
+	}
+	src.Clean = fi.Complete && len(fi.Problems) == 0
+	if !fi.Complete {
+		s.problems = append(s.problems, Problem{Source: rel, Err: "the file is cut short or damaged (it does not end properly); its items are left as they were"})
+	}
+	for _, ip := range fi.Problems {
+		item := ip.UID
+		if item == "" {
+			item = "#" + strconv.Itoa(ip.Index+1)
+		}
+		s.problems = append(s.problems, Problem{Source: rel, Item: item, Err: ip.Err.Error()})
+	}
+	if len(fi.Docs) == 0 && len(links) > 0 && src.Clean {
+		// Newly empty: an editor or a copy that went wrong looks the
+		// same as deleting everything; not evidence enough.
+		src.Clean = false
+		s.problems = append(s.problems, Problem{Source: rel, Err: fmt.Sprintf("the file is empty but held %d item(s) at the last sync; they are left as they were (delete the file to delete them)", len(links))})
+	}
+	keys := map[string]int{}
+	n := 0
+	for i, d := range fi.Docs {
+		s.decoded++
+		uid := d.UID
+		if uid == "" {
+			uid = derivedUID(rel, i)
+			d.UID = uid
+		}
+		if coll == Contacts && merge.IsPrivate(d) {
+			continue // private contacts are not shared
+		}
+		key := rel + "#" + uid
+		if n := keys[key]; n > 0 {
+			key += "#" + strconv.Itoa(n+1) // a second item with this UID in the file
+		}
+		keys[rel+"#"+uid]++
+		it := &item{key: key, coll: coll, marker: snapshot.Marker{}, doc: d, contentUID: uid, source: rel,
+			private: coll == Calendar && merge.IsPrivate(d)}
+		it.link = prev.Links[linkKey{coll, key}]
+		s.items = append(s.items, it)
+		n++
+	}
+	src.Items = n
+	s.sources = append(s.sources, src)
 }
 
-// parseICS splits an iCalendar file into one Doc per item (UID), each with
-// the VTIMEZONEs of the file.
-func parseICS(data []byte, name string) (out []*merge.Doc, err error) {
-	// go-ical's decoder panics on some malformed input; a bad file must
-	// be an error for that file, never a crash.
-	defer func() {
-		if p := recover(); p != nil {
-			out, err = nil, fmt.Errorf("not a valid iCalendar file: decoder failed: %v", p)
-		}
-	}()
-	dec := ical.NewDecoder(bytes.NewReader(data))
-	for {
-		c, err := dec.Decode()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("not a valid iCalendar file: %w", err)
-		}
-		var zones []*ical.Component
-		groups := map[string][]*ical.Component{}
-		var order []string
-		for _, ch := range c.Children {
-			switch ch.Name {
-			case ical.CompTimezone:
-				zones = append(zones, ch)
-			case ical.CompEvent, ical.CompToDo, ical.CompJournal:
-				uid := ""
-				if p := ch.Props.Get(ical.PropUID); p != nil {
-					uid = p.Value
-				}
-				if uid == "" {
-					uid = derivedUID(name, len(order))
-					ch.Props.SetText(ical.PropUID, uid)
-				}
-				if _, ok := groups[uid]; !ok {
-					order = append(order, uid)
-				}
-				groups[uid] = append(groups[uid], ch)
-			}
-		}
-		for _, uid := range order {
-			cl := ical.NewCalendar()
-			cl.Props.SetText(ical.PropVersion, "2.0")
-			cl.Props.SetText(ical.PropProductID, merge.ProdID)
-			cl.Children = append(append([]*ical.Component{}, zones...), groups[uid]...)
-			d, err := merge.FromCalendar(cl)
-			if err != nil {
-				return nil, fmt.Errorf("item %s: %w", uid, err)
-			}
-			out = append(out, d)
-		}
+// readRegular reads the regular file p (following a link to one), at most
+// max bytes: a FIFO, a device or a folder named like a source file is
+// refused, never opened, and a larger file is refused.
+func readRegular(p string, max int64) ([]byte, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
-}
-
-// parseVCF reads every card of a vCard file.
-func parseVCF(data []byte, name string) (out []*merge.Doc, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			out, err = nil, fmt.Errorf("not a valid vCard file: decoder failed: %v", p)
-		}
-	}()
-	dec := vcard.NewDecoder(bytes.NewReader(data))
-	for i := 0; ; i++ {
-		c, err := dec.Decode()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("not a valid vCard file: %w", err)
-		}
-		if c.Value(vcard.FieldUID) == "" {
-			c.SetValue(vcard.FieldUID, derivedUID(name, i))
-		}
-		d, err := merge.FromVCard(c)
-		if err != nil {
-			return nil, fmt.Errorf("card %d: %w", i+1, err)
-		}
-		out = append(out, d)
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s); skipped", st.Mode().Type())
 	}
-	return out, nil
+	if st.Size() > max {
+		return nil, fmt.Errorf("%d bytes, more than the limit of %d; skipped", st.Size(), max)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// The file may have been replaced between Stat and Open.
+	if st2, err := f.Stat(); err != nil || !st2.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file; skipped")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("more than the limit of %d bytes; skipped", max)
+	}
+	return data, nil
 }
 
 // derivedUID names an item that has no UID of its own, from where it was
@@ -283,6 +345,20 @@ func derivedUID(name string, i int) string {
 }
 
 // ---------------------------------------------------------------- PST
+
+// PSTReader reads a PST: each folder read is a source (named by its
+// collection); an item that cannot be converted is reported and makes its
+// folder not clean (no deletions from it this run), the others are read.
+type PSTReader struct {
+	Path     string
+	Share    []string
+	Progress Progress
+}
+
+// ReadSide implements SideReader.
+func (pr *PSTReader) ReadSide(ctx context.Context, prev *PrevSide) (*side, error) {
+	return readPST(ctx, pr.Path, pr.Share, prev.Links, pr.Progress)
+}
 
 // readPST reads the default Calendar and Contacts folders of a PST (the
 // first IPF.Appointment / IPF.Contact folder, nearest the top, that is not
@@ -334,7 +410,7 @@ func readPST(ctx context.Context, path string, share []string, links map[linkKey
 			return nil, fmt.Errorf("syncer: %s has no folder %q to share (see pstsync inspect for its folders)", path, s)
 		}
 	}
-	s := &side{present: map[string]bool{}}
+	s := &side{present: map[string]bool{}, listed: true}
 	type job struct {
 		coll string
 		fo   *pst.Folder
@@ -353,9 +429,13 @@ func readPST(ctx context.Context, path string, share []string, links map[linkKey
 	dl := contact.FileOptions(f)
 	for _, j := range jobs {
 		s.present[j.coll] = true
+		src := snapshot.Source{Key: j.coll, Clean: true}
 		refs, err := j.fo.Items()
 		if err != nil {
-			return nil, fmt.Errorf("syncer: %s: %w", path, err)
+			s.problems = append(s.problems, Problem{Source: j.coll, Err: fmt.Sprintf("folder %s: %v", j.fo.PathString(), err)})
+			src.Clean = false
+			s.sources = append(s.sources, src)
+			continue
 		}
 		if prog != nil {
 			prog.Start(j.fo.PathString(), len(refs))
@@ -369,11 +449,16 @@ func readPST(ctx context.Context, path string, share []string, links map[linkKey
 				prog.Item(j.fo.PathString())
 			}
 			if err != nil {
-				return nil, fmt.Errorf("syncer: %s: folder %s: item %#x: %w", path, j.fo.PathString(), r.NID, err)
+				// One bad item never stops the others; its folder is not
+				// evidence for deletions this run.
+				s.problems = append(s.problems, Problem{Source: j.coll, Item: fmt.Sprintf("%#x", r.NID), Err: err.Error()})
+				src.Clean = false
+				continue
 			}
 			if it == nil {
 				continue
 			}
+			src.Items++
 			if it.doc != nil {
 				s.decoded++
 			}
@@ -382,6 +467,7 @@ func readPST(ctx context.Context, path string, share []string, links map[linkKey
 		if prog != nil {
 			prog.Done(j.fo.PathString())
 		}
+		s.sources = append(s.sources, src)
 	}
 	return s, nil
 }
@@ -409,10 +495,15 @@ func readPSTItem(f *pst.File, coll string, r pst.ItemRef, links map[linkKey]*sna
 	if ck := m.Props.Binary(pst.TagChangeKey); len(ck) > 0 {
 		mk.ChangeKey = hex.EncodeToString(ck)
 	}
-	it := &item{key: key, coll: coll, marker: mk, link: links[linkKey{coll, key}]}
+	sens, _ := m.Props.Int(pst.TagSensitivity)
+	if sens > 0 && (kind == pst.KindContact || kind == pst.KindDistList) {
+		return nil, nil // private contacts are not shared
+	}
+	it := &item{key: key, coll: coll, marker: mk, link: links[linkKey{coll, key}], source: coll}
 	if it.link != nil && sameMarker(it.link.Marker, mk) {
 		it.unchanged = true
 		it.marker = it.link.Marker
+		it.private = it.link.Private
 		return it, nil
 	}
 	switch kind {
@@ -469,6 +560,7 @@ func readPSTItem(f *pst.File, coll string, r pst.ItemRef, links map[linkKey]*sna
 		it.content = [][]byte{eml}
 	}
 	it.contentUID = it.doc.UID
+	it.private = kind == pst.KindAppointment && merge.IsPrivate(it.doc)
 	return it, nil
 }
 
