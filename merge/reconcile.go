@@ -345,12 +345,9 @@ func (in *ReconcileInput) absent(p *Plan, k Key, st ItemState) absentResult {
 		return absentDelete
 	}
 	// Delete versus edit: the edit is kept, the conflict recorded.
-	base := D
+	base := U // what the user had (already redacted when private)
 	if base == nil {
-		base = U
-	}
-	if st.Private {
-		base = Redact(U)
+		base = D
 	}
 	r := Result{}
 	r.deleteModify(k.UID, orEmpty(base, T), T, true)

@@ -13,21 +13,23 @@ import (
 	"github.com/pstsync/pstsync/pstlock"
 	"github.com/pstsync/pstsync/runlock"
 	"github.com/pstsync/pstsync/sink"
+	"github.com/pstsync/pstsync/syncer"
 )
 
 // Exit codes, documented in the README. This is the one place they are
 // defined; scheduled tasks and scripts rely on them.
 const (
 	exitOK          = 0
-	exitError       = 1 // output could not be written, internal error
-	exitUsage       = 2 // bad command line
-	exitPartial     = 3 // finished, but some items could not be read or written
-	exitInput       = 4 // an input file could not be opened at all
-	exitConflicts   = 5 // sync finished; conflicts wait in the report (both versions kept)
-	exitLocked      = 6 // the PST is held by another program (Outlook); run skipped, nothing changed
-	exitUnreachable = 7 // the store could not be reached (network, credentials, bucket)
-	exitConfig      = 8 // the configuration is invalid (file, environment or flags)
-	exitRunning     = 9 // another run for this user is still running; run skipped
+	exitError       = 1  // output could not be written, internal error
+	exitUsage       = 2  // bad command line
+	exitPartial     = 3  // finished, but some items could not be read or written
+	exitInput       = 4  // an input file could not be opened at all
+	exitConflicts   = 5  // sync finished; conflicts wait in the report (both versions kept)
+	exitLocked      = 6  // the PST is held by another program (Outlook); run skipped, nothing changed
+	exitUnreachable = 7  // the store could not be reached (network, credentials, bucket)
+	exitConfig      = 8  // the configuration is invalid (file, environment or flags)
+	exitRunning     = 9  // another run for this user is still running; run skipped
+	exitOtherPC     = 10 // the user's state was written by another computer; nothing changed
 	exitInterrupted = 130
 )
 
@@ -43,6 +45,7 @@ var exitOutcome = map[int]string{
 	exitUnreachable: "store unreachable",
 	exitConfig:      "bad config",
 	exitRunning:     "already running",
+	exitOtherPC:     "user synced from another computer",
 	exitInterrupted: "interrupted",
 }
 
@@ -97,8 +100,25 @@ func (e *partialError) Error() string {
 	return fmt.Sprintf("%d item(s) could not be exported; see %s for each one and why", e.failed, e.report)
 }
 
+// syncProblemsError reports a sync that finished but left the items of
+// sources it could not read cleanly as they were.
+type syncProblemsError struct {
+	sources   int
+	conflicts int
+	status    string
+}
+
+func (e *syncProblemsError) Error() string {
+	msg := fmt.Sprintf("%d file(s) or folder(s) could not be read cleanly; their items were left as they were (nothing deleted); see %s", e.sources, e.status)
+	if e.conflicts > 0 {
+		msg += fmt.Sprintf("; also %d conflict(s), both versions kept (conflicts.html)", e.conflicts)
+	}
+	return msg
+}
+
 func exitCode(err error) int {
 	var ue usageError
+	var spe *syncProblemsError
 	var ie *inputError
 	var pe *partialError
 	var se *unreachableError
@@ -119,9 +139,11 @@ func exitCode(err error) int {
 	case errors.As(err, &se), errors.Is(err, sink.ErrUnavailable), errors.Is(err, sink.ErrAccessDenied),
 		errors.Is(err, sink.ErrStoreMissing):
 		return exitUnreachable
+	case errors.Is(err, syncer.ErrOtherMachine):
+		return exitOtherPC
 	case errors.As(err, &ie):
 		return exitInput
-	case errors.As(err, &pe):
+	case errors.As(err, &pe), errors.As(err, &spe):
 		return exitPartial
 	case errors.As(err, &ce):
 		return exitConflicts
