@@ -75,10 +75,10 @@ func TestReconcile(t *testing.T) {
 		{name: "deleted on the shared side while edited: comes back, recorded", S: ev("SUMMARY:Lunch", "LOCATION:Room 9"), U: base, D: base,
 			put: ev("SUMMARY:Lunch", "LOCATION:Room 9"), conflicts: []string{"delete-modify LOCATION"}},
 		{name: "private: shared as busy time only", S: ev("SUMMARY:Doctor", "LOCATION:Clinic", "CLASS:PRIVATE", "DESCRIPTION:x"), private: true,
-			put: ev("SUMMARY:" + PrivateTitle, "CLASS:PRIVATE")},
+			put: ev("SUMMARY:"+PrivateTitle, "CLASS:PRIVATE")},
 		{name: "private: an edit of the description changes nothing shared", S: ev("SUMMARY:Doctor", "CLASS:PRIVATE", "DESCRIPTION:y"),
 			U: ev("SUMMARY:Doctor", "CLASS:PRIVATE", "DESCRIPTION:x"), D: ev("SUMMARY:Doctor", "CLASS:PRIVATE", "DESCRIPTION:x"),
-			T: ev("SUMMARY:" + PrivateTitle, "CLASS:PRIVATE"), private: true},
+			T: ev("SUMMARY:"+PrivateTitle, "CLASS:PRIVATE"), private: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
