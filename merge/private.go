@@ -18,12 +18,15 @@ func IsPrivate(d *Doc) bool {
 	if d == nil {
 		return false
 	}
-	f, ok := d.Fields["CLASS"]
-	if !ok {
-		return false
+	for k, f := range d.Fields {
+		if p, _ := splitRID(k); p != "" || !strings.EqualFold(f.Name, "CLASS") {
+			continue
+		}
+		if v := strings.ToUpper(strings.TrimSpace(f.Value)); v == "PRIVATE" || v == "CONFIDENTIAL" {
+			return true
+		}
 	}
-	v := strings.ToUpper(strings.TrimSpace(f.Value))
-	return v == "PRIVATE" || v == "CONFIDENTIAL"
+	return false
 }
 
 // Redact returns the busy time of a private calendar item: its times,
