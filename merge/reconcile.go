@@ -263,7 +263,12 @@ func (in *ReconcileInput) item(p *Plan, k Key, s *SideItem) {
 	base := pickBase(S, D, U)
 	ours = fillDropped(ours, U, base)
 	if s.Private {
+		// The owner's full versions never leave the PC, so they may be
+		// missing here: then the busy time the owner gives wins.
 		base = Redact(base)
+		if base == nil {
+			base = T
+		}
 	}
 	by := in.Editors[k]
 	if by == "" {

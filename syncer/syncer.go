@@ -639,6 +639,9 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 		if it.doc == nil {
 			continue
 		}
+		if it.private {
+			continue // a private item leaves the PC as busy time only
+		}
 		a.objects[it.marker.Hash] = it.data
 		for _, c := range it.content {
 			h := snapshot.HashOf(c)
@@ -774,7 +777,7 @@ func (r *run) saveState(ctx context.Context, a *applied, etag string) error {
 	// them even when no revision was made.
 	if !r.res.Committed {
 		for _, l := range st.Links {
-			if data, ok := a.mem[l.Marker.Hash]; ok {
+			if data, ok := a.mem[l.Marker.Hash]; ok && !l.Private {
 				if _, err := r.repo.PutObject(ctx, data); err != nil {
 					return fmt.Errorf("syncer: saving the state of %s: %w", r.o.User, err)
 				}
