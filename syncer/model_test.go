@@ -42,12 +42,12 @@ import (
 // At the end, quiet rounds (everyone syncs and imports, nobody edits):
 // from the second round on no run commits, and every mailbox is the same.
 //
-// Histories: PSTSYNC_RAPID_CHECKS (default 40; 10 with -short), or
+// Histories: PSTSYNC_RAPID_CHECKS (default 150, about 20 s; 20 with -short), or
 // -rapid.checks when given. A longer run: PSTSYNC_RAPID_CHECKS=2000.
 func TestModel(t *testing.T) {
-	checks := 40
+	checks := 150
 	if testing.Short() {
-		checks = 10
+		checks = 20
 	}
 	if v := os.Getenv("PSTSYNC_RAPID_CHECKS"); v != "" {
 		n, err := strconv.Atoi(v)
