@@ -108,3 +108,25 @@ func TestQuietRunWritesNothing(t *testing.T) {
 		t.Error("a quiet run rewrote calendar.ics")
 	}
 }
+
+// TestFileSizeLimit: a file over the limit is reported and its items left
+// as they were.
+func TestFileSizeLimit(t *testing.T) {
+	e := newEnv(t)
+	put(t, e.src("alice"), "a.ics", icsEvent("A", "Alpha"))
+	put(t, e.src("alice"), "b.ics", icsEvent("B", "Beta"))
+	e.sync("alice")
+	put(t, e.src("alice"), "b.ics", icsEvent("B", "Beta", "DESCRIPTION:"+strings.Repeat("x", 400)))
+	o := e.opts("alice")
+	o.MaxFileSize = 300
+	res, err := Sync(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 1 || res.Problems[0].Source != "b.ics" || !strings.Contains(res.Problems[0].Err, "limit") {
+		t.Fatalf("problems: %+v", res.Problems)
+	}
+	if res.Committed || len(e.latest().Collections[Calendar]) != 2 {
+		t.Fatalf("a file over the limit changed the snapshot: %+v", res)
+	}
+}
