@@ -65,34 +65,98 @@ type item struct {
 // cleanly. The PST and the source folder are the readers today; an
 // Outlook bridge (items with EntryIDs and change keys) can be another.
 type SideReader interface {
-	ReadSide(ctx context.Context, prev *PrevSide) (*side, error)
+	ReadSide(ctx context.Context, prev *PrevSide) (*Side, error)
 }
 
-// PrevSide is what the last run knew of the side: the links (items by
-// key) and the sources as they were read.
+// PrevSide is what the last run knew of the side: the items it linked
+// and the sources as they were read.
 type PrevSide struct {
-	Links   map[linkKey]*snapshot.Link
+	Links   []snapshot.Link
 	Sources map[string]snapshot.Source
+	index   map[linkKey]*snapshot.Link
 }
 
-// side is what was read from the user's PST or source folder.
+// Link returns the link of the item with key in coll (nil when none).
+func (p *PrevSide) Link(coll, key string) *snapshot.Link {
+	if p.index == nil {
+		p.index = map[linkKey]*snapshot.Link{}
+		for i := range p.Links {
+			p.index[linkKey{p.Links[i].Collection, p.Links[i].Key}] = &p.Links[i]
+		}
+	}
+	return p.index[linkKey{coll, key}]
+}
+
+// Item is one item of a user's side as a SideReader gives it.
+type Item struct {
+	Collection string // Calendar, Contacts or a share collection
+	Key        string // stable key on the user's side (file#UID, nid:…, an EntryID)
+	Source     string // the source it was read from (see Side.Sources)
+	// Marker is the change marker (modification time, change key); the
+	// run fills in Hash.
+	Marker snapshot.Marker
+	// Doc is the decoded item; nil when the reader found it unchanged
+	// since the last run (then it must have a link).
+	Doc *merge.Doc
+	// Content holds extra objects the item needs (a message's EML).
+	Content [][]byte
+	// Private: a private calendar item (shared as busy time only).
+	Private bool
+}
+
+// Side is what a SideReader read.
+type Side struct {
+	Items []Item
+	// Collections the side has (an absent or empty one that had items is
+	// refused, see ErrEmptySide).
+	Collections map[string]bool
+	// Sources: how each source was read this run.
+	Sources  []snapshot.Source
+	Problems []Problem
+	// Listed: every source was enumerated, so a source of the last run
+	// that is gone (a deleted file) is positive evidence that its items
+	// were deleted.
+	Listed  bool
+	Decoded int // items decoded
+}
+
+// side is the Side with each item tied to its link.
 type side struct {
-	items []*item
-	// present: collections the user's side has (an absent or empty one
-	// that had links is refused, see ErrEmptySide).
-	present map[string]bool
-	decoded int
-	// sources: how each source was read this run.
+	items    []*item
+	present  map[string]bool
+	decoded  int
 	sources  []snapshot.Source
 	problems []Problem
-	// listed: the folder listing was complete, so a source file that is
-	// gone is positive evidence that its items were deleted.
-	listed bool
+	listed   bool
+}
+
+// newSide ties the items of s to their links. An item reported unchanged
+// without a link is a reader's mistake: it is left out and reported.
+func newSide(s *Side, links map[linkKey]*snapshot.Link) *side {
+	out := &side{present: s.Collections, decoded: s.Decoded, sources: s.Sources, problems: s.Problems, listed: s.Listed}
+	if out.present == nil {
+		out.present = map[string]bool{}
+	}
+	for _, x := range s.Items {
+		it := &item{key: x.Key, coll: x.Collection, marker: x.Marker, doc: x.Doc, content: x.Content, source: x.Source,
+			private: x.Private, link: links[linkKey{x.Collection, x.Key}]}
+		if x.Doc == nil {
+			if it.link == nil {
+				out.problems = append(out.problems, Problem{Source: x.Source, Item: x.Key, Err: "reported unchanged but never seen before"})
+				continue
+			}
+			it.unchanged = true
+		} else {
+			it.contentUID = x.Doc.UID
+		}
+		out.items = append(out.items, it)
+	}
+	return out
 }
 
 // cleanMap says for every source whether its absent items may be
-// deletions: read cleanly this run, or a file that is gone from a folder
-// listed completely.
+// deletions: read cleanly this run, or gone from a side listed
+// completely.
 func (s *side) cleanMap(links map[linkKey]*snapshot.Link) map[string]bool {
 	m := map[string]bool{}
 	for _, src := range s.sources {
@@ -100,15 +164,15 @@ func (s *side) cleanMap(links map[linkKey]*snapshot.Link) map[string]bool {
 	}
 	if s.listed {
 		for _, l := range links {
-			if src := linkSource(*l); strings.Contains(l.Key, "#") {
-				if _, read := m[src]; !read {
-					m[src] = true
-				}
+			if src := linkSource(*l); !hasKey(m, src) {
+				m[src] = true
 			}
 		}
 	}
 	return m
 }
+
+func hasKey(m map[string]bool, k string) bool { _, ok := m[k]; return ok }
 
 // clean reports whether every source of collection coll was read cleanly.
 func (s *side) clean(coll string) bool {
@@ -167,7 +231,7 @@ type FolderReader struct {
 }
 
 // ReadSide implements SideReader.
-func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*side, error) {
+func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, error) {
 	dir := fr.Dir
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -177,15 +241,16 @@ func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*side, er
 		return nil, fmt.Errorf("syncer: source %s is not a folder", dir)
 	}
 	byFile := map[string][]*snapshot.Link{}
-	for k, l := range prev.Links {
-		if k.coll != Calendar && k.coll != Contacts {
+	for i := range prev.Links {
+		l := &prev.Links[i]
+		if l.Collection != Calendar && l.Collection != Contacts {
 			continue
 		}
 		if strings.Contains(l.Key, "#") {
 			byFile[linkSource(*l)] = append(byFile[linkSource(*l)], l)
 		}
 	}
-	s := &side{present: map[string]bool{Calendar: true, Contacts: true}, listed: true}
+	s := &Side{Collections: map[string]bool{Calendar: true, Contacts: true}, Listed: true}
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
@@ -195,8 +260,8 @@ func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*side, er
 		if err != nil {
 			// An unreadable folder: what was in it cannot be told apart
 			// from what was deleted.
-			s.listed = false
-			s.problems = append(s.problems, Problem{Source: rel, Err: err.Error()})
+			s.Listed = false
+			s.Problems = append(s.Problems, Problem{Source: rel, Err: err.Error()})
 			if d != nil && d.IsDir() {
 				return filepath.SkipDir
 			}
@@ -231,11 +296,11 @@ func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*side, er
 
 // readFile reads one source file into s; a problem is recorded in s, never
 // returned.
-func (fr *FolderReader) readFile(s *side, p, rel, coll string, prev *PrevSide, links []*snapshot.Link) {
+func (fr *FolderReader) readFile(s *Side, p, rel, coll string, prev *PrevSide, links []*snapshot.Link) {
 	src := snapshot.Source{Key: rel}
 	fail := func(err error) {
-		s.problems = append(s.problems, Problem{Source: rel, Err: err.Error()})
-		s.sources = append(s.sources, src)
+		s.Problems = append(s.Problems, Problem{Source: rel, Err: err.Error()})
+		s.Sources = append(s.Sources, src)
 	}
 	data, err := readRegular(p, fr.MaxFileSize)
 	if err != nil {
@@ -247,11 +312,10 @@ func (fr *FolderReader) readFile(s *side, p, rel, coll string, prev *PrevSide, l
 	if had && old.Clean && old.Hash == src.Hash && len(links) == old.Items {
 		// Unchanged content: the items are the linked ones.
 		for _, l := range links {
-			s.items = append(s.items, &item{key: l.Key, coll: coll, marker: l.Marker, unchanged: true, link: l,
-				source: rel, private: l.Private})
+			s.Items = append(s.Items, Item{Key: l.Key, Collection: coll, Marker: l.Marker, Source: rel, Private: l.Private})
 		}
 		src.Clean, src.Items = true, old.Items
-		s.sources = append(s.sources, src)
+		s.Sources = append(s.Sources, src)
 		return
 	}
 	var fi merge.FileItems
@@ -262,25 +326,25 @@ func (fr *FolderReader) readFile(s *side, p, rel, coll string, prev *PrevSide, l
 	}
 	src.Clean = fi.Complete && len(fi.Problems) == 0
 	if !fi.Complete {
-		s.problems = append(s.problems, Problem{Source: rel, Err: "the file is cut short or damaged (it does not end properly); its items are left as they were"})
+		s.Problems = append(s.Problems, Problem{Source: rel, Err: "the file is cut short or damaged (it does not end properly); its items are left as they were"})
 	}
 	for _, ip := range fi.Problems {
 		item := ip.UID
 		if item == "" {
 			item = "#" + strconv.Itoa(ip.Index+1)
 		}
-		s.problems = append(s.problems, Problem{Source: rel, Item: item, Err: ip.Err.Error()})
+		s.Problems = append(s.Problems, Problem{Source: rel, Item: item, Err: ip.Err.Error()})
 	}
 	if len(fi.Docs) == 0 && len(links) > 0 && src.Clean {
 		// Newly empty: an editor or a copy that went wrong looks the
 		// same as deleting everything; not evidence enough.
 		src.Clean = false
-		s.problems = append(s.problems, Problem{Source: rel, Err: fmt.Sprintf("the file is empty but held %d item(s) at the last sync; they are left as they were (delete the file to delete them)", len(links))})
+		s.Problems = append(s.Problems, Problem{Source: rel, Err: fmt.Sprintf("the file is empty but held %d item(s) at the last sync; they are left as they were (delete the file to delete them)", len(links))})
 	}
 	keys := map[string]int{}
 	n := 0
 	for i, d := range fi.Docs {
-		s.decoded++
+		s.Decoded++
 		uid := d.UID
 		if uid == "" {
 			uid = derivedUID(rel, i)
@@ -294,14 +358,11 @@ func (fr *FolderReader) readFile(s *side, p, rel, coll string, prev *PrevSide, l
 			key += "#" + strconv.Itoa(n+1) // a second item with this UID in the file
 		}
 		keys[rel+"#"+uid]++
-		it := &item{key: key, coll: coll, marker: snapshot.Marker{}, doc: d, contentUID: uid, source: rel,
-			private: coll == Calendar && merge.IsPrivate(d)}
-		it.link = prev.Links[linkKey{coll, key}]
-		s.items = append(s.items, it)
+		s.Items = append(s.Items, Item{Key: key, Collection: coll, Doc: d, Source: rel, Private: coll == Calendar && merge.IsPrivate(d)})
 		n++
 	}
 	src.Items = n
-	s.sources = append(s.sources, src)
+	s.Sources = append(s.Sources, src)
 }
 
 // readRegular reads the regular file p (following a link to one), at most
@@ -356,8 +417,8 @@ type PSTReader struct {
 }
 
 // ReadSide implements SideReader.
-func (pr *PSTReader) ReadSide(ctx context.Context, prev *PrevSide) (*side, error) {
-	return readPST(ctx, pr.Path, pr.Share, prev.Links, pr.Progress)
+func (pr *PSTReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, error) {
+	return readPST(ctx, pr.Path, pr.Share, prev, pr.Progress)
 }
 
 // readPST reads the default Calendar and Contacts folders of a PST (the
@@ -365,7 +426,7 @@ func (pr *PSTReader) ReadSide(ctx context.Context, prev *PrevSide) (*side, error
 // a search folder) and the folders named in share. An item whose last
 // modification time and change key equal its link's marker is not
 // converted.
-func readPST(ctx context.Context, path string, share []string, links map[linkKey]*snapshot.Link, prog Progress) (*side, error) {
+func readPST(ctx context.Context, path string, share []string, prev *PrevSide, prog Progress) (*Side, error) {
 	f, err := pst.Open(path)
 	if err != nil {
 		return nil, &InputError{Path: path, Err: err}
@@ -410,7 +471,7 @@ func readPST(ctx context.Context, path string, share []string, links map[linkKey
 			return nil, fmt.Errorf("syncer: %s has no folder %q to share (see pstsync inspect for its folders)", path, s)
 		}
 	}
-	s := &side{present: map[string]bool{}, listed: true}
+	s := &Side{Collections: map[string]bool{}}
 	type job struct {
 		coll string
 		fo   *pst.Folder
@@ -428,13 +489,13 @@ func readPST(ctx context.Context, path string, share []string, links map[linkKey
 	}
 	dl := contact.FileOptions(f)
 	for _, j := range jobs {
-		s.present[j.coll] = true
+		s.Collections[j.coll] = true
 		src := snapshot.Source{Key: j.coll, Clean: true}
 		refs, err := j.fo.Items()
 		if err != nil {
-			s.problems = append(s.problems, Problem{Source: j.coll, Err: fmt.Sprintf("folder %s: %v", j.fo.PathString(), err)})
+			s.Problems = append(s.Problems, Problem{Source: j.coll, Err: fmt.Sprintf("folder %s: %v", j.fo.PathString(), err)})
 			src.Clean = false
-			s.sources = append(s.sources, src)
+			s.Sources = append(s.Sources, src)
 			continue
 		}
 		if prog != nil {
@@ -444,14 +505,14 @@ func readPST(ctx context.Context, path string, share []string, links map[linkKey
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			it, err := readPSTItem(f, j.coll, r, links, dl)
+			it, err := readPSTItem(f, j.coll, r, prev, dl)
 			if prog != nil {
 				prog.Item(j.fo.PathString())
 			}
 			if err != nil {
 				// One bad item never stops the others; its folder is not
 				// evidence for deletions this run.
-				s.problems = append(s.problems, Problem{Source: j.coll, Item: fmt.Sprintf("%#x", r.NID), Err: err.Error()})
+				s.Problems = append(s.Problems, Problem{Source: j.coll, Item: fmt.Sprintf("%#x", r.NID), Err: err.Error()})
 				src.Clean = false
 				continue
 			}
@@ -459,20 +520,20 @@ func readPST(ctx context.Context, path string, share []string, links map[linkKey
 				continue
 			}
 			src.Items++
-			if it.doc != nil {
-				s.decoded++
+			if it.Doc != nil {
+				s.Decoded++
 			}
-			s.items = append(s.items, it)
+			s.Items = append(s.Items, *it)
 		}
 		if prog != nil {
 			prog.Done(j.fo.PathString())
 		}
-		s.sources = append(s.sources, src)
+		s.Sources = append(s.Sources, src)
 	}
 	return s, nil
 }
 
-func readPSTItem(f *pst.File, coll string, r pst.ItemRef, links map[linkKey]*snapshot.Link, dl contact.DistListOptions) (*item, error) {
+func readPSTItem(f *pst.File, coll string, r pst.ItemRef, prev *PrevSide, dl contact.DistListOptions) (*Item, error) {
 	kind := pst.KindOf(r.Class)
 	share := strings.HasPrefix(coll, SharePrefix)
 	switch {
@@ -499,12 +560,10 @@ func readPSTItem(f *pst.File, coll string, r pst.ItemRef, links map[linkKey]*sna
 	if sens > 0 && (kind == pst.KindContact || kind == pst.KindDistList) {
 		return nil, nil // private contacts are not shared
 	}
-	it := &item{key: key, coll: coll, marker: mk, link: links[linkKey{coll, key}], source: coll}
-	if it.link != nil && sameMarker(it.link.Marker, mk) {
-		it.unchanged = true
-		it.marker = it.link.Marker
-		it.private = it.link.Private
-		return it, nil
+	it := &Item{Key: key, Collection: coll, Marker: mk, Source: coll}
+	if l := prev.Link(coll, key); l != nil && sameMarker(l.Marker, mk) {
+		it.Marker, it.Private = l.Marker, l.Private
+		return it, nil // unchanged: Doc nil
 	}
 	switch kind {
 	case pst.KindAppointment:
@@ -515,7 +574,7 @@ func readPSTItem(f *pst.File, coll string, r pst.ItemRef, links map[linkKey]*sna
 		if c.Props.Get(ical.PropMethod) != nil {
 			c.Props.Del(ical.PropMethod)
 		}
-		it.doc, err = merge.FromCalendar(c)
+		it.Doc, err = merge.FromCalendar(c)
 		if err != nil {
 			return nil, err
 		}
@@ -532,7 +591,7 @@ func readPSTItem(f *pst.File, coll string, r pst.ItemRef, links map[linkKey]*sna
 		if card.Value(vcard.FieldUID) == "" {
 			card.SetValue(vcard.FieldUID, contact.UID(m))
 		}
-		it.doc, err = merge.FromVCard(card)
+		it.Doc, err = merge.FromVCard(card)
 		if err != nil {
 			return nil, err
 		}
@@ -556,11 +615,10 @@ func readPSTItem(f *pst.File, coll string, r pst.ItemRef, links map[linkKey]*sna
 				fl |= f.fl
 			}
 		}
-		it.doc = merge.FromMessage(uid, h, strings.TrimPrefix(coll, SharePrefix), fl)
-		it.content = [][]byte{eml}
+		it.Doc = merge.FromMessage(uid, h, strings.TrimPrefix(coll, SharePrefix), fl)
+		it.Content = [][]byte{eml}
 	}
-	it.contentUID = it.doc.UID
-	it.private = kind == pst.KindAppointment && merge.IsPrivate(it.doc)
+	it.Private = kind == pst.KindAppointment && merge.IsPrivate(it.Doc)
 	return it, nil
 }
 

@@ -320,10 +320,11 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 	} else {
 		reader = &PSTReader{Path: o.PST, Share: o.Share, Progress: o.Progress}
 	}
-	r.side, err = reader.ReadSide(ctx, r.prev())
+	read, err := reader.ReadSide(ctx, r.prev())
 	if err != nil {
 		return nil, err
 	}
+	r.side = newSide(read, r.links)
 	r.res.Decoded += r.side.decoded
 	r.res.Problems = r.side.problems
 	for _, p := range r.side.problems {
@@ -403,8 +404,9 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 
 // prev is what the state knows of the side's sources.
 func (r *run) prev() *PrevSide {
-	p := &PrevSide{Links: r.links, Sources: map[string]snapshot.Source{}}
+	p := &PrevSide{Sources: map[string]snapshot.Source{}}
 	if r.st != nil {
+		p.Links = r.st.Links
 		for _, s := range r.st.Sources {
 			p.Sources[s.Key] = s
 		}
