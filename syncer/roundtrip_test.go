@@ -130,3 +130,20 @@ func TestFileSizeLimit(t *testing.T) {
 		t.Fatalf("a file over the limit changed the snapshot: %+v", res)
 	}
 }
+
+// TestPrivateOwnVersionFreshMailbox: the owner's own version of a private
+// item is delivered from memory even into a new, empty mailbox folder (it
+// is not in the store).
+func TestPrivateOwnVersionFreshMailbox(t *testing.T) {
+	e := newEnv(t)
+	put(t, e.src("alice"), "doc.ics", icsEvent("P", "Doctor", "CLASS:PRIVATE", "LOCATION:Clinic"))
+	put(t, e.src("alice"), "a.ics", icsEvent("A", "Alpha"))
+	e.sync("alice")
+	if err := os.RemoveAll(e.mailbox("alice")); err != nil {
+		t.Fatal(err)
+	}
+	e.sync("alice")
+	if got := read(t, filepath.Join(e.mailbox("alice"), CalendarFile)); !strings.Contains(got, "Clinic") {
+		t.Fatalf("alice's own private version missing from her new mailbox:\n%s", got)
+	}
+}

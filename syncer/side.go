@@ -309,8 +309,10 @@ func (fr *FolderReader) readFile(s *Side, p, rel, coll string, prev *PrevSide, l
 	}
 	src.Hash = snapshot.HashOf(data)
 	old, had := prev.Sources[rel]
-	if had && old.Clean && old.Hash == src.Hash && len(links) == old.Items {
-		// Unchanged content: the items are the linked ones.
+	// Unchanged content: the items are the linked ones. (A file with a
+	// private item is always decoded: the owner's own version is given
+	// back to them from memory, it is not in the store.)
+	if had && old.Clean && old.Hash == src.Hash && len(links) == old.Items && !anyPrivate(links) {
 		for _, l := range links {
 			s.Items = append(s.Items, Item{Key: l.Key, Collection: coll, Marker: l.Marker, Source: rel, Private: l.Private})
 		}
@@ -363,6 +365,15 @@ func (fr *FolderReader) readFile(s *Side, p, rel, coll string, prev *PrevSide, l
 	}
 	src.Items = n
 	s.Sources = append(s.Sources, src)
+}
+
+func anyPrivate(ls []*snapshot.Link) bool {
+	for _, l := range ls {
+		if l.Private {
+			return true
+		}
+	}
+	return false
 }
 
 // readRegular reads the regular file p (following a link to one), at most
@@ -561,7 +572,7 @@ func readPSTItem(f *pst.File, coll string, r pst.ItemRef, prev *PrevSide, dl con
 		return nil, nil // private contacts are not shared
 	}
 	it := &Item{Key: key, Collection: coll, Marker: mk, Source: coll}
-	if l := prev.Link(coll, key); l != nil && sameMarker(l.Marker, mk) {
+	if l := prev.Link(coll, key); l != nil && sameMarker(l.Marker, mk) && !l.Private {
 		it.Marker, it.Private = l.Marker, l.Private
 		return it, nil // unchanged: Doc nil
 	}
