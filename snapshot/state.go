@@ -46,6 +46,10 @@ type Link struct {
 	// Private: the user's item is private; the shared item is its busy
 	// time only.
 	Private bool `json:"private,omitempty"`
+	// Copy: the item is a second, unchanged copy of shared item UID
+	// (another item of the side holds it); it has no opinion while it
+	// stays as Marker says.
+	Copy bool `json:"copy,omitempty"`
 }
 
 // Delivered is the version (Hash) of shared item UID in Collection last

@@ -238,7 +238,7 @@ func replay(t *testing.T, root string, sc *scenario) map[string]string {
 			fmt.Fprintf(&out, "  not read: %s\n", strings.ReplaceAll(p.String(), e.root, "ROOT"))
 		}
 		for _, d := range res.Duplicates {
-			fmt.Fprintf(&out, "  duplicate: %s/%s at %s shared as %s\n", d.Collection, d.UID, d.Key, d.NewUID)
+			fmt.Fprintf(&out, "  duplicate: %s\n", d)
 		}
 	}
 	got := map[string]string{}

@@ -26,9 +26,19 @@ import (
 func (r *run) resolve(ctx context.Context, T map[string]map[string]snapshot.Entry) (map[*item]string, error) {
 	assign := make(map[*item]string, len(r.side.items))
 	claimed := map[merge.Key]bool{} // linked to one of the user's present items
+	by := map[merge.Key]*item{}     // … and which
 	r.res.Duplicates = nil
 	take := func(it *item, uid string) {
 		k := merge.Key{Coll: it.coll, UID: uid}
+		if claimed[k] && (it.link == nil || it.link.Copy) && (by[k].marker.Hash == it.marker.Hash || r.isCopy(ctx, it, k, T)) {
+			// A second copy of an item the side has, or of a shared item as
+			// it is or was delivered (the user imported what was delivered
+			// although they have the item): no opinion, and not shared
+			// again (which would make a new copy each round).
+			r.res.Duplicates = append(r.res.Duplicates, Duplicate{Collection: it.coll, UID: uid, Key: it.key})
+			r.copies[it] = uid
+			return
+		}
 		if claimed[k] {
 			fresh := dupUID(uid, it.key)
 			r.res.Duplicates = append(r.res.Duplicates, Duplicate{Collection: it.coll, UID: uid, Key: it.key, NewUID: fresh})
@@ -36,15 +46,23 @@ func (r *run) resolve(ctx context.Context, T map[string]map[string]snapshot.Entr
 		}
 		assign[it] = uid
 		claimed[k] = true
+		by[k] = it
 	}
+	r.copies = map[*item]string{}
 	for _, it := range r.side.items {
+		if l := it.link; l != nil && l.Copy {
+			if it.unchanged || it.marker.Hash == l.Marker.Hash {
+				r.copies[it] = l.UID // still the copy it was
+			}
+			continue
+		}
 		if it.link != nil {
 			take(it, it.link.UID)
 		}
 	}
 	var fp *fingerprints
 	for _, it := range r.side.items {
-		if it.link != nil {
+		if _, isCopy := r.copies[it]; isCopy || (it.link != nil && !it.link.Copy) {
 			continue
 		}
 		uid := it.contentUID
@@ -65,6 +83,30 @@ func (r *run) resolve(ctx context.Context, T map[string]map[string]snapshot.Entr
 		take(it, uid)
 	}
 	return assign, nil
+}
+
+// isCopy reports whether the unlinked item it holds exactly the shared
+// item k as it is or as it was delivered to the user (field by field).
+func (r *run) isCopy(ctx context.Context, it *item, k merge.Key, T map[string]map[string]snapshot.Entry) bool {
+	if it.doc == nil {
+		return false
+	}
+	e, inT := T[k.Coll][k.UID]
+	if inT && e.Hash == it.marker.Hash {
+		return true
+	}
+	if r.st != nil {
+		for _, d := range r.st.Delivered {
+			if d.Collection == k.Coll && d.UID == k.UID && d.Hash == it.marker.Hash {
+				return true
+			}
+		}
+	}
+	if !inT {
+		return false
+	}
+	t, err := r.doc(ctx, e.Hash, merge.Kind(e.Kind))
+	return err == nil && merge.SameFields(t, it.doc)
 }
 
 // dupUID is the UID a duplicate with key gets: stable as long as the item

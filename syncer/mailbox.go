@@ -322,7 +322,9 @@ func (r *run) deliver(ctx context.Context, a *applied) ([]string, error) {
 	}
 	own := map[merge.Key]string{}
 	for _, it := range r.side.items {
-		own[merge.Key{Coll: it.coll, UID: a.assign[it]}] = it.marker.Hash
+		if uid, ok := a.assign[it]; ok {
+			own[merge.Key{Coll: it.coll, UID: uid}] = it.marker.Hash
+		}
 	}
 	prev := map[merge.Key]string{}
 	if r.st != nil {

@@ -156,7 +156,16 @@ type Duplicate struct {
 	Collection string
 	UID        string // the UID both have
 	Key        string // the duplicate's key (file#UID...)
-	NewUID     string // the UID it is shared under
+	// NewUID is the UID it is shared under; "" when it is an unchanged
+	// copy of the shared item (not shared again, no opinion).
+	NewUID string
+}
+
+func (d Duplicate) String() string {
+	if d.NewUID == "" {
+		return fmt.Sprintf("%s: a second copy of %s/%s; not shared again", d.Key, d.Collection, d.UID)
+	}
+	return fmt.Sprintf("%s: UID %s/%s is used by another item too; both kept, this one shared as %s", d.Key, d.Collection, d.UID, d.NewUID)
 }
 
 // Errors. Each is wrapped in a message naming the collection and the
@@ -242,6 +251,9 @@ type run struct {
 	side    *side
 	docs    map[string]*merge.Doc // decoded objects by hash
 	machine string
+	// copies are unchanged second copies of an item the side has (shared
+	// UID by item): no opinion, kept in the state as copies.
+	copies map[*item]string
 	// trusted: st is this user's own state from the last successful run
 	// on this machine; only then may an absent item be a deletion.
 	trusted bool
@@ -542,6 +554,9 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 			in.State[k] = s
 		}
 		for _, l := range r.st.Links {
+			if l.Copy {
+				continue
+			}
 			k := merge.Key{Coll: l.Collection, UID: l.UID}
 			s := in.State[k]
 			s.Seen, s.Source, s.Private = l.Marker.Hash, linkSource(l), l.Private
@@ -549,7 +564,11 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 		}
 	}
 	for _, it := range r.side.items {
-		k := merge.Key{Coll: it.coll, UID: a.assign[it]}
+		uid, ok := a.assign[it]
+		if !ok {
+			continue // an unchanged copy of an item the side has (see resolve)
+		}
+		k := merge.Key{Coll: it.coll, UID: uid}
 		si := merge.SideItem{Key: k, Source: it.source, Hash: it.marker.Hash, Private: it.private}
 		if it.doc != nil {
 			si.Doc = it.doc
@@ -734,15 +753,26 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 		if seen[k] {
 			continue
 		}
+		if cu, ok := r.copies[it]; ok {
+			seen[k] = true
+			st.Links = append(st.Links, snapshot.Link{Key: it.key, UID: cu, Collection: it.coll, Marker: it.marker, Source: it.source, Copy: true})
+			continue
+		}
+		uid, ok := a.assign[it]
+		if !ok {
+			continue
+		}
 		seen[k] = true
-		st.Links = append(st.Links, snapshot.Link{Key: it.key, UID: a.assign[it], Collection: it.coll, Marker: it.marker,
+		st.Links = append(st.Links, snapshot.Link{Key: it.key, UID: uid, Collection: it.coll, Marker: it.marker,
 			Source: it.source, Private: it.private})
 	}
 	// Items the user had in a source not read cleanly: kept, so that a
 	// later clean read can still tell a deletion.
 	have := map[merge.Key]bool{}
 	for _, l := range st.Links {
-		have[merge.Key{Coll: l.Collection, UID: l.UID}] = true
+		if !l.Copy {
+			have[merge.Key{Coll: l.Collection, UID: l.UID}] = true
+		}
 	}
 	kept := map[merge.Key]bool{}
 	for _, k := range a.plan.NoOpinion {
@@ -753,6 +783,9 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 	}
 	if r.st != nil {
 		for _, l := range r.st.Links {
+			if l.Copy {
+				continue
+			}
 			k := merge.Key{Coll: l.Collection, UID: l.UID}
 			if kept[k] && !have[k] && !seen[linkKey{l.Collection, l.Key}] {
 				st.Links = append(st.Links, l)

@@ -117,7 +117,7 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 				s.Problems = append(s.Problems, p.String())
 			}
 			for _, d := range res.Duplicates {
-				s.Problems = append(s.Problems, fmt.Sprintf("%s: UID %s is used by another item too; shared as %s", d.Key, d.UID, d.NewUID))
+				s.Problems = append(s.Problems, d.String())
 			}
 		}
 		s.Log(ctx, slog.Default())
