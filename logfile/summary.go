@@ -31,9 +31,12 @@ type Summary struct {
 	// Problems lists the sources and items that could not be read cleanly
 	// (their items were left as they were), one line each.
 	Problems []string
-	Skipped  bool   // nothing was done on purpose (PST locked, already running)
-	Err      error  // why the run failed or was skipped
-	LogFile  string // where the details are
+	// Duplicates lists items that share a UID with another item of the
+	// user's side (both kept), one line each.
+	Duplicates []string
+	Skipped    bool   // nothing was done on purpose (PST locked, already running)
+	Err        error  // why the run failed or was skipped
+	LogFile    string // where the details are
 }
 
 // Log writes the run's one summary line: info when it succeeded, warn when
@@ -107,17 +110,17 @@ func (s Summary) Text() string {
 	if s.Err != nil {
 		line("Problem", "%v", s.Err)
 	}
-	for i, p := range s.Problems {
-		label := ""
-		if i == 0 {
-			label = "Not read"
-		}
-		if label == "" {
-			fmt.Fprintf(&b, "%-11s %s\n", "", p)
-		} else {
-			line(label, "%s", p)
+	list := func(label string, items []string) {
+		for i, p := range items {
+			if i == 0 {
+				line(label, "%s", p)
+			} else {
+				fmt.Fprintf(&b, "%-11s %s\n", "", p)
+			}
 		}
 	}
+	list("Not read", s.Problems)
+	list("Duplicates", s.Duplicates)
 	if s.LogFile != "" {
 		line("Details", "%s", s.LogFile)
 	}

@@ -117,7 +117,7 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 				s.Problems = append(s.Problems, p.String())
 			}
 			for _, d := range res.Duplicates {
-				s.Problems = append(s.Problems, d.String())
+				s.Duplicates = append(s.Duplicates, d.String())
 			}
 		}
 		s.Log(ctx, slog.Default())
