@@ -582,12 +582,27 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 		}
 		in.Side = append(in.Side, si)
 	}
+	// The kind of each version, for decoding it.
+	kindOf := map[string]merge.Kind{}
+	for k, s := range in.State {
+		for _, h := range []string{s.Delivered, s.Seen} {
+			if h != "" {
+				kindOf[h] = kindOfColl(k.Coll)
+			}
+		}
+	}
+	for k, h := range in.Base {
+		kindOf[h] = kindOfColl(k.Coll)
+	}
+	for k, h := range in.Latest {
+		kindOf[h] = a.kinds[k]
+	}
 	for _, h := range in.Needs() {
 		if d, ok := r.docs[h]; ok {
 			in.Docs[h] = d
 			continue
 		}
-		d, err := r.docByHash(ctx, h, a.kinds, in)
+		d, err := r.doc(ctx, h, kindOf[h])
 		if err != nil {
 			r.log.WarnContext(ctx, "a version needed to merge is unreadable: its item is left as it is", "object", h, "err", err)
 			continue
@@ -671,37 +686,6 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 		}
 	}
 	return a, nil
-}
-
-// docByHash decodes the object h, finding its kind from the items that
-// refer to it.
-func (r *run) docByHash(ctx context.Context, h string, kinds map[merge.Key]merge.Kind, in *merge.ReconcileInput) (*merge.Doc, error) {
-	kind := merge.KindEvent
-	find := func(m map[merge.Key]string) bool {
-		for k, x := range m {
-			if x == h {
-				if kd, ok := kinds[k]; ok {
-					kind = kd
-				} else {
-					kind = kindOfColl(k.Coll)
-				}
-				return true
-			}
-		}
-		return false
-	}
-	if !find(in.Latest) && !find(in.Base) {
-		for k, s := range in.State {
-			if s.Delivered == h || s.Seen == h {
-				kind = kindOfColl(k.Coll)
-				if kd, ok := kinds[k]; ok {
-					kind = kd
-				}
-				break
-			}
-		}
-	}
-	return r.doc(ctx, h, kind)
 }
 
 func kindOfColl(coll string) merge.Kind {
