@@ -278,3 +278,32 @@ func FuzzReadFiles(f *testing.F) {
 		}
 	})
 }
+
+// TestReconcileCopyUIDTaken: a conflict copy whose derived UID names an
+// existing item (an earlier copy of the same version, edited since) never
+// overwrites it; the new copy takes a fresh UID. (It replaces the saved
+// failing history of the earlier model test.)
+func TestReconcileCopyUIDTaken(t *testing.T) {
+	r := &rc{docs: map[string]*Doc{}}
+	base := ev("SUMMARY:Lunch")
+	T := ev("SUMMARY:Lunch at one")
+	S := ev("SUMMARY:Lunch at noon")
+	cp := conflictCopy(T, "bob")
+	edited := cp.Clone()
+	edited.Fields["LOCATION"] = Field{Name: "LOCATION", Value: "Room 3"}
+	kc := Key{Coll: "calendar", UID: cp.UID}
+	in := &ReconcileInput{User: "ann", Latest: map[Key]string{kE: r.h(T), kc: r.h(edited)}, Docs: r.docs,
+		Clean: map[string]bool{"e.ics": true}, Trusted: true, Editors: map[Key]string{kE: "bob"},
+		State: map[Key]ItemState{kE: {Delivered: r.h(base), Seen: r.h(base), Source: "e.ics"}},
+		Side:  []SideItem{{Key: kE, Source: "e.ics", Hash: r.h(S), Doc: S}}}
+	p := Reconcile(in)
+	if _, ok := p.Put[kc]; ok {
+		t.Fatal("the existing copy was overwritten")
+	}
+	if len(p.Copies) != 1 || p.Copies[0] == kc || !strings.HasPrefix(p.Copies[0].UID, cp.UID+"-") {
+		t.Fatalf("copies %v", p.Copies)
+	}
+	if len(p.Conflicts) != 1 || p.Conflicts[0].Copy != p.Copies[0].UID {
+		t.Fatalf("conflict does not name the new copy: %+v", p.Conflicts)
+	}
+}
