@@ -58,6 +58,11 @@ type ReconcileInput struct {
 	// Editors names who last changed each shared item since the user's
 	// base (for conflicts and conflict copy titles).
 	Editors map[Key]string
+	// Lossy: the user's client may drop fields it cannot keep (Outlook
+	// behind a PST). Then a field missing from the user's version that
+	// their previous version lacked too counts as unchanged, not deleted.
+	// A folder of files keeps everything: every difference counts.
+	Lossy bool
 }
 
 // Plan is what a run does: the delta to commit, the conflicts to record,
@@ -127,14 +132,15 @@ func (in *ReconcileInput) Needs() []string {
 // now, T the latest shared one, D the one delivered and U the one seen at
 // the last run:
 //  1. S equals U: the user did nothing; no opinion.
-//  2. S equals D in the merge model's fields (fields the user's version
-//     lacked before too count as unchanged: the client cannot keep them):
-//     an echo of the delivery; no opinion.
+//  2. S equals D in the merge model's fields (with a Lossy client, fields
+//     the user's version lacked before too count as unchanged: the client
+//     cannot keep them): an echo of the delivery; no opinion.
 //  3. S changed: a three-way merge with base D or U (the one S is nearer
 //     to; D on a tie), ours S, theirs T.
 //  4. S absent, its source read cleanly and the state trusted: a deletion
-//     when T is what the user last had (U or D), else delete versus edit:
-//     T is kept and the conflict recorded.
+//     when T is what the user last had (U; with a Lossy client also D when
+//     it holds all of U), else delete versus edit: T is kept and the
+//     conflict recorded.
 //  5. S absent and its source not read cleanly: no opinion (NoOpinion).
 //  6. S of an item the shared side never had: an addition; one the shared
 //     side deleted while the user edited it comes back, with a recorded
@@ -221,7 +227,12 @@ func (in *ReconcileInput) item(p *Plan, k Key, s *SideItem) {
 	}
 	dh := in.delivered(k)
 	D, U := in.Docs[dh], in.Docs[st.Seen]
-	if dh != "" && (s.Hash == dh || (D != nil && echo(S, D, U))) {
+	// Only a lossy client's missing fields are excused (echo, fillDropped).
+	lossyU := U
+	if !in.Lossy {
+		lossyU = nil
+	}
+	if dh != "" && (s.Hash == dh || (D != nil && echo(S, D, lossyU))) {
 		return // rule 2
 	}
 	ours := S
@@ -261,7 +272,7 @@ func (in *ReconcileInput) item(p *Plan, k Key, s *SideItem) {
 		return
 	}
 	base := pickBase(S, D, U)
-	ours = fillDropped(ours, U, base)
+	ours = fillDropped(ours, lossyU, base)
 	if s.Private {
 		// The owner's full versions never leave the PC, so they may be
 		// missing here: then the busy time the owner gives wins.
@@ -346,7 +357,7 @@ func (in *ReconcileInput) absent(p *Plan, k Key, st ItemState) absentResult {
 	if st.Private {
 		U = Redact(U)
 	}
-	if U != nil && (SameFields(T, U) || (th == dh && subsetFields(U, T))) {
+	if U != nil && (SameFields(T, U) || (in.Lossy && th == dh && subsetFields(U, T))) {
 		return absentDelete
 	}
 	// Delete versus edit: the edit is kept, the conflict recorded.

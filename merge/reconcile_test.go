@@ -38,6 +38,7 @@ func TestReconcile(t *testing.T) {
 		unclean    bool // S's source was not read cleanly
 		untrusted  bool
 		private    bool
+		lossy      bool
 		// want
 		put       *Doc // the shared item after (nil: no change)
 		deleted   bool
@@ -48,8 +49,10 @@ func TestReconcile(t *testing.T) {
 		{name: "rule 1: S equals U, T changed: no opinion", S: base, U: base, D: base, T: ev("SUMMARY:Lunch", "LOCATION:Room 2"), unchanged: true},
 		{name: "rule 2: an echo of the delivery has no opinion", S: ev("SUMMARY:Lunch", "LOCATION:Room 2"), D: ev("SUMMARY:Lunch", "LOCATION:Room 2"),
 			U: base, T: ev("SUMMARY:Lunch at noon", "LOCATION:Room 2")},
-		{name: "rule 2: fields the client never kept count as unchanged", S: ev("SUMMARY:Lunch"), U: ev("SUMMARY:Old"),
+		{name: "rule 2: fields a lossy client never kept count as unchanged", S: ev("SUMMARY:Lunch"), U: ev("SUMMARY:Old"), lossy: true,
 			D: ev("SUMMARY:Lunch", "X-ALT-DESC:<b>x</b>"), T: ev("SUMMARY:Lunch", "X-ALT-DESC:<b>y</b>")},
+		{name: "rule 3: a field removed from a file is removed, even one the user's older version lacked", S: ev("SUMMARY:Lunch"), U: ev("SUMMARY:Old"),
+			D: ev("SUMMARY:Lunch", "LOCATION:Room 1"), T: ev("SUMMARY:Lunch", "LOCATION:Room 1"), put: ev("SUMMARY:Lunch")},
 		{name: "rule 3: imported and edited, base is D: different fields combine", S: ev("SUMMARY:Lunch", "LOCATION:Room 9"),
 			D: base, U: ev("SUMMARY:Lunch old"), T: ev("SUMMARY:Lunch at noon", "LOCATION:Room 1"),
 			put: ev("SUMMARY:Lunch at noon", "LOCATION:Room 9")},
@@ -67,8 +70,8 @@ func TestReconcile(t *testing.T) {
 			T: ev("SUMMARY:Lunch (moved)", "LOCATION:Room 1"), conflicts: []string{"delete-modify SUMMARY"}},
 		{name: "rule 4: deleted, T was delivered but the user had another version: kept, recorded", U: ev("SUMMARY:Lunch old"), D: base,
 			T: base, conflicts: []string{"delete-modify LOCATION", "delete-modify SUMMARY"}},
-		{name: "rule 4: deleted, T delivered holds all of U and more (fields the client cannot keep): deleted", U: ev("SUMMARY:Lunch"), D: base,
-			T: base, deleted: true},
+		{name: "rule 4: deleted, T delivered holds all of U and more (fields a lossy client cannot keep): deleted", U: ev("SUMMARY:Lunch"), D: base,
+			T: base, deleted: true, lossy: true},
 		{name: "rule 5: absent from an unclean source: no opinion", U: base, D: base, T: base, unclean: true, noOpinion: true},
 		{name: "lost state: absent never deletes", U: base, D: base, T: base, untrusted: true},
 		{name: "rule 6: a new item is added", S: base, put: base},
@@ -85,7 +88,7 @@ func TestReconcile(t *testing.T) {
 			r := &rc{docs: map[string]*Doc{}}
 			in := &ReconcileInput{User: "ann", Now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Latest: map[Key]string{},
 				Docs: r.docs, Clean: map[string]bool{"e.ics": !tc.unclean}, State: map[Key]ItemState{}, Trusted: !tc.untrusted,
-				Editors: map[Key]string{kE: "bob"}}
+				Editors: map[Key]string{kE: "bob"}, Lossy: tc.lossy}
 			if tc.T != nil {
 				in.Latest[kE] = r.h(tc.T)
 			}

@@ -118,6 +118,9 @@ type Side struct {
 	// were deleted.
 	Listed  bool
 	Decoded int // items decoded
+	// Lossy: the client behind this side may drop fields it cannot keep
+	// (Outlook behind a PST); a folder of files keeps everything.
+	Lossy bool
 }
 
 // side is the Side with each item tied to its link.
@@ -128,12 +131,13 @@ type side struct {
 	sources  []snapshot.Source
 	problems []Problem
 	listed   bool
+	lossy    bool
 }
 
 // newSide ties the items of s to their links. An item reported unchanged
 // without a link is a reader's mistake: it is left out and reported.
 func newSide(s *Side, links map[linkKey]*snapshot.Link) *side {
-	out := &side{present: s.Collections, decoded: s.Decoded, sources: s.Sources, problems: s.Problems, listed: s.Listed}
+	out := &side{present: s.Collections, decoded: s.Decoded, sources: s.Sources, problems: s.Problems, listed: s.Listed, lossy: s.Lossy}
 	if out.present == nil {
 		out.present = map[string]bool{}
 	}
@@ -482,7 +486,7 @@ func readPST(ctx context.Context, path string, share []string, prev *PrevSide, p
 			return nil, fmt.Errorf("syncer: %s has no folder %q to share (see pstsync inspect for its folders)", path, s)
 		}
 	}
-	s := &Side{Collections: map[string]bool{}}
+	s := &Side{Collections: map[string]bool{}, Lossy: true}
 	type job struct {
 		coll string
 		fo   *pst.Folder

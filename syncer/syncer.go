@@ -531,7 +531,8 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 	}
 	in := &merge.ReconcileInput{User: r.o.User, Now: r.o.Now(), OnConflict: r.o.OnConflict,
 		Latest: map[merge.Key]string{}, Base: map[merge.Key]string{}, Docs: map[string]*merge.Doc{},
-		Clean: r.side.cleanMap(r.links), State: map[merge.Key]merge.ItemState{}, Trusted: r.trusted && !r.recovered}
+		Clean: r.side.cleanMap(r.links), State: map[merge.Key]merge.ItemState{}, Trusted: r.trusted && !r.recovered,
+		Lossy: r.side.lossy}
 	for coll, items := range T {
 		for uid, e := range items {
 			k := merge.Key{Coll: coll, UID: uid}
