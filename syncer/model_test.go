@@ -25,8 +25,8 @@ import (
 // The model-based test runs random histories of three users on source
 // folders, the way an office uses the sync: users create items, edit them
 // (one of two fields: the same or different fields as colleagues),
-// delete them, damage files (cut short or garbled), lose their state, and
-// sync in random order; after every sync the user imports the whole
+// delete them, damage files (cut short, garbled or emptied), lose their
+// state, and sync in random order; after every sync the user imports the whole
 // mailbox (each delivered item into the file holding its UID, else a new
 // file: what a client's import does). Checked after every run:
 //   - no value a user wrote and synced is lost without a recorded
@@ -253,16 +253,19 @@ func (m *model) delete(t *rapid.T) {
 	delete(m.files[u], name)
 }
 
-// damage cuts a file short or garbles it; its item has no opinion until a
-// later import writes the file again.
+// damage cuts a file short, garbles or empties it; its item has no
+// opinion until a later import writes the file again.
 func (m *model) damage(t *rapid.T) {
 	u := rapid.SampledFrom(users).Draw(t, "user")
 	name, f := m.pick(t, u)
 	data := content(f)
-	if rapid.Bool().Draw(t, "truncate") {
+	switch rapid.IntRange(0, 2).Draw(t, "how") {
+	case 0: // cut short
 		data = data[:strings.LastIndex(data, "END:")]
-	} else {
+	case 1: // garbled
 		data = strings.Replace(data, "BEGIN:", "BEGIN-", 1)
+	case 2: // emptied
+		data = ""
 	}
 	put(t, m.src(u), name, data)
 	f.damaged = true
