@@ -106,7 +106,7 @@ func (in *ReconcileInput) delivered(k Key) string {
 func (in *ReconcileInput) Needs() []string {
 	set := map[string]bool{}
 	add := func(k Key) {
-		for _, h := range []string{in.Latest[k], in.delivered(k), in.State[k].Seen} {
+		for _, h := range []string{in.Latest[k], in.delivered(k), in.State[k].Seen, in.Base[k]} {
 			if h != "" {
 				set[h] = true
 			}
@@ -274,9 +274,11 @@ func (in *ReconcileInput) item(p *Plan, k Key, s *SideItem) {
 	base := pickBase(S, D, U)
 	ours = fillDropped(ours, lossyU, base)
 	if s.Private {
-		// The owner's full versions never leave the PC, so they may be
-		// missing here: then the busy time the owner gives wins.
-		base = Redact(base)
+		// The owner is given their own version, never the busy time: the
+		// base of their change is the busy time shared at their last
+		// sync (Base), so that what colleagues changed in it since
+		// merges. Without it, the busy time the owner gives wins.
+		base = in.Docs[in.Base[k]]
 		if base == nil {
 			base = T
 		}

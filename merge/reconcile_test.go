@@ -310,3 +310,27 @@ func TestReconcileCopyUIDTaken(t *testing.T) {
 		t.Fatalf("conflict does not name the new copy: %+v", p.Conflicts)
 	}
 }
+
+// TestReconcilePrivateBase: a colleague's change to the busy copy of a
+// private item and the owner's later change of its time combine (the base
+// is the busy time shared at the owner's last sync).
+func TestReconcilePrivateBase(t *testing.T) {
+	r := &rc{docs: map[string]*Doc{}}
+	own := ev("SUMMARY:Doctor", "CLASS:PRIVATE", "DTEND:20250301T110000Z")
+	busy := Redact(own)
+	edited := busy.Clone()
+	edited.Fields["TRANSP"] = Field{Name: "TRANSP", Value: "TRANSPARENT"} // a colleague's change
+	moved := ev("SUMMARY:Doctor", "CLASS:PRIVATE", "DTEND:20250301T120000Z")
+	in := &ReconcileInput{User: "ann", Latest: map[Key]string{kE: r.h(edited)}, Base: map[Key]string{kE: r.h(busy)}, Docs: r.docs,
+		Clean: map[string]bool{"e.ics": true}, Trusted: true,
+		State: map[Key]ItemState{kE: {Delivered: Hash(own), Seen: Hash(own), Source: "e.ics", Private: true}},
+		Side:  []SideItem{{Key: kE, Source: "e.ics", Hash: r.h(moved), Doc: moved, Private: true}}}
+	p := Reconcile(in)
+	got := p.Put[kE]
+	if got == nil || got.Fields["TRANSP"].Value != "TRANSPARENT" || got.Fields["DTEND"].Value != "20250301T120000Z" || len(p.Conflicts) != 0 {
+		t.Fatalf("merged %v, conflicts %v", fieldsOf(got), p.Conflicts)
+	}
+	if strings.Contains(string(Canonical(got)), "Doctor") {
+		t.Fatal("the private title was shared")
+	}
+}
