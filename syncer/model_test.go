@@ -37,7 +37,9 @@ import (
 //     user's conflicts.json;
 //   - no UID twice in a mailbox, and every shared UID is a created one (or
 //     a conflict copy / duplicate of one);
-//   - a sync after lost state deletes nothing.
+//   - a sync after lost state deletes nothing;
+//   - nothing written into a private appointment reaches the store or a
+//     colleague's mailbox (they get the busy time).
 //
 // (Two items with one UID are covered by the scenarios duplicate-uid,
 // bad-file-does-not-stop and imported-copy: with two files holding one UID
@@ -118,6 +120,7 @@ type file struct {
 	uid     string
 	f1, f2  string // SUMMARY/LOCATION or FN/NOTE
 	damaged bool   // cut short or garbled on disk
+	private bool   // CLASS:PRIVATE (an appointment)
 }
 
 type model struct {
@@ -136,8 +139,12 @@ type model struct {
 	conflicts strings.Builder
 	// deletedUIDs: shared UIDs some user deleted an item of.
 	deletedUIDs map[string]bool
-	seed        uint64
-	clock       time.Time
+	// secret: tokens written into private appointments (never to be in
+	// the store or a colleague's mailbox); private: their UIDs.
+	secret, private map[string]bool
+	secretBy        map[string]string // secret token → the user who wrote it
+	seed            uint64
+	clock           time.Time
 }
 
 func newModel(t *rapid.T) *model {
@@ -147,7 +154,7 @@ func newModel(t *rapid.T) *model {
 	}
 	m := &model{root: root, store: memstore.New(), files: map[string]map[string]*file{}, created: map[string]bool{},
 		pending: map[string]map[string]bool{}, live: map[string]bool{}, superseded: map[string]bool{},
-		deletedUIDs: map[string]bool{}, clock: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+		deletedUIDs: map[string]bool{}, secret: map[string]bool{}, private: map[string]bool{}, secretBy: map[string]string{}, clock: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	m.repo, err = snapshot.Open(context.Background(), m.store)
 	if err != nil {
 		t.Fatal(err)
@@ -168,6 +175,9 @@ func (m *model) mb(u string) string  { return filepath.Join(m.root, u, "mb") }
 func (m *model) token() string { m.next++; return fmt.Sprintf("t%dx", m.next) }
 
 func content(f *file) string {
+	if f.coll == Calendar && f.private {
+		return icsEvent(f.uid, f.f1, "LOCATION:"+f.f2, "CLASS:PRIVATE")
+	}
 	if f.coll == Calendar {
 		return icsEvent(f.uid, f.f1, "LOCATION:"+f.f2)
 	}
@@ -189,6 +199,14 @@ func (m *model) create(t *rapid.T) {
 		ext = ".vcf"
 	}
 	m.created[f.uid] = true
+	if coll == Calendar && rapid.IntRange(0, 4).Draw(t, "private") == 0 {
+		f.private = true
+		m.private[f.uid] = true
+		m.secret[f.f1], m.secret[f.f2] = true, true
+		m.secretBy[f.f1], m.secretBy[f.f2] = u, u
+		m.write(t, u, f.uid+".ics", f)
+		return
+	}
 	m.pending[u][f.f1], m.pending[u][f.f2] = true, true
 	m.write(t, u, f.uid+ext, f)
 }
@@ -227,7 +245,12 @@ func (m *model) edit(t *rapid.T) {
 		m.supersede(g.f2)
 		g.f2 = tok
 	}
-	m.pending[u][tok] = true
+	if g.private {
+		m.secret[tok] = true // shared as busy time only
+		m.secretBy[tok] = u
+	} else {
+		m.pending[u][tok] = true
+	}
 	t.Logf("edit %s %s: %+v", u, name, g)
 	m.write(t, u, name, &g)
 }
@@ -293,7 +316,7 @@ func (m *model) importAll(t *rapid.T, u string) {
 			}
 			text := strings.ReplaceAll(string(data), "\r\n ", "")
 			uid := uidRE.FindStringSubmatch(text)[1]
-			f := &file{coll: Calendar, uid: uid}
+			f := &file{coll: Calendar, uid: uid, private: strings.Contains(text, "\nCLASS:PRIVATE")}
 			if d == ContactsDir {
 				f.coll = Contacts
 			}
@@ -484,6 +507,11 @@ func (m *model) check(t *rapid.T) {
 		}
 	}
 	text := strings.ReplaceAll(all.String(), "\r\n ", "") + m.conflicts.String()
+	for _, tok := range tokenRE.FindAllString(text, -1) {
+		if m.secret[tok] {
+			t.Fatalf("%s of a private appointment is in the store", tok)
+		}
+	}
 	for tok := range m.live {
 		if !strings.Contains(text, tok) {
 			t.Fatalf("value %s lost: not in revision %d nor in a recorded conflict", tok, lt.Rev)
@@ -494,6 +522,11 @@ func (m *model) check(t *rapid.T) {
 			data, err := os.ReadFile(filepath.Join(m.mb(u), name))
 			if err != nil {
 				continue
+			}
+			for _, tok := range tokenRE.FindAllString(string(data), -1) {
+				if m.secret[tok] && m.secretBy[tok] != u {
+					t.Fatalf("%s of %s's private appointment is in %s's %s", tok, m.secretBy[tok], u, name)
+				}
 			}
 			seen := map[string]bool{}
 			for _, mt := range uidRE.FindAllStringSubmatch(strings.ReplaceAll(string(data), "\r\n ", ""), -1) {
@@ -523,6 +556,9 @@ func (m *model) quietRounds(t *rapid.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if name == CalendarFile {
+				data = []byte(m.withoutPrivate(string(data)))
+			}
 			if i == 0 {
 				first = string(data)
 			} else if string(data) != first {
@@ -530,4 +566,20 @@ func (m *model) quietRounds(t *rapid.T) {
 			}
 		}
 	}
+}
+
+// withoutPrivate drops the private appointments from a calendar.ics (the
+// owner's mailbox has their own version, everyone else's the busy time).
+func (m *model) withoutPrivate(cal string) string {
+	var out strings.Builder
+	for _, block := range strings.SplitAfter(cal, "END:VEVENT\r\n") {
+		if mt := uidRE.FindStringSubmatch(strings.ReplaceAll(block, "\r\n ", "")); mt != nil && m.private[mt[1]] {
+			if i := strings.Index(block, "BEGIN:VEVENT"); i >= 0 {
+				out.WriteString(block[:i])
+			}
+			continue
+		}
+		out.WriteString(block)
+	}
+	return out.String()
 }
