@@ -198,3 +198,11 @@ func TestSummary(t *testing.T) {
 		})
 	}
 }
+
+func TestSummaryTextProblems(t *testing.T) {
+	s := Summary{User: "ann", Outcome: "partial", ExitCode: 3, Problems: []string{"a.ics: cut short", "b.vcf: item #2: bad"}}
+	text := s.Text()
+	if !strings.Contains(text, "Not read:   a.ics: cut short\n") || !strings.Contains(text, "            b.vcf: item #2: bad\n") {
+		t.Fatalf("status:\n%s", text)
+	}
+}

@@ -28,9 +28,15 @@ type Summary struct {
 	Changed   int
 	Deleted   int
 	Conflicts int
-	Skipped   bool   // nothing was done on purpose (PST locked, already running)
-	Err       error  // why the run failed or was skipped
-	LogFile   string // where the details are
+	// Problems lists the sources and items that could not be read cleanly
+	// (their items were left as they were), one line each.
+	Problems []string
+	// Duplicates lists items that share a UID with another item of the
+	// user's side (both kept), one line each.
+	Duplicates []string
+	Skipped    bool   // nothing was done on purpose (PST locked, already running)
+	Err        error  // why the run failed or was skipped
+	LogFile    string // where the details are
 }
 
 // Log writes the run's one summary line: info when it succeeded, warn when
@@ -59,6 +65,9 @@ func (s Summary) Log(ctx context.Context, l *slog.Logger) {
 	}
 	if s.Store != "" {
 		attrs = append(attrs, slog.String("store", s.Store))
+	}
+	if len(s.Problems) > 0 {
+		attrs = append(attrs, slog.Int("not_read", len(s.Problems)))
 	}
 	if s.Err != nil {
 		attrs = append(attrs, slog.String("error", s.Err.Error()))
@@ -101,6 +110,17 @@ func (s Summary) Text() string {
 	if s.Err != nil {
 		line("Problem", "%v", s.Err)
 	}
+	list := func(label string, items []string) {
+		for i, p := range items {
+			if i == 0 {
+				line(label, "%s", p)
+			} else {
+				fmt.Fprintf(&b, "%-11s %s\n", "", p)
+			}
+		}
+	}
+	list("Not read", s.Problems)
+	list("Duplicates", s.Duplicates)
 	if s.LogFile != "" {
 		line("Details", "%s", s.LogFile)
 	}

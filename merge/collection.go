@@ -259,6 +259,23 @@ func conflictCopy(theirs *Doc, by string) *Doc {
 		}
 		f.Value += suffix
 		cp.Fields["FN"] = f
+	case cp.Kind.IsCalendar() && !hasMasterFields(cp):
+		// Only overrides of single occurrences: mark each of them, never
+		// make up a master (it would have no DTSTART).
+		prefixes := map[string]bool{}
+		for k := range cp.Fields {
+			if p, _ := splitRID(k); p != "" {
+				prefixes[p] = true
+			}
+		}
+		for p := range prefixes {
+			f, ok := cp.Fields[p+"SUMMARY"]
+			if !ok {
+				f = Field{Name: "SUMMARY"}
+			}
+			f.Value += sink.EscapeICSText(suffix)
+			cp.Fields[p+"SUMMARY"] = f
+		}
 	case cp.Kind.IsCalendar():
 		f, ok := cp.Fields["SUMMARY"]
 		if !ok {

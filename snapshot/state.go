@@ -20,6 +20,15 @@ type UserState struct {
 	User    string `json:"user"`
 	BaseRev int64  `json:"base_rev"`
 	Links   []Link `json:"links"`
+	// Machine is the id of the computer whose run wrote the state: the
+	// same user syncing from a second computer is detected from it.
+	Machine string `json:"machine,omitempty"`
+	// Delivered lists, per shared item, the version last written to the
+	// user's mailbox: the merge base of what comes back from it.
+	Delivered []Delivered `json:"delivered,omitempty"`
+	// Sources lists how each source (a file, a PST folder) was read by
+	// the run that wrote the state.
+	Sources []Source `json:"sources,omitempty"`
 	// Updated is set by the caller; the package has no clock.
 	Updated time.Time `json:"updated"`
 }
@@ -32,6 +41,35 @@ type Link struct {
 	UID        string `json:"uid"`
 	Collection string `json:"collection"`
 	Marker     Marker `json:"marker"`
+	// Source is the source the item was read from (see Source.Key).
+	Source string `json:"source,omitempty"`
+	// Private: the user's item is private; the shared item is its busy
+	// time only.
+	Private bool `json:"private,omitempty"`
+	// Copy: the item is a second, unchanged copy of shared item UID
+	// (another item of the side holds it); it has no opinion while it
+	// stays as Marker says.
+	Copy bool `json:"copy,omitempty"`
+}
+
+// Delivered is the version (Hash) of shared item UID in Collection last
+// delivered to the user.
+type Delivered struct {
+	Collection string `json:"collection"`
+	UID        string `json:"uid"`
+	Hash       string `json:"hash"`
+}
+
+// Source is how one source of the user's side was read: Key names it (a
+// file's path relative to the source folder, a PST folder's collection),
+// Clean says it was read completely and without error, Hash is the
+// SHA-256 of a file's content (change detection) and Items how many items
+// it held.
+type Source struct {
+	Key   string `json:"key"`
+	Clean bool   `json:"clean"`
+	Hash  string `json:"hash,omitempty"`
+	Items int    `json:"items"`
 }
 
 // Marker is how the syncer tells whether a PST item changed since the last
@@ -66,6 +104,24 @@ func (st *UserState) validate() error {
 		}
 		seen[k] = true
 	}
+	dseen := make(map[key]bool, len(st.Delivered))
+	for i, d := range st.Delivered {
+		if d.UID == "" || d.Collection == "" || !ValidHash(d.Hash) {
+			return fmt.Errorf("%w: state of %s: delivered %d is incomplete: %+v", ErrInvalid, st.User, i, d)
+		}
+		k := key{d.Collection, d.UID}
+		if dseen[k] {
+			return fmt.Errorf("%w: state of %s: item %q delivered twice in %s", ErrInvalid, st.User, d.UID, d.Collection)
+		}
+		dseen[k] = true
+	}
+	sseen := make(map[string]bool, len(st.Sources))
+	for i, s := range st.Sources {
+		if s.Key == "" || sseen[s.Key] || (s.Hash != "" && !ValidHash(s.Hash)) {
+			return fmt.Errorf("%w: state of %s: source %d is invalid or repeated: %+v", ErrInvalid, st.User, i, s)
+		}
+		sseen[s.Key] = true
+	}
 	return nil
 }
 
@@ -84,6 +140,12 @@ func (st *UserState) Encode() ([]byte, error) {
 	slices.SortFunc(c.Links, func(a, b Link) int {
 		return cmp.Or(cmp.Compare(a.Collection, b.Collection), cmp.Compare(a.Key, b.Key), cmp.Compare(a.UID, b.UID))
 	})
+	c.Delivered = slices.Clone(st.Delivered)
+	slices.SortFunc(c.Delivered, func(a, b Delivered) int {
+		return cmp.Or(cmp.Compare(a.Collection, b.Collection), cmp.Compare(a.UID, b.UID))
+	})
+	c.Sources = slices.Clone(st.Sources)
+	slices.SortFunc(c.Sources, func(a, b Source) int { return cmp.Compare(a.Key, b.Key) })
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

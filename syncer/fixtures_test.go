@@ -7,39 +7,62 @@ import (
 	"flag"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pstsync/pstsync/internal/testutil"
 	"github.com/pstsync/pstsync/snapshot"
 )
+
+var uidRE = regexp.MustCompile(`(?m)^UID:(.*?)\r?$`)
 
 var update = flag.Bool("update", false, "rewrite the golden files of fixtures/")
 
 type scenario struct {
 	Description string `json:"description"`
 	Steps       []struct {
-		User     string            `json:"user"`
-		Put      map[string]string `json:"put"`
+		User string            `json:"user"`
+		Put  map[string]string `json:"put"`
+		// PutText writes inline content; KeepTime keeps the file's
+		// modification time (and the edit keeps its size).
+		PutText  map[string]string `json:"put_text"`
+		KeepTime bool              `json:"keep_time"`
 		Remove   []string          `json:"remove"`
 		Generate *struct {
 			Prefix string
 			Count  int
 		} `json:"generate"`
-		Import          string `json:"import"`
-		LoseState       bool   `json:"lose_state"`
-		Sync            bool   `json:"sync"`
-		AllowMassDelete bool   `json:"allow_mass_delete"`
-		ExpectError     string `json:"expect_error"`
+		Import string `json:"import"`
+		// ImportAll imports every item of the mailbox, as a client does:
+		// into the file holding the item's UID, else a new file.
+		ImportAll bool `json:"import_all"`
+		// Symlink makes NAME a link to TARGET ("/dev/zero", or a file
+		// under the scenario's outside/ folder).
+		Symlink map[string]string `json:"symlink"`
+		// Outside writes files outside every source folder (link
+		// targets).
+		Outside         map[string]string `json:"outside"`
+		Fifo            []string          `json:"fifo"`
+		LoseState       bool              `json:"lose_state"`
+		Machine         string            `json:"machine"`
+		Sync            bool              `json:"sync"`
+		AllowMassDelete bool              `json:"allow_mass_delete"`
+		ExpectError     string            `json:"expect_error"`
 	} `json:"steps"`
 }
 
 // TestFixtures replays fixtures/scenarios/*.json and compares the outcome
-// with fixtures/golden/*.txt (-update rewrites them).
+// with fixtures/golden/NAME/: steps.txt (each sync's outcome, the final
+// snapshot) and, per user, the whole mailbox a client reads
+// (calendar.ics, contacts.vcf, incoming/, conflicts.json). -update
+// rewrites them.
 func TestFixtures(t *testing.T) {
 	root := filepath.Join(testutil.Root(t), "fixtures")
 	files, err := filepath.Glob(filepath.Join(root, "scenarios", "*.json"))
@@ -57,35 +80,100 @@ func TestFixtures(t *testing.T) {
 				t.Fatalf("%s: %v", f, err)
 			}
 			got := replay(t, root, &sc)
-			golden := filepath.Join(root, "golden", name+".txt")
+			dir := filepath.Join(root, "golden", name)
 			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+				if err := os.RemoveAll(dir); err != nil {
 					t.Fatal(err)
+				}
+				for _, rel := range slices.Sorted(maps.Keys(got)) {
+					p := filepath.Join(dir, filepath.FromSlash(rel))
+					if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(p, []byte(got[rel]), 0o644); err != nil {
+						t.Fatal(err)
+					}
 				}
 				return
 			}
-			want, err := os.ReadFile(golden)
+			want := map[string]string{}
+			err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				rel, _ := filepath.Rel(dir, p)
+				want[filepath.ToSlash(rel)] = read(t, p)
+				return nil
+			})
 			if err != nil {
 				t.Fatalf("%v (run go test ./syncer -run Fixtures -update)", err)
 			}
-			if got != string(want) {
-				t.Errorf("%s differs from %s (-update rewrites it):\n--- got\n%s--- want\n%s", name, golden, got, want)
+			for _, rel := range slices.Sorted(maps.Keys(want)) {
+				if _, ok := got[rel]; !ok {
+					t.Errorf("%s: expected %s, not produced", name, rel)
+				}
+			}
+			for _, rel := range slices.Sorted(maps.Keys(got)) {
+				w, ok := want[rel]
+				switch {
+				case !ok:
+					t.Errorf("%s: produced %s, not in %s (-update rewrites it):\n%s", name, rel, dir, got[rel])
+				case w != got[rel]:
+					t.Errorf("%s: %s differs (-update rewrites it):\n--- got\n%s--- want\n%s", name, rel, got[rel], w)
+				}
 			}
 		})
 	}
 }
 
-func replay(t *testing.T, root string, sc *scenario) string {
+// goldenFiles are the mailbox files compared in full.
+func goldenFile(rel string) bool {
+	return rel == CalendarFile || rel == ContactsFile || rel == ConflictsJSON || strings.HasPrefix(rel, IncomingDir+"/")
+}
+
+func replay(t *testing.T, root string, sc *scenario) map[string]string {
 	e := newEnv(t)
+	clk := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	now := func() time.Time { clk = clk.Add(time.Second); return clk }
+	outside := filepath.Join(e.root, "outside")
 	var out strings.Builder
 	fmt.Fprintf(&out, "# %s\n", sc.Description)
+	usersSeen := map[string]bool{}
 	for i, st := range sc.Steps {
+		usersSeen[st.User] = true
 		src := e.src(st.User)
 		if err := os.MkdirAll(src, 0o755); err != nil {
 			t.Fatal(err)
 		}
 		for _, name := range slices.Sorted(maps.Keys(st.Put)) {
 			put(t, src, name, read(t, filepath.Join(root, "items", st.Put[name])))
+		}
+		for _, name := range slices.Sorted(maps.Keys(st.Outside)) {
+			put(t, outside, name, strings.ReplaceAll(st.Outside[name], "\n", "\r\n"))
+		}
+		for _, name := range slices.Sorted(maps.Keys(st.PutText)) {
+			p := filepath.Join(src, name)
+			info, statErr := os.Stat(p)
+			put(t, src, name, strings.ReplaceAll(st.PutText[name], "\n", "\r\n"))
+			if st.KeepTime && statErr == nil {
+				if err := os.Chtimes(p, info.ModTime(), info.ModTime()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(st.Symlink)) {
+			target := st.Symlink[name]
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(outside, target)
+			}
+			if err := os.Symlink(target, filepath.Join(src, name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, name := range st.Fifo {
+			if err := mkfifo(filepath.Join(src, name)); err != nil {
+				t.Fatal(err)
+			}
 		}
 		for _, name := range st.Remove {
 			remove(t, src, name)
@@ -104,6 +192,9 @@ func replay(t *testing.T, root string, sc *scenario) string {
 			}
 			put(t, src, FileName(uid)+ext, read(t, filepath.Join(e.mailbox(st.User), coll, FileName(uid)+ext)))
 		}
+		if st.ImportAll {
+			importAll(t, e.mailbox(st.User), src)
+		}
 		if st.LoseState {
 			if err := e.store.Delete(context.Background(), snapshot.StateKey(st.User)); err != nil {
 				t.Fatal(err)
@@ -113,7 +204,13 @@ func replay(t *testing.T, root string, sc *scenario) string {
 			continue
 		}
 		o := e.opts(st.User)
+		o.Now = now
+		o.Rand = rand.New(rand.NewPCG(uint64(i), 1))
 		o.AllowMassDelete = st.AllowMassDelete
+		o.Machine = st.Machine
+		if o.Machine == "" {
+			o.Machine = "pc-" + st.User
+		}
 		res, err := Sync(context.Background(), o)
 		kind := ""
 		switch {
@@ -121,6 +218,8 @@ func replay(t *testing.T, root string, sc *scenario) string {
 			kind = "empty-side"
 		case errors.Is(err, ErrMassDelete):
 			kind = "mass-delete"
+		case errors.Is(err, ErrOtherMachine):
+			kind = "other-machine"
 		case err != nil:
 			t.Fatalf("step %d: sync %s: %v", i+1, st.User, err)
 		}
@@ -135,20 +234,85 @@ func replay(t *testing.T, root string, sc *scenario) string {
 		for _, c := range res.Conflicts {
 			fmt.Fprintf(&out, "  conflict %s/%s %s %s: ours (%s) %s theirs (%s) %s -> %s\n", c.Collection, c.UID, c.Kind, c.Field, c.OursBy, str(c.Ours), c.TheirsBy, str(c.Theirs), c.Resolution)
 		}
-	}
-	m := e.latest()
-	if m == nil {
-		return out.String() + "final: empty\n"
-	}
-	fmt.Fprintf(&out, "final: revision %d\n", m.Rev)
-	var lines []string
-	for coll, items := range m.Collections {
-		for uid, en := range items {
-			lines = append(lines, fmt.Sprintf("  %s/%s %q", coll, uid, en.Title))
+		for _, p := range res.Problems {
+			fmt.Fprintf(&out, "  not read: %s\n", strings.ReplaceAll(p.String(), e.root, "ROOT"))
+		}
+		for _, d := range res.Duplicates {
+			fmt.Fprintf(&out, "  duplicate: %s\n", d)
 		}
 	}
-	sort.Strings(lines)
-	return out.String() + strings.Join(lines, "\n") + "\n"
+	got := map[string]string{}
+	m := e.latest()
+	if m == nil {
+		out.WriteString("final: empty\n")
+	} else {
+		fmt.Fprintf(&out, "final: revision %d\n", m.Rev)
+		var lines []string
+		for coll, items := range m.Collections {
+			for uid, en := range items {
+				lines = append(lines, fmt.Sprintf("  %s/%s %q", coll, uid, en.Title))
+			}
+		}
+		sort.Strings(lines)
+		out.WriteString(strings.Join(lines, "\n") + "\n")
+	}
+	got["steps.txt"] = out.String()
+	for u := range usersSeen {
+		mb := e.mailbox(u)
+		_ = filepath.WalkDir(mb, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			rel, _ := filepath.Rel(mb, p)
+			rel = filepath.ToSlash(rel)
+			if goldenFile(rel) {
+				got[u+"/"+rel] = strings.ReplaceAll(read(t, p), "\r\n", "\n")
+			}
+			return nil
+		})
+	}
+	return got
+}
+
+// importAll imports every item of a mailbox's calendar/ and contacts/ into
+// src the way a client does: into the file that holds the item's UID,
+// else into a new file.
+func importAll(t fataler, mailbox, src string) {
+	t.Helper()
+	byUID := map[string]string{}
+	ents, _ := os.ReadDir(src)
+	for _, e := range ents {
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			continue
+		}
+		for _, u := range uidRE.FindAllStringSubmatch(strings.ReplaceAll(string(data), "\r\n ", ""), -1) {
+			if _, ok := byUID[u[1]]; !ok {
+				byUID[u[1]] = e.Name()
+			}
+		}
+	}
+	for _, d := range []string{CalendarDir, ContactsDir} {
+		items, _ := os.ReadDir(filepath.Join(mailbox, d))
+		for _, it := range items {
+			data, err := os.ReadFile(filepath.Join(mailbox, d, it.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := uidRE.FindStringSubmatch(strings.ReplaceAll(string(data), "\r\n ", ""))
+			if m == nil {
+				continue
+			}
+			name, ok := byUID[m[1]]
+			if !ok {
+				name = "imp-" + it.Name()
+			}
+			if old, err := os.ReadFile(filepath.Join(src, name)); err == nil && string(old) == string(data) {
+				continue
+			}
+			put(t, src, name, string(data))
+		}
+	}
 }
 
 func str(p *string) string {

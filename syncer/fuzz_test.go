@@ -15,19 +15,18 @@ func FuzzSourceFiles(f *testing.F) {
 	f.Add([]byte("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"), true)
 	f.Add([]byte("UID:x\r\nCONTENT:abc\r\nFLAGS:SEEN\r\n"), false)
 	f.Fuzz(func(t *testing.T, data []byte, ics bool) {
-		var docs []*merge.Doc
-		var err error
+		var fi merge.FileItems
 		if ics {
-			docs, err = parseICS(data, "f.ics")
+			fi = merge.ReadICSFile(data)
 		} else {
-			docs, err = parseVCF(data, "f.vcf")
+			fi = merge.ReadVCFFile(data)
 		}
 		_, _ = parseMessageRecord(data)
 		_ = CombineICS([][]byte{data})
-		if err != nil {
-			return
-		}
-		for _, d := range docs {
+		for _, d := range fi.Docs {
+			if d.UID == "" {
+				d.UID = derivedUID("f", 0)
+			}
 			c := merge.Canonical(d)
 			if _, err := ParseObject(c, d.Kind); err != nil && d.Kind != merge.KindMessage {
 				t.Logf("canonical bytes of an accepted item do not parse back: %v", err)

@@ -118,7 +118,7 @@ func (e *env) opts(user string) Options {
 		e.t.Fatal(err)
 	}
 	return Options{User: user, Host: "test", Source: e.src(user), Repo: e.repo, Mailbox: e.mailbox(user),
-		Now: tick, Rand: rand.New(rand.NewPCG(e.seed, 1))}
+		Machine: "pc-" + user, Now: tick, Rand: rand.New(rand.NewPCG(e.seed, 1))}
 }
 
 func (e *env) sync(user string) *Result {

@@ -2,6 +2,8 @@ package syncer
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -18,23 +20,54 @@ import (
 // then full name and company), so that the same person in two users'
 // address books becomes one shared contact and a card the user imported
 // from the mailbox links back to the item it came from; else its own UID.
+// Two items of the side never share a UID: the second (in key order,
+// linked items first) is a duplicate and gets a fresh UID derived from its
+// key, so both are kept; it is reported in Result.Duplicates.
 func (r *run) resolve(ctx context.Context, T map[string]map[string]snapshot.Entry) (map[*item]string, error) {
 	assign := make(map[*item]string, len(r.side.items))
-	claimed := map[string]bool{} // coll/uid linked to one of the user's present items
+	claimed := map[merge.Key]bool{} // linked to one of the user's present items
+	by := map[merge.Key]*item{}     // … and which
+	r.res.Duplicates = nil
+	take := func(it *item, uid string) {
+		k := merge.Key{Coll: it.coll, UID: uid}
+		if claimed[k] && (it.link == nil || it.link.Copy) && (by[k].marker.Hash == it.marker.Hash || r.isCopy(ctx, it, k, T)) {
+			// A second copy of an item the side has, or of a shared item as
+			// it is or was delivered (the user imported what was delivered
+			// although they have the item): no opinion, and not shared
+			// again (which would make a new copy each round).
+			r.res.Duplicates = append(r.res.Duplicates, Duplicate{Collection: it.coll, UID: uid, Key: it.key})
+			r.copies[it] = uid
+			return
+		}
+		if claimed[k] {
+			fresh := dupUID(uid, it.key)
+			r.res.Duplicates = append(r.res.Duplicates, Duplicate{Collection: it.coll, UID: uid, Key: it.key, NewUID: fresh})
+			uid, k = fresh, merge.Key{Coll: it.coll, UID: fresh}
+		}
+		assign[it] = uid
+		claimed[k] = true
+		by[k] = it
+	}
+	r.copies = map[*item]string{}
 	for _, it := range r.side.items {
+		if l := it.link; l != nil && l.Copy {
+			if it.unchanged || it.marker.Hash == l.Marker.Hash {
+				r.copies[it] = l.UID // still the copy it was
+			}
+			continue
+		}
 		if it.link != nil {
-			assign[it] = it.link.UID
-			claimed[it.coll+"\x00"+it.link.UID] = true
+			take(it, it.link.UID)
 		}
 	}
 	var fp *fingerprints
 	for _, it := range r.side.items {
-		if it.link != nil {
+		if _, isCopy := r.copies[it]; isCopy || (it.link != nil && !it.link.Copy) {
 			continue
 		}
 		uid := it.contentUID
 		if _, ok := T[it.coll][uid]; ok || it.doc == nil || it.doc.Kind != merge.KindContact {
-			assign[it] = uid
+			take(it, uid)
 			continue
 		}
 		if fp == nil {
@@ -44,13 +77,43 @@ func (r *run) resolve(ctx context.Context, T map[string]map[string]snapshot.Entr
 				return nil, err
 			}
 		}
-		if m := fp.match(it.coll, it.doc, claimed); m != "" {
+		if m := fp.match(it.coll, it.doc, claimed); m != "" && !claimed[merge.Key{Coll: it.coll, UID: m}] {
 			uid = m
 		}
-		assign[it] = uid
-		claimed[it.coll+"\x00"+uid] = true
+		take(it, uid)
 	}
 	return assign, nil
+}
+
+// isCopy reports whether the unlinked item it holds exactly the shared
+// item k as it is or as it was delivered to the user (field by field).
+func (r *run) isCopy(ctx context.Context, it *item, k merge.Key, T map[string]map[string]snapshot.Entry) bool {
+	if it.doc == nil {
+		return false
+	}
+	e, inT := T[k.Coll][k.UID]
+	if inT && e.Hash == it.marker.Hash {
+		return true
+	}
+	if r.st != nil {
+		for _, d := range r.st.Delivered {
+			if d.Collection == k.Coll && d.UID == k.UID && d.Hash == it.marker.Hash {
+				return true
+			}
+		}
+	}
+	if !inT {
+		return false
+	}
+	t, err := r.doc(ctx, e.Hash, merge.Kind(e.Kind))
+	return err == nil && merge.SameFields(t, it.doc)
+}
+
+// dupUID is the UID a duplicate with key gets: stable as long as the item
+// stays where it is.
+func dupUID(uid, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return uid + "-dup-" + hex.EncodeToString(sum[:4])
 }
 
 type fpEntry struct {
@@ -93,11 +156,11 @@ func (r *run) fingerprints(ctx context.Context, T map[string]map[string]snapshot
 // match finds the shared contact d is. A contact already linked to another
 // of the user's items matches only when the full name agrees too (two
 // people sharing a family address stay two contacts).
-func (fp *fingerprints) match(coll string, d *merge.Doc, claimed map[string]bool) string {
+func (fp *fingerprints) match(coll string, d *merge.Doc, claimed map[merge.Key]bool) string {
 	emails, fn, org := contactKeys(d)
 	for _, m := range emails {
 		for _, e := range fp.email[coll+"\x00"+m] {
-			if !claimed[coll+"\x00"+e.uid] || (fn != "" && e.fn == fn) {
+			if !claimed[merge.Key{Coll: coll, UID: e.uid}] || (fn != "" && e.fn == fn) {
 				return e.uid
 			}
 		}

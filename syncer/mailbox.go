@@ -9,11 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pstsync/pstsync/merge"
 	"github.com/pstsync/pstsync/merge/report"
@@ -96,71 +98,75 @@ func vdirPath(coll, uid string, kind merge.Kind) string {
 	return ShareDir + "/" + sink.SafeName(strings.TrimPrefix(coll, SharePrefix)) + "/" + FileName(uid) + extOf(kind)
 }
 
-// writeMailbox writes the merged view of revision m into the mailbox
-// folder; it does nothing when the folder already shows m.
-func (r *run) writeMailbox(ctx context.Context, m *snapshot.Manifest, p *plan) ([]string, error) {
-	dir := r.o.Mailbox
+// Target receives the user's view after a run: the mailbox folder today;
+// an Outlook bridge (create, update and delete per shared UID) later.
+type Target interface {
+	Deliver(ctx context.Context, v *View) ([]string, error)
+}
+
+// View is what a run delivers to a user: every shared item (the user's own
+// version for their private items), which of them are new or changed for
+// the user, and the conflicts to report.
+type View struct {
+	User       string
+	Rev        int64
+	Time       time.Time
+	OnConflict string
+	Items      map[merge.Key]ViewItem
+	Incoming   map[merge.Key]bool
+	Conflicts  []merge.Conflict
+	// Bytes returns an item's bytes (a message's EML): from the run's
+	// memory, else from the store. Never needed for unchanged items.
+	Bytes func(ctx context.Context, k merge.Key, it ViewItem) ([]byte, error)
+}
+
+// ViewItem is one item of a View.
+type ViewItem struct {
+	Hash string
+	Kind merge.Kind
+}
+
+// Mailbox is the mailbox folder as a Target: calendar.ics and
+// contacts.vcf (everything), one file per item under calendar/, contacts/
+// and share/, incoming/ (what is new for the user) and the conflict
+// reports. An index (.pstsync/mailbox.json) records what was written, so
+// unchanged items are recognised without reading or hashing their files,
+// and only files the sync wrote are ever removed.
+type Mailbox struct {
+	Dir string
+	Log *slog.Logger
+}
+
+// Deliver implements Target.
+func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
+	dir := mb.Dir
 	idx := readIndex(dir)
-	if idx != nil && idx.User == r.o.User && idx.Rev == m.Rev {
-		if _, err := os.Stat(filepath.Join(dir, CalendarFile)); err == nil {
-			return nil, nil
-		}
-	}
-	if idx == nil || idx.User != r.o.User {
+	if idx == nil || idx.User != v.User {
 		idx = &mailboxIndex{Files: map[string]string{}}
 	}
-	w := &mailboxWriter{ctx: ctx, r: r, dir: dir, batch: sink.NewBatch(), idx: idx}
-
-	// what the user has, for incoming
-	userHash := map[string]string{}
-	for _, it := range r.side.items {
-		userHash[it.coll+"\x00"+p.assign[it]] = it.marker.Hash
-	}
-	base := r.baseManifest(ctx, p.latest)
-
-	newIdx := &mailboxIndex{Version: 1, User: r.o.User, Rev: m.Rev, Files: map[string]string{}}
+	w := &mailboxWriter{dir: dir, batch: sink.NewBatch()}
+	newIdx := &mailboxIndex{Version: 1, User: v.User, Rev: v.Rev, Files: map[string]string{}}
+	changedColl := map[string]bool{}
 	var calAll, conAll, calIn, conIn [][]byte
-	for _, coll := range slices.Sorted(maps.Keys(m.Collections)) {
-		items := m.Collections[coll]
-		for _, uid := range slices.Sorted(maps.Keys(items)) {
-			e := items[uid]
-			kind := merge.Kind(e.Kind)
-			rel := vdirPath(coll, uid, kind)
-			newIdx.Files[rel] = e.Hash
-			data, err := w.item(rel, e)
+	keys := slices.SortedFunc(maps.Keys(v.Items), compareKeys)
+	for _, k := range keys {
+		it := v.Items[k]
+		rel := vdirPath(k.Coll, k.UID, it.Kind)
+		newIdx.Files[rel] = it.Hash
+		if idx.Files[rel] != it.Hash {
+			changedColl[k.Coll] = true
+			data, err := v.Bytes(ctx, k, it)
 			if err != nil {
+				return w.written, fmt.Errorf("syncer: mailbox: %s: %w", k, err)
+			}
+			if err := w.file(rel, data); err != nil {
 				return w.written, err
-			}
-			if kind == merge.KindMessage {
-				continue
-			}
-			incoming := userHash[coll+"\x00"+uid] != e.Hash
-			if incoming && base != nil {
-				if b, ok := base.Collections[coll][uid]; ok && b.Hash == e.Hash {
-					incoming = false
-				}
-			}
-			if kind == merge.KindContact {
-				if coll == Contacts {
-					conAll = append(conAll, data)
-				}
-				if incoming {
-					conIn = append(conIn, data)
-					r.res.Incoming[coll]++
-				}
-			} else {
-				if coll == Calendar {
-					calAll = append(calAll, data)
-				}
-				if incoming {
-					calIn = append(calIn, data)
-					r.res.Incoming[coll]++
-				}
 			}
 		}
 	}
 	for rel := range idx.Files {
 		if _, ok := newIdx.Files[rel]; !ok {
+			changedColl[collOfRel(rel)] = true
 			p := filepath.Join(dir, filepath.FromSlash(rel))
 			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return w.written, fmt.Errorf("syncer: mailbox: %w", err)
@@ -168,23 +174,68 @@ func (r *run) writeMailbox(ctx context.Context, m *snapshot.Manifest, p *plan) (
 			w.written = append(w.written, rel)
 		}
 	}
-	if err := w.file(CalendarFile, CombineICS(calAll)); err != nil {
-		return w.written, err
+	needAll := func(name, coll string) bool {
+		if changedColl[coll] {
+			return true
+		}
+		_, err := os.Stat(filepath.Join(dir, name))
+		return err != nil
 	}
-	if err := w.file(ContactsFile, bytes.Join(conAll, nil)); err != nil {
-		return w.written, err
+	wantCal, wantCon := needAll(CalendarFile, Calendar), needAll(ContactsFile, Contacts)
+	for _, k := range keys {
+		it := v.Items[k]
+		if it.Kind == merge.KindMessage {
+			continue
+		}
+		in := v.Incoming[k]
+		all := (k.Coll == Calendar && wantCal) || (k.Coll == Contacts && wantCon)
+		if !all && !in {
+			continue
+		}
+		data, err := mb.itemBytes(ctx, v, k, it, idx)
+		if err != nil {
+			return w.written, err
+		}
+		if it.Kind == merge.KindContact {
+			if all && k.Coll == Contacts {
+				conAll = append(conAll, data)
+			}
+			if in {
+				conIn = append(conIn, data)
+			}
+		} else {
+			if all && k.Coll == Calendar {
+				calAll = append(calAll, data)
+			}
+			if in {
+				calIn = append(calIn, data)
+			}
+		}
+	}
+	if wantCal {
+		if err := w.file(CalendarFile, CombineICS(calAll)); err != nil {
+			return w.written, err
+		}
+	}
+	if wantCon {
+		if err := w.file(ContactsFile, bytes.Join(conAll, nil)); err != nil {
+			return w.written, err
+		}
 	}
 	if len(calIn) > 0 {
-		if err := w.file(fmt.Sprintf("%s/%06d-calendar.ics", IncomingDir, m.Rev), CombineICS(calIn)); err != nil {
+		if err := w.file(fmt.Sprintf("%s/%06d-calendar.ics", IncomingDir, v.Rev), CombineICS(calIn)); err != nil {
 			return w.written, err
 		}
 	}
 	if len(conIn) > 0 {
-		if err := w.file(fmt.Sprintf("%s/%06d-contacts.vcf", IncomingDir, m.Rev), bytes.Join(conIn, nil)); err != nil {
+		if err := w.file(fmt.Sprintf("%s/%06d-contacts.vcf", IncomingDir, v.Rev), bytes.Join(conIn, nil)); err != nil {
 			return w.written, err
 		}
 	}
-	if err := w.conflicts(m, p); err != nil {
+	if len(w.written) == 0 && idx.Rev == v.Rev && idx.Version == 1 {
+		return nil, nil // nothing new: the reports stand as they are
+	}
+	if err := w.conflicts(v); err != nil {
 		return w.written, err
 	}
 	data, err := json.MarshalIndent(newIdx, "", " ")
@@ -200,51 +251,37 @@ func (r *run) writeMailbox(ctx context.Context, m *snapshot.Manifest, p *plan) (
 	return w.written, nil
 }
 
-type mailboxWriter struct {
-	ctx     context.Context
-	r       *run
-	dir     string
-	batch   *sink.Batch
-	idx     *mailboxIndex
-	written []string
-}
-
-// item makes sure the vdir file rel holds entry e and returns its bytes
-// (nil for messages, whose bytes are not needed further).
-func (w *mailboxWriter) item(rel string, e snapshot.Entry) ([]byte, error) {
-	p := filepath.Join(w.dir, filepath.FromSlash(rel))
-	kind := merge.Kind(e.Kind)
-	if w.idx.Files[rel] == e.Hash {
-		if kind == merge.KindMessage {
-			if _, err := os.Stat(p); err == nil {
-				return nil, nil
-			}
-		} else if data, err := os.ReadFile(p); err == nil && snapshot.HashOf(data) == e.Hash {
+// itemBytes returns an item's bytes for the combined files: the vdir file
+// when it holds what the index says was delivered (read, not re-hashed:
+// the index is the record of what was written), else from the view.
+func (mb *Mailbox) itemBytes(ctx context.Context, v *View, k merge.Key, it ViewItem, idx *mailboxIndex) ([]byte, error) {
+	rel := vdirPath(k.Coll, k.UID, it.Kind)
+	if idx.Files[rel] == it.Hash {
+		if data, err := os.ReadFile(filepath.Join(mb.Dir, filepath.FromSlash(rel))); err == nil {
 			return data, nil
 		}
 	}
-	data, err := w.r.repo.GetObject(w.ctx, e.Hash)
+	data, err := v.Bytes(ctx, k, it)
 	if err != nil {
-		return nil, fmt.Errorf("syncer: mailbox: %w", err)
-	}
-	out := data
-	if kind == merge.KindMessage {
-		d, err := parseMessageRecord(data)
-		if err != nil {
-			return nil, fmt.Errorf("syncer: mailbox: object %s: %w", e.Hash, err)
-		}
-		h, _, _ := merge.ToMessage(d)
-		if out, err = w.r.repo.GetObject(w.ctx, h); err != nil {
-			return nil, fmt.Errorf("syncer: mailbox: message content: %w", err)
-		}
-	}
-	if err := w.file(rel, out); err != nil {
-		return nil, err
-	}
-	if kind == merge.KindMessage {
-		return nil, nil
+		return nil, fmt.Errorf("syncer: mailbox: %s: %w", k, err)
 	}
 	return data, nil
+}
+
+func collOfRel(rel string) string {
+	switch {
+	case strings.HasPrefix(rel, CalendarDir+"/"):
+		return Calendar
+	case strings.HasPrefix(rel, ContactsDir+"/"):
+		return Contacts
+	}
+	return ""
+}
+
+type mailboxWriter struct {
+	dir     string
+	batch   *sink.Batch
+	written []string
 }
 
 // file writes rel unless it already holds data.
@@ -260,40 +297,104 @@ func (w *mailboxWriter) file(rel string, data []byte) error {
 	return nil
 }
 
-// conflicts writes conflicts.json and conflicts.html: this sync's
-// conflicts and those recorded by the revisions since the user's last
-// sync.
-func (w *mailboxWriter) conflicts(m *snapshot.Manifest, p *plan) error {
-	var all []merge.Conflict
-	from := int64(0)
-	if w.r.st != nil {
-		from = w.r.st.BaseRev
-	}
-	from = max(from, m.Rev-maxReportRevs)
-	for rev := from + 1; rev <= m.Rev; rev++ {
-		if w.r.res.Committed && rev == m.Rev {
-			all = append(all, p.conflicts...)
-			continue
-		}
-		cs, err := RevisionConflicts(w.ctx, w.r.repo, rev)
-		if err != nil {
-			w.r.log.WarnContext(w.ctx, "conflicts of a revision unreadable", "rev", rev, "err", err)
-			continue
-		}
-		all = append(all, cs...)
-	}
-	meta := report.Meta{Title: "pstsync conflicts for " + w.r.o.User, Revision: m.Rev, Time: m.Time, OnConflict: string(w.r.o.OnConflict)}
+// conflicts writes conflicts.json and conflicts.html.
+func (w *mailboxWriter) conflicts(v *View) error {
+	meta := report.Meta{Title: "pstsync conflicts for " + v.User, Revision: v.Rev, Time: v.Time, OnConflict: v.OnConflict}
 	var js, html bytes.Buffer
-	if err := report.JSON(&js, all, meta); err != nil {
+	if err := report.JSON(&js, v.Conflicts, meta); err != nil {
 		return err
 	}
-	if err := report.HTML(&html, all, meta); err != nil {
+	if err := report.HTML(&html, v.Conflicts, meta); err != nil {
 		return err
 	}
 	if err := w.file(ConflictsJSON, js.Bytes()); err != nil {
 		return err
 	}
 	return w.file(ConflictsHTML, html.Bytes())
+}
+
+// deliver gives the user the view after the plan, from the run's memory
+// (objects of other users' changes from the store).
+func (r *run) deliver(ctx context.Context, a *applied) ([]string, error) {
+	v := &View{User: r.o.User, OnConflict: string(r.o.OnConflict), Items: map[merge.Key]ViewItem{}, Incoming: map[merge.Key]bool{}}
+	if a.final != nil {
+		v.Rev, v.Time = a.final.Rev, a.final.Time
+	}
+	own := map[merge.Key]string{}
+	for _, it := range r.side.items {
+		if uid, ok := a.assign[it]; ok {
+			own[merge.Key{Coll: it.coll, UID: uid}] = it.marker.Hash
+		}
+	}
+	prev := map[merge.Key]string{}
+	if r.st != nil {
+		for _, d := range r.st.Delivered {
+			prev[merge.Key{Coll: d.Collection, UID: d.UID}] = d.Hash
+		}
+	}
+	var base *snapshot.Manifest
+	if len(prev) == 0 {
+		base = r.baseManifest(ctx, a.final)
+	}
+	for k, h := range a.plan.Deliver {
+		kind := a.kinds[k]
+		if kind == "" {
+			kind = kindOfColl(k.Coll)
+		}
+		v.Items[k] = ViewItem{Hash: h, Kind: kind}
+		if kind == merge.KindMessage || own[k] == h || prev[k] == h {
+			continue
+		}
+		if base != nil && base.Collections[k.Coll][k.UID].Hash == h {
+			continue
+		}
+		v.Incoming[k] = true
+		r.res.Incoming[k.Coll]++
+	}
+	v.Bytes = func(ctx context.Context, k merge.Key, it ViewItem) ([]byte, error) {
+		data, ok := a.mem[it.Hash]
+		if !ok {
+			var err error
+			if data, err = r.repo.GetObject(ctx, it.Hash); err != nil {
+				return nil, err
+			}
+		}
+		if it.Kind != merge.KindMessage {
+			return data, nil
+		}
+		d, err := parseMessageRecord(data)
+		if err != nil {
+			return nil, fmt.Errorf("object %s: %w", it.Hash, err)
+		}
+		h, _, _ := merge.ToMessage(d)
+		if c, ok := a.mem[h]; ok {
+			return c, nil
+		}
+		return r.repo.GetObject(ctx, h)
+	}
+	// This run's conflicts and those recorded by the revisions since the
+	// user's last sync.
+	if a.final != nil {
+		from := int64(0)
+		if r.st != nil {
+			from = r.st.BaseRev
+		}
+		from = max(from, a.final.Rev-maxReportRevs)
+		for rev := from + 1; rev <= a.final.Rev; rev++ {
+			if r.res.Committed && rev == a.final.Rev {
+				v.Conflicts = append(v.Conflicts, a.plan.Conflicts...)
+				continue
+			}
+			cs, err := RevisionConflicts(ctx, r.repo, rev)
+			if err != nil {
+				r.log.WarnContext(ctx, "conflicts of a revision unreadable", "rev", rev, "err", err)
+				continue
+			}
+			v.Conflicts = append(v.Conflicts, cs...)
+		}
+	}
+	var t Target = &Mailbox{Dir: r.o.Mailbox, Log: r.log}
+	return t.Deliver(ctx, v)
 }
 
 // RevisionConflicts returns the conflicts recorded with revision rev.

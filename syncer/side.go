@@ -1,7 +1,6 @@
 package syncer
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -53,15 +52,150 @@ type item struct {
 	content [][]byte
 	// contentUID is the identity taken from the content (UID, Message-ID).
 	contentUID string
+	// source is the source the item was read from (a file's path relative
+	// to the source folder, or the collection for a PST folder).
+	source string
+	// private: a private calendar item (shared as busy time only).
+	private bool
 }
 
-// side is what was read from the user's PST or source folder.
+// SideReader reads one user's side: every item with a stable key, its
+// change marker and (when it changed since the last run) its decoded
+// version, and for every source whether it was read completely and
+// cleanly. The PST and the source folder are the readers today; an
+// Outlook bridge (items with EntryIDs and change keys) can be another.
+type SideReader interface {
+	ReadSide(ctx context.Context, prev *PrevSide) (*Side, error)
+}
+
+// PrevSide is what the last run knew of the side: the items it linked
+// and the sources as they were read.
+type PrevSide struct {
+	Links   []snapshot.Link
+	Sources map[string]snapshot.Source
+	index   map[linkKey]*snapshot.Link
+}
+
+// Link returns the link of the item with key in coll (nil when none).
+func (p *PrevSide) Link(coll, key string) *snapshot.Link {
+	if p.index == nil {
+		p.index = map[linkKey]*snapshot.Link{}
+		for i := range p.Links {
+			p.index[linkKey{p.Links[i].Collection, p.Links[i].Key}] = &p.Links[i]
+		}
+	}
+	return p.index[linkKey{coll, key}]
+}
+
+// Item is one item of a user's side as a SideReader gives it.
+type Item struct {
+	Collection string // Calendar, Contacts or a share collection
+	Key        string // stable key on the user's side (file#UID, nid:…, an EntryID)
+	Source     string // the source it was read from (see Side.Sources)
+	// Marker is the change marker (modification time, change key); the
+	// run fills in Hash.
+	Marker snapshot.Marker
+	// Doc is the decoded item; nil when the reader found it unchanged
+	// since the last run (then it must have a link).
+	Doc *merge.Doc
+	// Content holds extra objects the item needs (a message's EML).
+	Content [][]byte
+	// Private: a private calendar item (shared as busy time only).
+	Private bool
+}
+
+// Side is what a SideReader read.
+type Side struct {
+	Items []Item
+	// Collections the side has (an absent or empty one that had items is
+	// refused, see ErrEmptySide).
+	Collections map[string]bool
+	// Sources: how each source was read this run.
+	Sources  []snapshot.Source
+	Problems []Problem
+	// Listed: every source was enumerated, so a source of the last run
+	// that is gone (a deleted file) is positive evidence that its items
+	// were deleted.
+	Listed  bool
+	Decoded int // items decoded
+	// Lossy: the client behind this side may drop fields it cannot keep
+	// (Outlook behind a PST); a folder of files keeps everything.
+	Lossy bool
+}
+
+// side is the Side with each item tied to its link.
 type side struct {
-	items []*item
-	// present: collections the user's side has (an absent or empty one
-	// that had links is refused, see ErrEmptySide).
-	present map[string]bool
-	decoded int
+	items    []*item
+	present  map[string]bool
+	decoded  int
+	sources  []snapshot.Source
+	problems []Problem
+	listed   bool
+	lossy    bool
+}
+
+// newSide ties the items of s to their links. An item reported unchanged
+// without a link is a reader's mistake: it is left out and reported.
+func newSide(s *Side, links map[linkKey]*snapshot.Link) *side {
+	out := &side{present: s.Collections, decoded: s.Decoded, sources: s.Sources, problems: s.Problems, listed: s.Listed, lossy: s.Lossy}
+	if out.present == nil {
+		out.present = map[string]bool{}
+	}
+	for _, x := range s.Items {
+		it := &item{key: x.Key, coll: x.Collection, marker: x.Marker, doc: x.Doc, content: x.Content, source: x.Source,
+			private: x.Private, link: links[linkKey{x.Collection, x.Key}]}
+		if x.Doc == nil {
+			if it.link == nil {
+				out.problems = append(out.problems, Problem{Source: x.Source, Item: x.Key, Err: "reported unchanged but never seen before"})
+				continue
+			}
+			it.unchanged = true
+		} else {
+			it.contentUID = x.Doc.UID
+		}
+		out.items = append(out.items, it)
+	}
+	return out
+}
+
+// cleanMap says for every source whether its absent items may be
+// deletions: read cleanly this run, or gone from a side listed
+// completely.
+func (s *side) cleanMap(links map[linkKey]*snapshot.Link) map[string]bool {
+	m := map[string]bool{}
+	for _, src := range s.sources {
+		m[src.Key] = src.Clean
+	}
+	if s.listed {
+		for _, l := range links {
+			if src := linkSource(*l); !hasKey(m, src) {
+				m[src] = true
+			}
+		}
+	}
+	return m
+}
+
+func hasKey(m map[string]bool, k string) bool { _, ok := m[k]; return ok }
+
+// clean reports whether every source of collection coll was read cleanly.
+func (s *side) clean(coll string) bool {
+	for _, p := range s.problems {
+		if p.Source == coll || strings.HasSuffix(p.Source, extOfColl(coll)) || p.Source == "" {
+			return false
+		}
+	}
+	return true
+}
+
+func extOfColl(coll string) string {
+	switch coll {
+	case Calendar:
+		return ".ics"
+	case Contacts:
+		return ".vcf"
+	}
+	return "\x00"
 }
 
 type linkKey struct{ coll, key string }
@@ -90,10 +224,19 @@ func (it *item) finish() {
 
 // ---------------------------------------------------------------- source folder
 
-// readSource reads a folder of .ics and .vcf files (recursively; hidden
-// files and folders are skipped). A file whose modification time and size
-// equal the links' markers is not parsed: its items are the linked ones.
-func readSource(ctx context.Context, dir string, links map[linkKey]*snapshot.Link) (*side, error) {
+// FolderReader reads a folder of .ics and .vcf files (recursively; hidden
+// files and folders are skipped). Each file is a source. Only regular
+// files (or links to one) up to MaxFileSize are read; anything else is
+// reported and its items left as they were. A file whose content hash
+// equals the last run's is not parsed: its items are the linked ones.
+type FolderReader struct {
+	Dir         string
+	MaxFileSize int64
+}
+
+// ReadSide implements SideReader.
+func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, error) {
+	dir := fr.Dir
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("syncer: source folder: %w", err)
@@ -101,23 +244,32 @@ func readSource(ctx context.Context, dir string, links map[linkKey]*snapshot.Lin
 	if !st.IsDir() {
 		return nil, fmt.Errorf("syncer: source %s is not a folder", dir)
 	}
-	// links by file
 	byFile := map[string][]*snapshot.Link{}
-	for k, l := range links {
-		if k.coll != Calendar && k.coll != Contacts {
+	for i := range prev.Links {
+		l := &prev.Links[i]
+		if l.Collection != Calendar && l.Collection != Contacts {
 			continue
 		}
-		if f, _, ok := strings.Cut(l.Key, "#"); ok {
-			byFile[f] = append(byFile[f], l)
+		if strings.Contains(l.Key, "#") {
+			byFile[linkSource(*l)] = append(byFile[linkSource(*l)], l)
 		}
 	}
-	s := &side{present: map[string]bool{Calendar: true, Contacts: true}}
+	s := &Side{Collections: map[string]bool{Calendar: true, Contacts: true}, Listed: true}
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
 		}
-		if err := ctx.Err(); err != nil {
-			return err
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if err != nil {
+			// An unreadable folder: what was in it cannot be told apart
+			// from what was deleted.
+			s.Listed = false
+			s.Problems = append(s.Problems, Problem{Source: rel, Err: err.Error()})
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		if p != dir && strings.HasPrefix(d.Name(), ".") {
 			if d.IsDir() {
@@ -128,9 +280,8 @@ func readSource(ctx context.Context, dir string, links map[linkKey]*snapshot.Lin
 		if d.IsDir() {
 			return nil
 		}
-		ext := strings.ToLower(filepath.Ext(p))
 		var coll string
-		switch ext {
+		switch strings.ToLower(filepath.Ext(p)) {
 		case ".ics":
 			coll = Calendar
 		case ".vcf":
@@ -138,42 +289,7 @@ func readSource(ctx context.Context, dir string, links map[linkKey]*snapshot.Lin
 		default:
 			return nil
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
-		m := snapshot.Marker{LastModified: info.ModTime().UTC(), ChangeKey: "size:" + strconv.FormatInt(info.Size(), 10)}
-		if ls := byFile[rel]; len(ls) > 0 && allMatch(ls, coll, m) {
-			for _, l := range ls {
-				s.items = append(s.items, &item{key: l.Key, coll: coll, marker: l.Marker, unchanged: true, link: l})
-			}
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return fmt.Errorf("syncer: reading %s: %w", p, err)
-		}
-		var docs []*merge.Doc
-		if coll == Calendar {
-			docs, err = parseICS(data, rel)
-		} else {
-			docs, err = parseVCF(data, rel)
-		}
-		if err != nil {
-			return fmt.Errorf("syncer: %s: %w", p, err)
-		}
-		for i, d := range docs {
-			s.decoded++
-			key := rel + "#" + d.UID
-			if d.UID == "" {
-				key = rel + "#" + strconv.Itoa(i)
-			}
-			it := &item{key: key, coll: coll, marker: m, doc: d, contentUID: d.UID}
-			it.link = links[linkKey{coll, key}]
-			s.items = append(s.items, it)
-		}
+		fr.readFile(s, p, rel, coll, prev, byFile[rel])
 		return nil
 	})
 	if err != nil {
@@ -182,97 +298,119 @@ func readSource(ctx context.Context, dir string, links map[linkKey]*snapshot.Lin
 	return s, nil
 }
 
-func allMatch(ls []*snapshot.Link, coll string, m snapshot.Marker) bool {
+// readFile reads one source file into s; a problem is recorded in s, never
+// returned.
+func (fr *FolderReader) readFile(s *Side, p, rel, coll string, prev *PrevSide, links []*snapshot.Link) {
+	src := snapshot.Source{Key: rel}
+	fail := func(err error) {
+		s.Problems = append(s.Problems, Problem{Source: rel, Err: err.Error()})
+		s.Sources = append(s.Sources, src)
+	}
+	data, err := readRegular(p, fr.MaxFileSize)
+	if err != nil {
+		fail(err)
+		return
+	}
+	src.Hash = snapshot.HashOf(data)
+	old, had := prev.Sources[rel]
+	// Unchanged content: the items are the linked ones. (A file with a
+	// private item is always decoded: the owner's own version is given
+	// back to them from memory, it is not in the store.)
+	if had && old.Clean && old.Hash == src.Hash && len(links) == old.Items && !anyPrivate(links) {
+		for _, l := range links {
+			s.Items = append(s.Items, Item{Key: l.Key, Collection: coll, Marker: l.Marker, Source: rel, Private: l.Private})
+		}
+		src.Clean, src.Items = true, old.Items
+		s.Sources = append(s.Sources, src)
+		return
+	}
+	var fi merge.FileItems
+	if coll == Calendar {
+		fi = merge.ReadICSFile(data)
+	} else {
+		fi = merge.ReadVCFFile(data)
+	}
+	src.Clean = fi.Complete && len(fi.Problems) == 0
+	if !fi.Complete {
+		s.Problems = append(s.Problems, Problem{Source: rel, Err: "the file is cut short or damaged (it does not end properly); its items are left as they were"})
+	}
+	for _, ip := range fi.Problems {
+		item := ip.UID
+		if item == "" {
+			item = "#" + strconv.Itoa(ip.Index+1)
+		}
+		s.Problems = append(s.Problems, Problem{Source: rel, Item: item, Err: ip.Err.Error()})
+	}
+	if len(fi.Docs) == 0 && len(links) > 0 && src.Clean {
+		// Newly empty: an editor or a copy that went wrong looks the
+		// same as deleting everything; not evidence enough.
+		src.Clean = false
+		s.Problems = append(s.Problems, Problem{Source: rel, Err: fmt.Sprintf("the file is empty but held %d item(s) at the last sync; they are left as they were (delete the file to delete them)", len(links))})
+	}
+	keys := map[string]int{}
+	n := 0
+	for i, d := range fi.Docs {
+		s.Decoded++
+		uid := d.UID
+		if uid == "" {
+			uid = derivedUID(rel, i)
+			d.UID = uid
+		}
+		if coll == Contacts && merge.IsPrivate(d) {
+			continue // private contacts are not shared
+		}
+		key := rel + "#" + uid
+		if n := keys[key]; n > 0 {
+			key += "#" + strconv.Itoa(n+1) // a second item with this UID in the file
+		}
+		keys[rel+"#"+uid]++
+		s.Items = append(s.Items, Item{Key: key, Collection: coll, Doc: d, Source: rel, Private: coll == Calendar && merge.IsPrivate(d)})
+		n++
+	}
+	src.Items = n
+	s.Sources = append(s.Sources, src)
+}
+
+func anyPrivate(ls []*snapshot.Link) bool {
 	for _, l := range ls {
-		if l.Collection != coll || !sameMarker(l.Marker, m) {
-			return false
+		if l.Private {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
-// parseICS splits an iCalendar file into one Doc per item (UID), each with
-// the VTIMEZONEs of the file.
-func parseICS(data []byte, name string) (out []*merge.Doc, err error) {
-	// go-ical's decoder panics on some malformed input; a bad file must
-	// be an error for that file, never a crash.
-	defer func() {
-		if p := recover(); p != nil {
-			out, err = nil, fmt.Errorf("not a valid iCalendar file: decoder failed: %v", p)
-		}
-	}()
-	dec := ical.NewDecoder(bytes.NewReader(data))
-	for {
-		c, err := dec.Decode()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("not a valid iCalendar file: %w", err)
-		}
-		var zones []*ical.Component
-		groups := map[string][]*ical.Component{}
-		var order []string
-		for _, ch := range c.Children {
-			switch ch.Name {
-			case ical.CompTimezone:
-				zones = append(zones, ch)
-			case ical.CompEvent, ical.CompToDo, ical.CompJournal:
-				uid := ""
-				if p := ch.Props.Get(ical.PropUID); p != nil {
-					uid = p.Value
-				}
-				if uid == "" {
-					uid = derivedUID(name, len(order))
-					ch.Props.SetText(ical.PropUID, uid)
-				}
-				if _, ok := groups[uid]; !ok {
-					order = append(order, uid)
-				}
-				groups[uid] = append(groups[uid], ch)
-			}
-		}
-		for _, uid := range order {
-			cl := ical.NewCalendar()
-			cl.Props.SetText(ical.PropVersion, "2.0")
-			cl.Props.SetText(ical.PropProductID, merge.ProdID)
-			cl.Children = append(append([]*ical.Component{}, zones...), groups[uid]...)
-			d, err := merge.FromCalendar(cl)
-			if err != nil {
-				return nil, fmt.Errorf("item %s: %w", uid, err)
-			}
-			out = append(out, d)
-		}
+// readRegular reads the regular file p (following a link to one), at most
+// max bytes: a FIFO, a device or a folder named like a source file is
+// refused, never opened, and a larger file is refused.
+func readRegular(p string, max int64) ([]byte, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
-}
-
-// parseVCF reads every card of a vCard file.
-func parseVCF(data []byte, name string) (out []*merge.Doc, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			out, err = nil, fmt.Errorf("not a valid vCard file: decoder failed: %v", p)
-		}
-	}()
-	dec := vcard.NewDecoder(bytes.NewReader(data))
-	for i := 0; ; i++ {
-		c, err := dec.Decode()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("not a valid vCard file: %w", err)
-		}
-		if c.Value(vcard.FieldUID) == "" {
-			c.SetValue(vcard.FieldUID, derivedUID(name, i))
-		}
-		d, err := merge.FromVCard(c)
-		if err != nil {
-			return nil, fmt.Errorf("card %d: %w", i+1, err)
-		}
-		out = append(out, d)
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s); skipped", st.Mode().Type())
 	}
-	return out, nil
+	if st.Size() > max {
+		return nil, fmt.Errorf("%d bytes, more than the limit of %d; skipped", st.Size(), max)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// The file may have been replaced between Stat and Open.
+	if st2, err := f.Stat(); err != nil || !st2.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file; skipped")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("more than the limit of %d bytes; skipped", max)
+	}
+	return data, nil
 }
 
 // derivedUID names an item that has no UID of its own, from where it was
@@ -284,12 +422,26 @@ func derivedUID(name string, i int) string {
 
 // ---------------------------------------------------------------- PST
 
+// PSTReader reads a PST: each folder read is a source (named by its
+// collection); an item that cannot be converted is reported and makes its
+// folder not clean (no deletions from it this run), the others are read.
+type PSTReader struct {
+	Path     string
+	Share    []string
+	Progress Progress
+}
+
+// ReadSide implements SideReader.
+func (pr *PSTReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, error) {
+	return readPST(ctx, pr.Path, pr.Share, prev, pr.Progress)
+}
+
 // readPST reads the default Calendar and Contacts folders of a PST (the
 // first IPF.Appointment / IPF.Contact folder, nearest the top, that is not
 // a search folder) and the folders named in share. An item whose last
 // modification time and change key equal its link's marker is not
 // converted.
-func readPST(ctx context.Context, path string, share []string, links map[linkKey]*snapshot.Link, prog Progress) (*side, error) {
+func readPST(ctx context.Context, path string, share []string, prev *PrevSide, prog Progress) (*Side, error) {
 	f, err := pst.Open(path)
 	if err != nil {
 		return nil, &InputError{Path: path, Err: err}
@@ -334,7 +486,7 @@ func readPST(ctx context.Context, path string, share []string, links map[linkKey
 			return nil, fmt.Errorf("syncer: %s has no folder %q to share (see pstsync inspect for its folders)", path, s)
 		}
 	}
-	s := &side{present: map[string]bool{}}
+	s := &Side{Collections: map[string]bool{}, Lossy: true}
 	type job struct {
 		coll string
 		fo   *pst.Folder
@@ -352,10 +504,14 @@ func readPST(ctx context.Context, path string, share []string, links map[linkKey
 	}
 	dl := contact.FileOptions(f)
 	for _, j := range jobs {
-		s.present[j.coll] = true
+		s.Collections[j.coll] = true
+		src := snapshot.Source{Key: j.coll, Clean: true}
 		refs, err := j.fo.Items()
 		if err != nil {
-			return nil, fmt.Errorf("syncer: %s: %w", path, err)
+			s.Problems = append(s.Problems, Problem{Source: j.coll, Err: fmt.Sprintf("folder %s: %v", j.fo.PathString(), err)})
+			src.Clean = false
+			s.Sources = append(s.Sources, src)
+			continue
 		}
 		if prog != nil {
 			prog.Start(j.fo.PathString(), len(refs))
@@ -364,29 +520,35 @@ func readPST(ctx context.Context, path string, share []string, links map[linkKey
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			it, err := readPSTItem(f, j.coll, r, links, dl)
+			it, err := readPSTItem(f, j.coll, r, prev, dl)
 			if prog != nil {
 				prog.Item(j.fo.PathString())
 			}
 			if err != nil {
-				return nil, fmt.Errorf("syncer: %s: folder %s: item %#x: %w", path, j.fo.PathString(), r.NID, err)
+				// One bad item never stops the others; its folder is not
+				// evidence for deletions this run.
+				s.Problems = append(s.Problems, Problem{Source: j.coll, Item: fmt.Sprintf("%#x", r.NID), Err: err.Error()})
+				src.Clean = false
+				continue
 			}
 			if it == nil {
 				continue
 			}
-			if it.doc != nil {
-				s.decoded++
+			src.Items++
+			if it.Doc != nil {
+				s.Decoded++
 			}
-			s.items = append(s.items, it)
+			s.Items = append(s.Items, *it)
 		}
 		if prog != nil {
 			prog.Done(j.fo.PathString())
 		}
+		s.Sources = append(s.Sources, src)
 	}
 	return s, nil
 }
 
-func readPSTItem(f *pst.File, coll string, r pst.ItemRef, links map[linkKey]*snapshot.Link, dl contact.DistListOptions) (*item, error) {
+func readPSTItem(f *pst.File, coll string, r pst.ItemRef, prev *PrevSide, dl contact.DistListOptions) (*Item, error) {
 	kind := pst.KindOf(r.Class)
 	share := strings.HasPrefix(coll, SharePrefix)
 	switch {
@@ -409,11 +571,14 @@ func readPSTItem(f *pst.File, coll string, r pst.ItemRef, links map[linkKey]*sna
 	if ck := m.Props.Binary(pst.TagChangeKey); len(ck) > 0 {
 		mk.ChangeKey = hex.EncodeToString(ck)
 	}
-	it := &item{key: key, coll: coll, marker: mk, link: links[linkKey{coll, key}]}
-	if it.link != nil && sameMarker(it.link.Marker, mk) {
-		it.unchanged = true
-		it.marker = it.link.Marker
-		return it, nil
+	sens, _ := m.Props.Int(pst.TagSensitivity)
+	if sens > 0 && (kind == pst.KindContact || kind == pst.KindDistList) {
+		return nil, nil // private contacts are not shared
+	}
+	it := &Item{Key: key, Collection: coll, Marker: mk, Source: coll}
+	if l := prev.Link(coll, key); l != nil && sameMarker(l.Marker, mk) && !l.Private {
+		it.Marker, it.Private = l.Marker, l.Private
+		return it, nil // unchanged: Doc nil
 	}
 	switch kind {
 	case pst.KindAppointment:
@@ -424,7 +589,7 @@ func readPSTItem(f *pst.File, coll string, r pst.ItemRef, links map[linkKey]*sna
 		if c.Props.Get(ical.PropMethod) != nil {
 			c.Props.Del(ical.PropMethod)
 		}
-		it.doc, err = merge.FromCalendar(c)
+		it.Doc, err = merge.FromCalendar(c)
 		if err != nil {
 			return nil, err
 		}
@@ -441,7 +606,7 @@ func readPSTItem(f *pst.File, coll string, r pst.ItemRef, links map[linkKey]*sna
 		if card.Value(vcard.FieldUID) == "" {
 			card.SetValue(vcard.FieldUID, contact.UID(m))
 		}
-		it.doc, err = merge.FromVCard(card)
+		it.Doc, err = merge.FromVCard(card)
 		if err != nil {
 			return nil, err
 		}
@@ -465,10 +630,10 @@ func readPSTItem(f *pst.File, coll string, r pst.ItemRef, links map[linkKey]*sna
 				fl |= f.fl
 			}
 		}
-		it.doc = merge.FromMessage(uid, h, strings.TrimPrefix(coll, SharePrefix), fl)
-		it.content = [][]byte{eml}
+		it.Doc = merge.FromMessage(uid, h, strings.TrimPrefix(coll, SharePrefix), fl)
+		it.Content = [][]byte{eml}
 	}
-	it.contentUID = it.doc.UID
+	it.Private = kind == pst.KindAppointment && merge.IsPrivate(it.Doc)
 	return it, nil
 }
 

@@ -10,24 +10,30 @@
 // more than half of a collection (and more than 10 items) stops unless
 // confirmed.
 //
-// How one item is merged. Each user's items are tied to shared items by
-// the link table in the user's state (users/<user>/state.json), which also
-// records, per item, the change marker (last-modification time, change key,
-// hash of the canonical bytes) seen at the last sync. The canonical bytes
-// of that version are stored as an object too, so that when the user
-// changes the item the three-way merge uses the user's own previous version
-// as the base: what the user's client cannot represent (fields dropped by
-// an Outlook import) is then never mistaken for a deletion. An item whose
-// marker is unchanged has no opinion: it is neither read nor decoded, and
-// the shared version stands. An item the user never had (not linked) is
-// never deleted because it is missing on the user's side.
+// A run loads, reconciles and applies. It loads the user's state, reads
+// the user's side (a SideReader: the PST's folders or a folder of files,
+// each source with how cleanly it was read), reads the latest revision and
+// the versions it needs; merge.Reconcile (pure) turns all of it into a
+// plan: the shared delta, the conflicts, the user's view and the new
+// state. Then the run commits the delta (on a lost race it loads and
+// reconciles again), delivers the view (a Target: the mailbox folder) and
+// saves the state — in that order, so a crash between the steps repeats
+// work but never loses it. The state remembers, per shared item, the
+// version delivered to the user (the base of what comes back from the
+// mailbox) and the user's own version and its source; a run that changes
+// nothing writes nothing.
 package syncer
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"math/rand/v2"
@@ -82,7 +88,20 @@ type Options struct {
 	MaxAttempts int
 	Progress    Progress
 	Logger      *slog.Logger
+	// Machine identifies this computer (a random id kept in its config
+	// folder); empty uses the one kept in the mailbox folder. A state
+	// written by another machine is refused (ErrOtherMachine) unless
+	// TakeOver, which adopts it without trusting it for deletions.
+	Machine  string
+	TakeOver bool
+	// MaxFileSize bounds the size of a source file (DefaultMaxFileSize
+	// when zero); a larger one is reported and its items left as they
+	// were.
+	MaxFileSize int64
 }
+
+// DefaultMaxFileSize is the largest source file read.
+const DefaultMaxFileSize = 64 << 20
 
 // DefaultMaxAttempts is how often Sync tries to commit before giving up.
 const DefaultMaxAttempts = 12
@@ -110,6 +129,43 @@ type Result struct {
 	StateReset bool // the user's state was unreadable and started fresh
 	// Files lists the mailbox files written or removed.
 	Files []string
+	// Problems lists the sources (files, PST folders) and items that
+	// could not be read cleanly: their items were left as they were.
+	Problems []Problem
+	// Duplicates lists items whose UID another item of the user's side
+	// has too: each became a separate shared item with a fresh UID.
+	Duplicates []Duplicate
+}
+
+// Problem is a source or item that could not be read cleanly this run.
+type Problem struct {
+	Source string // file (relative to the source folder) or PST folder
+	Item   string // the item (UID or index) when one item failed; "" for the whole source
+	Err    string
+}
+
+func (p Problem) String() string {
+	if p.Item != "" {
+		return fmt.Sprintf("%s: item %s: %s", p.Source, p.Item, p.Err)
+	}
+	return fmt.Sprintf("%s: %s", p.Source, p.Err)
+}
+
+// Duplicate is an item whose UID was taken by another item of the side.
+type Duplicate struct {
+	Collection string
+	UID        string // the UID both have
+	Key        string // the duplicate's key (file#UID...)
+	// NewUID is the UID it is shared under; "" when it is an unchanged
+	// copy of the shared item (not shared again, no opinion).
+	NewUID string
+}
+
+func (d Duplicate) String() string {
+	if d.NewUID == "" {
+		return fmt.Sprintf("%s: a second copy of %s/%s; not shared again", d.Key, d.Collection, d.UID)
+	}
+	return fmt.Sprintf("%s: UID %s/%s is used by another item too; both kept, this one shared as %s", d.Key, d.Collection, d.UID, d.NewUID)
 }
 
 // Errors. Each is wrapped in a message naming the collection and the
@@ -123,7 +179,23 @@ var (
 	ErrEmptySide = errors.New("syncer: empty side refused")
 	// ErrBusy: other users kept committing; the attempts ran out.
 	ErrBusy = errors.New("syncer: the shared snapshot is too busy")
+	// ErrOtherMachine: the user's state was written by another computer
+	// (the same user name synced from two PCs).
+	ErrOtherMachine = errors.New("syncer: user synced from another computer")
 )
+
+// OtherMachineError is the ErrOtherMachine error.
+type OtherMachineError struct {
+	User, Machine string
+}
+
+func (e *OtherMachineError) Error() string {
+	return fmt.Sprintf("user %s is synced from another computer (%s); nothing was changed. Give each computer its own --user, "+
+		"or if this computer replaces the other one, run once with --take-over", e.User, e.Machine)
+}
+
+// Unwrap makes errors.Is(err, ErrOtherMachine) true.
+func (e *OtherMachineError) Unwrap() error { return ErrOtherMachine }
 
 // MassDeleteError is the ErrMassDelete error.
 type MassDeleteError struct {
@@ -171,18 +243,23 @@ func (e *InputError) Unwrap() error { return e.Err }
 
 // run is one Sync.
 type run struct {
-	o     Options
-	log   *slog.Logger
-	repo  *snapshot.Repo
-	st    *snapshot.UserState
-	links map[linkKey]*snapshot.Link
-	side  *side
-	docs  map[string]*merge.Doc // decoded objects by hash
-	base  *snapshot.Manifest    // revision st.BaseRev (nil: none)
+	o       Options
+	log     *slog.Logger
+	repo    *snapshot.Repo
+	st      *snapshot.UserState
+	links   map[linkKey]*snapshot.Link
+	side    *side
+	docs    map[string]*merge.Doc // decoded objects by hash
+	machine string
+	// copies are unchanged second copies of an item the side has (shared
+	// UID by item): no opinion, kept in the state as copies.
+	copies map[*item]string
+	// trusted: st is this user's own state from the last successful run
+	// on this machine; only then may an absent item be a deletion.
+	trusted bool
 	// recovered: st is the local copy, the store's was missing or
 	// unreadable; it links items but never implies deletions.
 	recovered bool
-	baseOK    bool
 	res       *Result
 }
 
@@ -209,12 +286,20 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 	if o.OnConflict == "" {
 		o.OnConflict = merge.KeepBoth
 	}
+	if o.MaxFileSize <= 0 {
+		o.MaxFileSize = DefaultMaxFileSize
+	}
 	r := &run{o: o, log: o.Logger, repo: o.Repo, docs: map[string]*merge.Doc{},
 		res: &Result{User: o.User, DryRun: o.DryRun, Incoming: map[string]int{}}}
 	if r.log == nil {
 		r.log = slog.Default()
 	}
+	var err error
+	if r.machine, err = r.machineID(); err != nil {
+		return nil, err
+	}
 
+	// Load.
 	st, etag, err := r.repo.LoadState(ctx, o.User)
 	switch {
 	case snapshot.IsCorruptState(err):
@@ -223,9 +308,17 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 	case err != nil:
 		return nil, fmt.Errorf("syncer: loading the state of %s: %w", o.User, err)
 	}
+	r.trusted = st != nil
+	if st != nil && st.Machine != "" && r.machine != "" && st.Machine != r.machine {
+		if !o.TakeOver {
+			return nil, &OtherMachineError{User: o.User, Machine: st.Machine}
+		}
+		r.log.WarnContext(ctx, "taking over the user's state from another computer (nothing will be deleted this run)", "user", o.User, "machine", st.Machine)
+		r.trusted = false
+	}
 	if st == nil {
 		// The store has no usable state: the copy kept in the mailbox
-		// folder still knows which PST item is which shared item.
+		// folder still knows which item is which shared item.
 		if cached := r.cachedState(ctx); cached != nil {
 			st, r.recovered = cached, true
 		}
@@ -233,15 +326,22 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 	r.st = st
 	r.links = linkIndex(st)
 
+	var reader SideReader
 	if o.Source != "" {
-		r.side, err = readSource(ctx, o.Source, r.links)
+		reader = &FolderReader{Dir: o.Source, MaxFileSize: o.MaxFileSize}
 	} else {
-		r.side, err = readPST(ctx, o.PST, o.Share, r.links, o.Progress)
+		reader = &PSTReader{Path: o.PST, Share: o.Share, Progress: o.Progress}
 	}
+	read, err := reader.ReadSide(ctx, r.prev())
 	if err != nil {
 		return nil, err
 	}
+	r.side = newSide(read, r.links)
 	r.res.Decoded += r.side.decoded
+	r.res.Problems = r.side.problems
+	for _, p := range r.side.problems {
+		r.log.WarnContext(ctx, "source not read cleanly: its items are left as they were", "source", p.Source, "item", p.Item, "err", p.Err)
+	}
 	sortItems(r.side.items)
 	for _, it := range r.side.items {
 		if it.doc != nil {
@@ -252,36 +352,35 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 
-	var p *plan
-	var final *snapshot.Manifest
+	// Reconcile and commit; a lost race loads and reconciles again.
+	var a *applied
 	for attempt := 1; ; attempt++ {
 		r.res.Attempts = attempt
 		latest, err := r.repo.Latest(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("syncer: reading the latest revision: %w", err)
 		}
-		p, err = r.plan(ctx, latest)
+		a, err = r.reconcile(ctx, latest)
 		if err != nil {
 			return nil, err
 		}
-		r.res.Parent = p.parent
-		r.res.Changes = p.changes
-		r.res.Conflicts = p.conflicts
-		r.res.Added, r.res.Modified, r.res.Deleted, r.res.Copies = p.added, p.modified, p.deleted, p.copies
+		r.res.Parent = a.parent
+		r.res.Changes = a.changes
+		r.res.Conflicts = a.plan.Conflicts
+		r.res.Added, r.res.Modified, r.res.Deleted, r.res.Copies = a.plan.Added, a.plan.Modified, a.plan.Deleted, len(a.plan.Copies)
 		if o.DryRun {
-			r.res.Rev = p.parent
+			r.res.Rev = a.parent
 			return r.res, nil
 		}
-		if len(p.changes) == 0 {
-			final = latest
-			if final == nil { // an empty snapshot: an empty view
-				final = &snapshot.Manifest{Collections: map[string]map[string]snapshot.Entry{}}
-			}
+		if a.plan.Empty() && len(a.plan.Conflicts) == 0 {
+			a.final = latest
 			break
 		}
-		m, err := r.commit(ctx, p)
+		// A plan with conflicts but no change (delete versus edit: the
+		// edit is kept) still makes a revision: it records the conflicts.
+		m, err := r.commit(ctx, a)
 		if err == nil {
-			final = m
+			a.final = m
 			r.res.Committed = true
 			break
 		}
@@ -296,23 +395,35 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	if final != nil {
-		r.res.Rev = final.Rev
+	if a.final != nil {
+		r.res.Rev = a.final.Rev
 	}
 
-	// The mailbox before the state: should saving the state fail, the
-	// next run sends the same items again, which is harmless.
-	if o.Mailbox != "" && final != nil {
-		files, err := r.writeMailbox(ctx, final, p)
+	// Deliver before saving the state: should saving the state fail, the
+	// next run delivers the same items again, which is harmless.
+	if o.Mailbox != "" {
+		files, err := r.deliver(ctx, a)
 		r.res.Files = files
 		if err != nil {
 			return r.res, err
 		}
 	}
-	if err := r.saveState(ctx, final, p, etag); err != nil {
+	if err := r.saveState(ctx, a, etag); err != nil {
 		return r.res, err
 	}
 	return r.res, nil
+}
+
+// prev is what the state knows of the side's sources.
+func (r *run) prev() *PrevSide {
+	p := &PrevSide{Sources: map[string]snapshot.Source{}}
+	if r.st != nil {
+		p.Links = r.st.Links
+		for _, s := range r.st.Sources {
+			p.Sources[s.Key] = s
+		}
+	}
+	return p
 }
 
 func (r *run) backoff(attempt int) time.Duration {
@@ -347,7 +458,7 @@ func (r *run) checkEmpty() error {
 	}
 	colls := slices.Sorted(maps.Keys(had))
 	for _, c := range colls {
-		if had[c] > 0 && have[c] == 0 {
+		if had[c] > 0 && have[c] == 0 && r.side.clean(c) {
 			return &EmptySideError{Collection: c, Had: had[c], Missing: !r.side.present[c]}
 		}
 	}
@@ -355,25 +466,19 @@ func (r *run) checkEmpty() error {
 }
 
 // baseManifest returns the revision the user last synced (nil when none or
-// unreadable: then nothing is deleted on the strength of it).
+// unreadable).
 func (r *run) baseManifest(ctx context.Context, latest *snapshot.Manifest) *snapshot.Manifest {
-	if r.baseOK {
-		return r.base
-	}
-	r.baseOK = true
 	if r.st == nil || r.st.BaseRev <= 0 || latest == nil || r.st.BaseRev > latest.Rev {
 		return nil
 	}
 	if r.st.BaseRev == latest.Rev {
-		r.base = latest
-		return r.base
+		return latest
 	}
 	m, err := r.repo.Manifest(ctx, r.st.BaseRev)
 	if err != nil {
 		r.log.WarnContext(ctx, "base revision unreadable: merging without it", "rev", r.st.BaseRev, "err", err)
 		return nil
 	}
-	r.base = m
 	return m
 }
 
@@ -395,280 +500,220 @@ func (r *run) doc(ctx context.Context, h string, kind merge.Kind) (*merge.Doc, e
 	return d, nil
 }
 
-// plan is the merge against one latest revision.
-type plan struct {
-	parent    int64
-	latest    *snapshot.Manifest
-	colls     map[string]map[string]snapshot.Entry
-	objects   map[string][]byte
-	changes   []snapshot.Change
-	conflicts []merge.Conflict
-	assign    map[*item]string
-	copies    int
-	added     int
-	modified  int
-	deleted   int
+// applied is a plan with what applying it needs.
+type applied struct {
+	plan    *merge.Plan
+	parent  int64
+	latest  *snapshot.Manifest
+	final   *snapshot.Manifest
+	colls   map[string]map[string]snapshot.Entry
+	objects map[string][]byte
+	changes []snapshot.Change
+	assign  map[*item]string
+	kinds   map[merge.Key]merge.Kind
+	// mem holds the canonical bytes of the versions this run has in
+	// memory (the user's items, merged items) by hash.
+	mem map[string][]byte
 }
 
-func (p *plan) entry(d *merge.Doc) snapshot.Entry {
-	data := merge.Canonical(d)
-	h := snapshot.HashOf(data)
-	p.objects[h] = data
-	return snapshot.Entry{Hash: h, Kind: string(d.Kind), Title: d.Title()}
-}
-
-func (r *run) plan(ctx context.Context, latest *snapshot.Manifest) (*plan, error) {
-	p := &plan{latest: latest, colls: map[string]map[string]snapshot.Entry{}, objects: map[string][]byte{}}
+// reconcile loads what merge.Reconcile needs against latest and runs it.
+func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applied, error) {
+	a := &applied{latest: latest, objects: map[string][]byte{}, mem: map[string][]byte{}, kinds: map[merge.Key]merge.Kind{}}
 	var T map[string]map[string]snapshot.Entry
 	if latest != nil {
-		p.parent = latest.Rev
+		a.parent = latest.Rev
 		T = latest.Collections
 	}
 	var err error
-	p.assign, err = r.resolve(ctx, T)
+	a.assign, err = r.resolve(ctx, T)
 	if err != nil {
 		return nil, err
 	}
-	names := map[string]bool{}
-	for c := range T {
-		names[c] = true
+	in := &merge.ReconcileInput{User: r.o.User, Now: r.o.Now(), OnConflict: r.o.OnConflict,
+		Latest: map[merge.Key]string{}, Base: map[merge.Key]string{}, Docs: map[string]*merge.Doc{},
+		Clean: r.side.cleanMap(r.links), State: map[merge.Key]merge.ItemState{}, Trusted: r.trusted && !r.recovered,
+		Lossy: r.side.lossy}
+	for coll, items := range T {
+		for uid, e := range items {
+			k := merge.Key{Coll: coll, UID: uid}
+			in.Latest[k] = e.Hash
+			a.kinds[k] = merge.Kind(e.Kind)
+		}
 	}
-	byColl := map[string]map[string][]*item{}
+	if b := r.baseManifest(ctx, latest); b != nil {
+		for coll, items := range b.Collections {
+			for uid, e := range items {
+				in.Base[merge.Key{Coll: coll, UID: uid}] = e.Hash
+			}
+		}
+	}
+	if r.st != nil {
+		for _, d := range r.st.Delivered {
+			k := merge.Key{Coll: d.Collection, UID: d.UID}
+			s := in.State[k]
+			s.Delivered = d.Hash
+			in.State[k] = s
+		}
+		for _, l := range r.st.Links {
+			if l.Copy {
+				continue
+			}
+			k := merge.Key{Coll: l.Collection, UID: l.UID}
+			s := in.State[k]
+			s.Seen, s.Source, s.Private = l.Marker.Hash, linkSource(l), l.Private
+			in.State[k] = s
+		}
+	}
 	for _, it := range r.side.items {
-		names[it.coll] = true
-		if byColl[it.coll] == nil {
-			byColl[it.coll] = map[string][]*item{}
+		uid, ok := a.assign[it]
+		if !ok {
+			continue // an unchanged copy of an item the side has (see resolve)
 		}
-		uid := p.assign[it]
-		byColl[it.coll][uid] = append(byColl[it.coll][uid], it)
-	}
-	deletedLinks := map[string][]*snapshot.Link{}
-	present := map[linkKey]bool{}
-	for _, it := range r.side.items {
-		present[linkKey{it.coll, it.key}] = true
-	}
-	for k, l := range r.links {
-		// State recovered from the local copy serves identity only: a
-		// deletion is never inferred from it (lost state never deletes).
-		if r.recovered {
-			break
+		k := merge.Key{Coll: it.coll, UID: uid}
+		si := merge.SideItem{Key: k, Source: it.source, Hash: it.marker.Hash, Private: it.private}
+		if it.doc != nil {
+			si.Doc = it.doc
+			r.docs[it.marker.Hash] = it.doc
+			a.mem[it.marker.Hash] = it.data
+			if _, ok := a.kinds[k]; !ok {
+				a.kinds[k] = it.doc.Kind
+			}
+		} else if _, ok := a.kinds[k]; !ok && it.link != nil {
+			a.kinds[k] = kindOfColl(it.coll)
 		}
-		if !present[k] && (r.side.present[k.coll] || r.o.AllowMassDelete) {
-			deletedLinks[k.coll] = append(deletedLinks[k.coll], l)
-		}
+		in.Side = append(in.Side, si)
 	}
-	for _, coll := range slices.Sorted(maps.Keys(names)) {
-		if err := r.mergeColl(ctx, p, coll, T[coll], byColl[coll], deletedLinks[coll]); err != nil {
-			return nil, err
-		}
-	}
-	var old map[string]map[string]snapshot.Entry
-	if latest != nil {
-		old = latest.Collections
-	}
-	p.changes = snapshot.Diff(old, p.colls, r.o.User)
-	copies := map[string]bool{}
-	for _, c := range p.conflicts {
-		if c.Copy != "" {
-			copies[c.Collection+"\x00"+c.Copy] = true
+	// The kind of each version, for decoding it.
+	kindOf := map[string]merge.Kind{}
+	for k, s := range in.State {
+		for _, h := range []string{s.Delivered, s.Seen} {
+			if h != "" {
+				kindOf[h] = kindOfColl(k.Coll)
+			}
 		}
 	}
-	for i := range p.changes {
-		if copies[p.changes[i].Collection+"\x00"+p.changes[i].UID] && p.changes[i].Op == snapshot.OpAdd {
-			p.changes[i].Op = snapshot.OpConflictCopy
+	for k, h := range in.Base {
+		kindOf[h] = kindOfColl(k.Coll)
+	}
+	for k, h := range in.Latest {
+		kindOf[h] = a.kinds[k]
+	}
+	for _, h := range in.Needs() {
+		if d, ok := r.docs[h]; ok {
+			in.Docs[h] = d
+			continue
+		}
+		d, err := r.doc(ctx, h, kindOf[h])
+		if err != nil {
+			r.log.WarnContext(ctx, "a version needed to merge is unreadable: its item is left as it is", "object", h, "err", err)
+			continue
+		}
+		in.Docs[h] = d
+	}
+	in.Editors = r.editors(ctx, latest)
+	p := merge.Reconcile(in)
+	a.plan = p
+
+	// Guards apply to the plan, before anything is written.
+	if !r.o.AllowMassDelete {
+		dels := map[string]int{}
+		for _, k := range p.Delete {
+			dels[k.Coll]++
+		}
+		for _, c := range slices.Sorted(maps.Keys(dels)) {
+			if n, total := dels[c], len(T[c]); n > 10 && 2*n > total {
+				return nil, &MassDeleteError{Collection: c, Deleting: n, Total: total}
+			}
 		}
 	}
-	// Objects already in the latest revision need no writing.
+	for _, k := range p.NoOpinion {
+		r.log.InfoContext(ctx, "item left as it was: its source was not read cleanly", "collection", k.Coll, "uid", k.UID)
+	}
+
+	// The new revision's collections.
+	a.colls = map[string]map[string]snapshot.Entry{}
+	for coll, items := range T {
+		a.colls[coll] = maps.Clone(items)
+	}
+	for _, k := range p.Delete {
+		delete(a.colls[k.Coll], k.UID)
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(p.Put), compareKeys) {
+		d := p.Put[k]
+		data := merge.Canonical(d)
+		h := snapshot.HashOf(data)
+		a.objects[h] = data
+		a.mem[h] = data
+		if a.colls[k.Coll] == nil {
+			a.colls[k.Coll] = map[string]snapshot.Entry{}
+		}
+		a.colls[k.Coll][k.UID] = snapshot.Entry{Hash: h, Kind: string(d.Kind), Title: d.Title()}
+		a.kinds[k] = d.Kind
+	}
+	for c, items := range a.colls {
+		if len(items) == 0 && len(T[c]) == 0 {
+			delete(a.colls, c)
+		}
+	}
+	a.changes = snapshot.Diff(T, a.colls, r.o.User)
+	copies := map[merge.Key]bool{}
+	for _, k := range p.Copies {
+		copies[k] = true
+	}
+	for i := range a.changes {
+		if ch := &a.changes[i]; ch.Op == snapshot.OpAdd && copies[merge.Key{Coll: ch.Collection, UID: ch.UID}] {
+			ch.Op = snapshot.OpConflictCopy
+		}
+	}
 	for _, items := range T {
 		for _, e := range items {
-			delete(p.objects, e.Hash)
+			delete(a.objects, e.Hash)
 		}
 	}
-	// The user's own versions of changed items (the base of their next
-	// change) and message contents.
+	// The user's own versions (the base of their next change, and what
+	// a private item's owner is given back) and message contents.
 	for _, it := range r.side.items {
 		if it.doc == nil {
 			continue
 		}
-		p.objects[it.marker.Hash] = it.data
+		if it.private {
+			continue // a private item leaves the PC as busy time only
+		}
+		a.objects[it.marker.Hash] = it.data
 		for _, c := range it.content {
-			p.objects[snapshot.HashOf(c)] = c
+			h := snapshot.HashOf(c)
+			a.objects[h] = c
+			a.mem[h] = c
 		}
 	}
-	return p, nil
+	return a, nil
 }
 
-func (r *run) mergeColl(ctx context.Context, p *plan, coll string, T map[string]snapshot.Entry, byUID map[string][]*item, gone []*snapshot.Link) error {
-	out := make(map[string]snapshot.Entry, len(T)+len(byUID))
-	for uid, e := range T {
-		out[uid] = e
+func kindOfColl(coll string) merge.Kind {
+	switch {
+	case coll == Contacts:
+		return merge.KindContact
+	case strings.HasPrefix(coll, SharePrefix):
+		return merge.KindMessage
 	}
-	base, ours, theirs := map[string]*merge.Doc{}, map[string]*merge.Doc{}, map[string]*merge.Doc{}
-	inSet := map[string]bool{}
-	for _, uid := range slices.Sorted(maps.Keys(byUID)) {
-		its := byUID[uid]
-		var it *item
-		for _, x := range its {
-			if !x.unchanged {
-				it = x
-				break
-			}
-		}
-		if it == nil {
-			continue // no opinion: the shared version stands
-		}
-		th, inT := T[uid]
-		if inT && th.Hash == it.marker.Hash {
-			continue
-		}
-		if it.link == nil && inT {
-			// First sighting of a shared item (imported from the
-			// mailbox, or the state was lost): exactly the version the
-			// user was last given has no opinion.
-			if b := r.baseManifest(ctx, p.latest); b != nil && b.Collections[coll][uid].Hash == it.marker.Hash {
-				continue
-			}
-		}
-		doc := it.doc
-		if doc.UID != uid {
-			doc = doc.Clone()
-			doc.UID = uid
-		}
-		var prev *merge.Doc
-		if l := it.link; l != nil && l.UID == uid && l.Marker.Hash != "" {
-			d, err := r.doc(ctx, l.Marker.Hash, doc.Kind)
-			if err != nil {
-				r.log.WarnContext(ctx, "previous version unreadable: merging without it", "collection", coll, "uid", uid, "err", err)
-			} else {
-				prev = d
-			}
-		}
-		if !inT && prev == nil {
-			out[uid] = p.entry(doc)
-			p.added++
-			continue
-		}
-		inSet[uid] = true
-		ours[uid] = doc
-		if prev != nil {
-			base[uid] = prev
-		}
-		if inT {
-			t, err := r.doc(ctx, th.Hash, merge.Kind(th.Kind))
-			if err != nil {
-				return fmt.Errorf("syncer: %s/%s: %w", coll, uid, err)
-			}
-			theirs[uid] = t
-		}
-	}
-	deletions := 0
-	for _, l := range gone {
-		uid := l.UID
-		if len(byUID[uid]) > 0 || inSet[uid] {
-			continue // still on the user's side under another key
-		}
-		th, inT := T[uid]
-		if !inT {
-			continue
-		}
-		if th.Hash == l.Marker.Hash {
-			delete(out, uid)
-			deletions++
-			continue
-		}
-		// Changed since the user's version: a deletion only when every
-		// field of the user's version is in the shared one unchanged
-		// (the shared one may have more: fields the user's client does
-		// not keep) and the shared item is what the user was given at
-		// the last sync; otherwise delete versus modify.
-		var prev *merge.Doc
-		if l.Marker.Hash != "" {
-			if d, err := r.doc(ctx, l.Marker.Hash, merge.Kind(th.Kind)); err == nil {
-				prev = d
-			}
-		}
-		if prev == nil {
-			continue // nothing to compare with: keep theirs
-		}
-		t, err := r.doc(ctx, th.Hash, merge.Kind(th.Kind))
-		if err != nil {
-			return fmt.Errorf("syncer: %s/%s: %w", coll, uid, err)
-		}
-		if b := r.baseManifest(ctx, p.latest); b != nil && b.Collections[coll][uid].Hash == th.Hash && subsetFields(prev, t) {
-			delete(out, uid)
-			deletions++
-			continue
-		}
-		inSet[uid] = true
-		base[uid], theirs[uid] = prev, t
-	}
-	if len(inSet) > 0 {
-		res := r.mergeByEditor(ctx, p.latest, coll, inSet, base, ours, theirs)
-		for uid := range inSet {
-			m, ok := res.Merged[uid]
-			_, wasT := T[uid]
-			switch {
-			case ok:
-				e := p.entry(m)
-				if old, had := T[uid]; !had {
-					p.added++
-				} else if old.Hash != e.Hash {
-					p.modified++
-					if _, ours := ours[uid]; !ours {
-						p.modified-- // theirs kept in a delete-modify conflict
-					}
-				}
-				out[uid] = e
-			case wasT:
-				delete(out, uid)
-				deletions++
-			}
-		}
-		for uid, m := range res.Merged {
-			if inSet[uid] {
-				continue
-			}
-			// A conflict copy's UID is derived from its content, so it can
-			// name an item that already exists: an earlier copy of the same
-			// version, which a colleague may have edited since. Never
-			// overwrite another item; the new copy takes a fresh UID.
-			if old, taken := out[uid]; taken && old.Hash != snapshot.HashOf(merge.Canonical(m)) {
-				fresh := freeUID(out, uid, merge.Hash(m))
-				m = m.Clone()
-				m.UID = fresh
-				for i := range res.Conflicts {
-					if res.Conflicts[i].Copy == uid {
-						res.Conflicts[i].Copy = fresh
-					}
-				}
-				uid = fresh
-			}
-			out[uid] = p.entry(m)
-			p.copies++
-		}
-		p.conflicts = append(p.conflicts, res.Conflicts...)
-	}
-	if deletions > 10 && 2*deletions > len(T) && !r.o.AllowMassDelete {
-		return &MassDeleteError{Collection: coll, Deleting: deletions, Total: len(T)}
-	}
-	p.deleted += deletions
-	if len(out) > 0 || len(T) > 0 {
-		p.colls[coll] = out
-	}
-	return nil
+	return merge.KindEvent
+}
+
+func compareKeys(a, b merge.Key) int {
+	return cmp.Or(cmp.Compare(a.Coll, b.Coll), cmp.Compare(a.UID, b.UID))
 }
 
 // commit writes the plan's objects and the revision.
-func (r *run) commit(ctx context.Context, p *plan) (*snapshot.Manifest, error) {
-	for _, h := range slices.Sorted(maps.Keys(p.objects)) {
-		if _, err := r.repo.PutObject(ctx, p.objects[h]); err != nil {
+func (r *run) commit(ctx context.Context, a *applied) (*snapshot.Manifest, error) {
+	for _, h := range slices.Sorted(maps.Keys(a.objects)) {
+		if _, err := r.repo.PutObject(ctx, a.objects[h]); err != nil {
 			return nil, err
 		}
 	}
-	m := &snapshot.Manifest{Parent: p.parent, Author: snapshot.Author{User: r.o.User, Host: r.o.Host},
-		Time: r.o.Now().UTC(), Collections: p.colls, Changes: p.changes}
-	if len(p.conflicts) > 0 {
-		data, err := json.Marshal(p.conflicts)
+	m := &snapshot.Manifest{Parent: a.parent, Author: snapshot.Author{User: r.o.User, Host: r.o.Host},
+		Time: r.o.Now().UTC(), Collections: a.colls, Changes: a.changes}
+	if len(a.plan.Conflicts) > 0 {
+		data, err := json.Marshal(a.plan.Conflicts)
 		if err != nil {
 			return nil, fmt.Errorf("encoding conflicts: %w", err)
 		}
@@ -677,32 +722,102 @@ func (r *run) commit(ctx context.Context, p *plan) (*snapshot.Manifest, error) {
 	return r.repo.Commit(ctx, m)
 }
 
-// saveState records the links and the new base revision, when they
-// changed.
-func (r *run) saveState(ctx context.Context, final *snapshot.Manifest, p *plan, etag string) error {
+// newState is the state after the run.
+func (r *run) newState(a *applied) *snapshot.UserState {
 	rev := int64(0)
-	if final != nil {
-		rev = final.Rev
+	if a.final != nil {
+		rev = a.final.Rev
 	}
-	st := &snapshot.UserState{User: r.o.User, BaseRev: rev, Updated: r.o.Now().UTC()}
+	st := &snapshot.UserState{User: r.o.User, BaseRev: rev, Machine: r.machine, Updated: r.o.Now().UTC()}
+	if st.Machine == "" && r.st != nil {
+		st.Machine = r.st.Machine
+	}
 	seen := map[linkKey]bool{}
 	for _, it := range r.side.items {
 		k := linkKey{it.coll, it.key}
 		if seen[k] {
 			continue
 		}
+		if cu, ok := r.copies[it]; ok {
+			seen[k] = true
+			st.Links = append(st.Links, snapshot.Link{Key: it.key, UID: cu, Collection: it.coll, Marker: it.marker, Source: it.source, Copy: true})
+			continue
+		}
+		uid, ok := a.assign[it]
+		if !ok {
+			continue
+		}
 		seen[k] = true
-		uid := p.assign[it]
-		st.Links = append(st.Links, snapshot.Link{Key: it.key, UID: uid, Collection: it.coll, Marker: it.marker})
+		st.Links = append(st.Links, snapshot.Link{Key: it.key, UID: uid, Collection: it.coll, Marker: it.marker,
+			Source: it.source, Private: it.private})
 	}
-	if r.st != nil && r.st.BaseRev == st.BaseRev && sameLinks(r.st.Links, st.Links) {
+	// Items the user had in a source not read cleanly: kept, so that a
+	// later clean read can still tell a deletion.
+	have := map[merge.Key]bool{}
+	for _, l := range st.Links {
+		if !l.Copy {
+			have[merge.Key{Coll: l.Collection, UID: l.UID}] = true
+		}
+	}
+	kept := map[merge.Key]bool{}
+	for _, k := range a.plan.NoOpinion {
+		kept[k] = true
+	}
+	for _, k := range a.plan.Missing {
+		kept[k] = true
+	}
+	if r.st != nil {
+		for _, l := range r.st.Links {
+			if l.Copy {
+				continue
+			}
+			k := merge.Key{Coll: l.Collection, UID: l.UID}
+			if kept[k] && !have[k] && !seen[linkKey{l.Collection, l.Key}] {
+				st.Links = append(st.Links, l)
+				seen[linkKey{l.Collection, l.Key}] = true
+			}
+		}
+	}
+	for k, s := range a.plan.State {
+		if s.Delivered != "" {
+			st.Delivered = append(st.Delivered, snapshot.Delivered{Collection: k.Coll, UID: k.UID, Hash: s.Delivered})
+		}
+	}
+	st.Sources = r.side.sources
+	return st
+}
+
+// saveState records the new state when it differs from the loaded one.
+func (r *run) saveState(ctx context.Context, a *applied, etag string) error {
+	st := r.newState(a)
+	if r.st != nil && !r.recovered && sameState(r.st, st) {
 		return nil
+	}
+	// The user's own versions are the base of their next change: store
+	// them even when no revision was made.
+	if !r.res.Committed {
+		for _, l := range st.Links {
+			if data, ok := a.mem[l.Marker.Hash]; ok && !l.Private {
+				if _, err := r.repo.PutObject(ctx, data); err != nil {
+					return fmt.Errorf("syncer: saving the state of %s: %w", r.o.User, err)
+				}
+			}
+		}
 	}
 	if _, err := r.repo.SaveState(ctx, r.o.User, st, etag); err != nil {
 		return fmt.Errorf("syncer: saving the state of %s (the revision is committed; the next run links the items again): %w", r.o.User, err)
 	}
 	r.cacheState(ctx, st)
 	return nil
+}
+
+// sameState reports whether two states hold the same (the time aside).
+func sameState(a, b *snapshot.UserState) bool {
+	x, err1 := a.Encode()
+	c := *b
+	c.Updated = a.Updated
+	y, err2 := c.Encode()
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
 // stateCachePath is the local copy of the user's state, in the mailbox
@@ -731,8 +846,8 @@ func (r *run) cacheState(ctx context.Context, st *snapshot.UserState) {
 }
 
 // cachedState returns the local copy of the user's state, or nil. It is
-// used only when the store's copy is missing or unreadable; a copy whose
-// base revision the store does not have is treated as having no base.
+// used only when the store's copy is missing or unreadable, and never
+// implies deletions.
 func (r *run) cachedState(ctx context.Context) *snapshot.UserState {
 	p := r.stateCachePath()
 	if p == "" {
@@ -751,35 +866,56 @@ func (r *run) cachedState(ctx context.Context) *snapshot.UserState {
 	return st
 }
 
-// subsetFields reports whether every field of a is in b with the same
-// value.
-func subsetFields(a, b *merge.Doc) bool {
-	for k, f := range a.Fields {
-		g, ok := b.Fields[k]
-		if !ok || !f.Equal(g) {
-			return false
-		}
+// machineID returns this computer's id: Options.Machine, else a random id
+// kept in the mailbox folder (created on first use), else "".
+func (r *run) machineID() (string, error) {
+	if r.o.Machine != "" {
+		return r.o.Machine, nil
 	}
-	return true
+	if r.o.Mailbox == "" {
+		return "", nil
+	}
+	return MachineID(filepath.Join(r.o.Mailbox, ".pstsync", "machine-id"), !r.o.DryRun)
 }
 
-func sameLinks(a, b []snapshot.Link) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	key := func(l snapshot.Link) string { return l.Collection + "\x00" + l.Key }
-	am := make(map[string]snapshot.Link, len(a))
-	for _, l := range a {
-		am[key(l)] = l
-	}
-	for _, l := range b {
-		o, ok := am[key(l)]
-		if !ok || o.UID != l.UID || o.Marker.Hash != l.Marker.Hash || o.Marker.ChangeKey != l.Marker.ChangeKey ||
-			!o.Marker.LastModified.Equal(l.Marker.LastModified) {
-			return false
+// MachineID reads the machine id kept in file p, creating it with a random
+// id when create and it does not exist.
+func MachineID(p string, create bool) (string, error) {
+	data, err := os.ReadFile(p)
+	if err == nil {
+		if id := strings.TrimSpace(string(data)); id != "" {
+			return id, nil
 		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("syncer: machine id %s: %w", p, err)
 	}
-	return true
+	if !create {
+		return "", nil
+	}
+	var b [12]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("syncer: machine id: %w", err)
+	}
+	id := hex.EncodeToString(b[:])
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return "", fmt.Errorf("syncer: machine id: %w", err)
+	}
+	if err := sink.WriteFileAtomic(p, []byte(id+"\n")); err != nil {
+		return "", fmt.Errorf("syncer: machine id: %w", err)
+	}
+	return id, nil
+}
+
+// linkSource is the source of a link (older states did not record it: a
+// file link's key starts with the file).
+func linkSource(l snapshot.Link) string {
+	if l.Source != "" {
+		return l.Source
+	}
+	if f, _, ok := strings.Cut(l.Key, "#"); ok {
+		return f
+	}
+	return l.Collection
 }
 
 // Summary is a one-line description of a result for people.
@@ -818,50 +954,13 @@ func sumInts(m map[string]int) int {
 	return n
 }
 
-// mergeByEditor merges the items of one collection, naming in each
-// conflict (and in each conflict copy's title) the colleague who last
-// changed the shared version, found in the revisions since the user's base.
-func (r *run) mergeByEditor(ctx context.Context, latest *snapshot.Manifest, coll string, uids map[string]bool, base, ours, theirs map[string]*merge.Doc) merge.Result {
-	editors := r.lastEditors(ctx, latest, coll, uids)
-	groups := map[string][]string{}
-	for uid := range uids {
-		by := editors[uid]
-		if by == "" {
-			by = "shared"
-		}
-		groups[by] = append(groups[by], uid)
-	}
-	out := merge.Result{Merged: map[string]*merge.Doc{}}
-	for _, by := range slices.Sorted(maps.Keys(groups)) {
-		b, o, t := map[string]*merge.Doc{}, map[string]*merge.Doc{}, map[string]*merge.Doc{}
-		for _, uid := range groups[by] {
-			if d, ok := base[uid]; ok {
-				b[uid] = d
-			}
-			if d, ok := ours[uid]; ok {
-				o[uid] = d
-			}
-			if d, ok := theirs[uid]; ok {
-				t[uid] = d
-			}
-		}
-		res := merge.MergeCollection(b, o, t, merge.Options{Collection: coll, OnConflict: r.o.OnConflict,
-			OursBy: r.o.User, TheirsBy: by, Now: r.o.Now()})
-		for uid, d := range res.Merged {
-			out.Merged[uid] = d
-		}
-		out.Conflicts = append(out.Conflicts, res.Conflicts...)
-	}
-	return out
-}
-
-// maxEditorScan bounds how many revisions lastEditors reads.
+// maxEditorScan bounds how many revisions editors reads.
 const maxEditorScan = 200
 
-// lastEditors returns, for the given items of coll, the user who last
-// changed each in the revisions after the user's base (newest first).
-func (r *run) lastEditors(ctx context.Context, latest *snapshot.Manifest, coll string, uids map[string]bool) map[string]string {
-	out := map[string]string{}
+// editors returns, for the items changed in the revisions after the
+// user's base, the user who last changed each (other than this user).
+func (r *run) editors(ctx context.Context, latest *snapshot.Manifest) map[merge.Key]string {
+	out := map[merge.Key]string{}
 	if latest == nil {
 		return out
 	}
@@ -869,7 +968,7 @@ func (r *run) lastEditors(ctx context.Context, latest *snapshot.Manifest, coll s
 	if r.st != nil && r.st.BaseRev > 0 && r.st.BaseRev <= latest.Rev {
 		stop = r.st.BaseRev
 	}
-	for rev := latest.Rev; rev > stop && rev > latest.Rev-maxEditorScan && len(out) < len(uids); rev-- {
+	for rev := latest.Rev; rev > stop && rev > latest.Rev-maxEditorScan; rev-- {
 		m := latest
 		if rev != latest.Rev {
 			var err error
@@ -879,23 +978,11 @@ func (r *run) lastEditors(ctx context.Context, latest *snapshot.Manifest, coll s
 			}
 		}
 		for _, ch := range m.Changes {
-			if ch.Collection == coll && uids[ch.UID] && out[ch.UID] == "" && ch.By != "" && ch.By != r.o.User {
-				out[ch.UID] = ch.By
+			k := merge.Key{Coll: ch.Collection, UID: ch.UID}
+			if out[k] == "" && ch.By != "" && ch.By != r.o.User {
+				out[k] = ch.By
 			}
 		}
 	}
 	return out
-}
-
-// freeUID returns a UID derived from uid and the item's hash that no item
-// of coll holds yet.
-func freeUID(coll map[string]snapshot.Entry, uid, hash string) string {
-	base := uid + "-" + hash[:8]
-	c := base
-	for n := 2; ; n++ {
-		if _, taken := coll[c]; !taken {
-			return c
-		}
-		c = fmt.Sprintf("%s-%d", base, n)
-	}
 }

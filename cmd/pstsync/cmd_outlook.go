@@ -15,22 +15,6 @@ import (
 	"github.com/pstsync/pstsync/outlook/com"
 )
 
-// Exit codes of the Outlook bridge (with the others in exit.go and the
-// README table).
-const (
-	// exitOutlook: Outlook cannot be used: not installed, not running,
-	// not Windows, or a folder not found.
-	exitOutlook = 10
-	// exitOutlookBlocked: Outlook blocked the access (programmatic access
-	// prompt) or did not answer in time; nothing changed.
-	exitOutlookBlocked = 11
-)
-
-func init() {
-	exitOutcome[exitOutlook] = "Outlook unavailable"
-	exitOutcome[exitOutlookBlocked] = "Outlook blocked or not answering"
-}
-
 // outlookOpener opens the Outlook bridge; tests replace openOutlook with
 // one that returns the in-memory fake.
 type outlookOpener func(ctx context.Context, opts com.Options) (outlook.Session, error)

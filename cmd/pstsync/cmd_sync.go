@@ -27,6 +27,7 @@ func syncFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "show what would change and write nothing"},
 		&cli.BoolFlag{Name: "allow-mass-delete", Usage: "confirm a sync that deletes more than half of a collection, or whose side is empty"},
+		&cli.BoolFlag{Name: "take-over", Usage: "adopt the state your user name left on another computer (this computer replaces it); deletes nothing this run"},
 		&cli.BoolFlag{Name: "init", Usage: "create the local store folder when it does not exist (the first sync of an office)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 		&cli.BoolFlag{Name: "progress", Usage: "force the progress bar on (default: only on a terminal)"},
@@ -46,8 +47,10 @@ func newSyncCommand() *cli.Command {
 			"conflicts.json. Every option can also be set in the config file (pstsync config init) or the\n" +
 			"environment (PSTSYNC_USER, PSTSYNC_STORE, ...); S3 credentials only there (AWS_ACCESS_KEY_ID,\n" +
 			"AWS_SECRET_ACCESS_KEY), never as flags.\n" +
-			"Exit codes: 0 ok, 5 conflicts (both versions kept, see conflicts.html), 7 store unreachable,\n" +
-			"8 bad configuration, 9 another run is going on, 1 any other failure.",
+			"Exit codes: 0 ok, 3 some files or folders could not be read cleanly (their items left as they\n" +
+			"were; see last-run.txt), 5 conflicts (both versions kept, see conflicts.html), 7 store\n" +
+			"unreachable, 8 bad configuration, 9 another run is going on, 10 your user name is synced from\n" +
+			"another computer, 1 any other failure.",
 		Flags: append(configFlags(), syncFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -110,6 +113,12 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 		s.Outcome = exitOutcome[s.ExitCode]
 		if res != nil {
 			s.Revision, s.Added, s.Changed, s.Deleted, s.Conflicts = res.Rev, res.Added, res.Modified, res.Deleted, len(res.Conflicts)
+			for _, p := range res.Problems {
+				s.Problems = append(s.Problems, p.String())
+			}
+			for _, d := range res.Duplicates {
+				s.Duplicates = append(s.Duplicates, d.String())
+			}
 		}
 		s.Log(ctx, slog.Default())
 		if _, serr := os.Stat(cfg.Mailbox); serr == nil {
@@ -140,10 +149,15 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 		bar = newProgressBar(c.App.ErrWriter)
 		prog = bar
 	}
+	machine, err := machineID(c.Bool("dry-run"))
+	if err != nil {
+		return err
+	}
 	res, err = syncer.Sync(ctx, syncer.Options{
 		User: cfg.User, Host: host, PST: pstPath, Source: cfg.Source, Repo: repo, Mailbox: cfg.Mailbox,
 		Share: cfg.Share, OnConflict: onConflict, DryRun: c.Bool("dry-run"),
 		AllowMassDelete: c.Bool("allow-mass-delete"), Progress: prog, Logger: slog.Default(),
+		Machine: machine, TakeOver: c.Bool("take-over"),
 	})
 	if bar != nil {
 		bar.Finish()
@@ -154,16 +168,37 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 	if !c.Bool("quiet") {
 		printResult(c.App.Writer, res, cfg.Mailbox)
 	}
+	if len(res.Problems) > 0 && !res.DryRun {
+		srcs := map[string]bool{}
+		for _, p := range res.Problems {
+			srcs[p.Source] = true
+		}
+		return &syncProblemsError{sources: len(srcs), conflicts: len(res.Conflicts), status: filepath.Join(cfg.Mailbox, logfile.StatusFile)}
+	}
 	if len(res.Conflicts) > 0 && !res.DryRun {
 		return &conflictsError{n: len(res.Conflicts), report: filepath.Join(cfg.Mailbox, syncer.ConflictsHTML)}
 	}
 	return nil
 }
 
+// machineID is this computer's id, kept in the state folder (created on
+// first use): the same user name synced from two computers is detected
+// from it. Without a state folder the mailbox folder keeps it.
+func machineID(dryRun bool) (string, error) {
+	dir, err := config.StateDir(runtime.GOOS, os.Getenv)
+	if err != nil {
+		return "", nil
+	}
+	return syncer.MachineID(filepath.Join(dir, "machine-id"), !dryRun)
+}
+
 // syncError adds what to do to the errors people meet.
 func syncError(cfg *config.Config, err error) error {
 	var ie *syncer.InputError
+	var om *syncer.OtherMachineError
 	switch {
+	case errors.As(err, &om):
+		return err
 	case errors.As(err, &ie):
 		return &inputError{path: ie.Path, err: ie.Err}
 	case errors.Is(err, sink.ErrUnavailable), errors.Is(err, sink.ErrAccessDenied), errors.Is(err, sink.ErrStoreMissing):

@@ -13,6 +13,7 @@ import (
 	"github.com/pstsync/pstsync/pstlock"
 	"github.com/pstsync/pstsync/runlock"
 	"github.com/pstsync/pstsync/sink"
+	"github.com/pstsync/pstsync/syncer"
 )
 
 // Exit codes, documented in the README. This is the one place they are
@@ -28,22 +29,32 @@ const (
 	exitUnreachable = 7 // the store could not be reached (network, credentials, bucket)
 	exitConfig      = 8 // the configuration is invalid (file, environment or flags)
 	exitRunning     = 9 // another run for this user is still running; run skipped
-	exitInterrupted = 130
+	// exitOutlook: Outlook cannot be used: not installed, not running,
+	// not Windows, or a folder not found.
+	exitOutlook = 10
+	// exitOutlookBlocked: Outlook blocked the access (programmatic access
+	// prompt) or did not answer in time; nothing changed.
+	exitOutlookBlocked = 11
+	exitOtherPC        = 12 // the user's state was written by another computer; nothing changed
+	exitInterrupted    = 130
 )
 
 // exitOutcome names each exit code (log summary line, last-run.txt).
 var exitOutcome = map[int]string{
-	exitOK:          "ok",
-	exitError:       "error",
-	exitUsage:       "usage error",
-	exitPartial:     "partial",
-	exitInput:       "input unreadable",
-	exitConflicts:   "conflicts pending",
-	exitLocked:      "PST locked",
-	exitUnreachable: "store unreachable",
-	exitConfig:      "bad config",
-	exitRunning:     "already running",
-	exitInterrupted: "interrupted",
+	exitOK:             "ok",
+	exitError:          "error",
+	exitUsage:          "usage error",
+	exitPartial:        "partial",
+	exitInput:          "input unreadable",
+	exitConflicts:      "conflicts pending",
+	exitLocked:         "PST locked",
+	exitUnreachable:    "store unreachable",
+	exitConfig:         "bad config",
+	exitRunning:        "already running",
+	exitOutlook:        "Outlook unavailable",
+	exitOutlookBlocked: "Outlook blocked or not answering",
+	exitOtherPC:        "user synced from another computer",
+	exitInterrupted:    "interrupted",
 }
 
 // scheduledOKCodes are the exit codes a scheduler must not treat as a
@@ -110,8 +121,25 @@ func (e *partialError) Error() string {
 	return fmt.Sprintf("%d item(s) could not be exported and %d were exported without some parts; see %s for each one and why", e.failed, e.partial, e.report)
 }
 
+// syncProblemsError reports a sync that finished but left the items of
+// sources it could not read cleanly as they were.
+type syncProblemsError struct {
+	sources   int
+	conflicts int
+	status    string
+}
+
+func (e *syncProblemsError) Error() string {
+	msg := fmt.Sprintf("%d file(s) or folder(s) could not be read cleanly; their items were left as they were (nothing deleted); see %s", e.sources, e.status)
+	if e.conflicts > 0 {
+		msg += fmt.Sprintf("; also %d conflict(s), both versions kept (conflicts.html)", e.conflicts)
+	}
+	return msg
+}
+
 func exitCode(err error) int {
 	var ue usageError
+	var spe *syncProblemsError
 	var ie *inputError
 	var pe *partialError
 	var se *unreachableError
@@ -133,9 +161,11 @@ func exitCode(err error) int {
 	case errors.As(err, &se), errors.Is(err, sink.ErrUnavailable), errors.Is(err, sink.ErrAccessDenied),
 		errors.Is(err, sink.ErrStoreMissing):
 		return exitUnreachable
+	case errors.Is(err, syncer.ErrOtherMachine):
+		return exitOtherPC
 	case errors.As(err, &ie):
 		return exitInput
-	case errors.As(err, &pe):
+	case errors.As(err, &pe), errors.As(err, &spe):
 		return exitPartial
 	case errors.As(err, &ce):
 		return exitConflicts
