@@ -80,12 +80,12 @@ func fromNormVCard(c vcard.Card) (*Doc, error) {
 	if err := sink.EncodeVCard(&buf, c, sink.VCard40); err != nil {
 		return nil, fmt.Errorf("merge: vCard: %w", err)
 	}
-	norm, err := vcard.NewDecoder(&buf).Decode()
+	norm, err := decodeVCardCard(buf.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("merge: vCard: re-decode: %w", err)
 	}
-	uid := strings.TrimSpace(norm.Value(vcard.FieldUID))
-	if uid == "" {
+	uid := norm.Value(vcard.FieldUID)
+	if strings.TrimSpace(uid) == "" {
 		return nil, ErrNoUID
 	}
 	d := &Doc{UID: uid, Kind: KindContact, Fields: make(map[string]Field, 16)}
