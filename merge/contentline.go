@@ -68,6 +68,28 @@ func splitContentLines(data []byte) []contentLine {
 				i++
 				continue
 			}
+			if p == "" {
+				// Empty lines between a line and its continuation
+				// (iOS writes CR CR LF) do not end the line.
+				j := i
+				for j < len(phys) && phys[j] == "" {
+					j++
+				}
+				if j < len(phys) && (phys[j][0] == ' ' || phys[j][0] == '\t') {
+					i = j
+					continue
+				}
+			}
+			if cur := sb.String(); strings.HasSuffix(cur, `\`) && !strings.HasSuffix(cur, `\\`) &&
+				p != "" && valueStart(p) < 0 && valueStart(cur) >= 0 {
+				// Android's vCard 2.1 writer continues a value after an
+				// escaping backslash on the next line (no ':' in it): a
+				// line break in the value.
+				sb.WriteString("n")
+				sb.WriteString(p)
+				i++
+				continue
+			}
 			break
 		}
 		s := sb.String()

@@ -65,6 +65,11 @@ func ReadICSFile(data []byte) (fi FileItems) {
 	}
 	index := 0
 	for _, top := range st.top {
+		if _, item := kindOfComp(top.comp.Name); item {
+			// A bare VEVENT (some clients export single items so): read
+			// it as the calendar it belongs in.
+			top = &icsNode{comp: &ical.Component{Name: ical.CompCalendar, Props: ical.Props{}, Children: []*ical.Component{top.comp}}}
+		}
 		if top.comp.Name != ical.CompCalendar {
 			fi.Problems = append(fi.Problems, ItemProblem{Index: -1, Err: fmt.Errorf("%s outside VCALENDAR", top.comp.Name)})
 			continue
