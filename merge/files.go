@@ -1,12 +1,18 @@
 package merge
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/emersion/go-ical"
 	"github.com/emersion/go-vcard"
 )
+
+// ErrNotItem is wrapped by the problem of a component that is not an item
+// pstsync syncs (VFREEBUSY, VAVAILABILITY, an X- component, a VTIMEZONE or
+// VALARM outside a calendar): it is reported, and it is no damage.
+var ErrNotItem = errors.New("not a calendar item pstsync syncs")
 
 // ItemProblem is one item of a file that could not be decoded (skipped).
 type ItemProblem struct {
@@ -71,7 +77,7 @@ func ReadICSFile(data []byte) (fi FileItems) {
 			top = &icsNode{comp: &ical.Component{Name: ical.CompCalendar, Props: ical.Props{}, Children: []*ical.Component{top.comp}}}
 		}
 		if top.comp.Name != ical.CompCalendar {
-			fi.Problems = append(fi.Problems, ItemProblem{Index: -1, Err: fmt.Errorf("%s outside VCALENDAR", top.comp.Name)})
+			fi.Problems = append(fi.Problems, ItemProblem{Index: -1, Err: fmt.Errorf("%s outside VCALENDAR: %w", top.comp.Name, ErrNotItem)})
 			continue
 		}
 		if top.own != nil {
@@ -116,7 +122,7 @@ func readCalendarItems(fi *FileItems, cal *ical.Component, nodes map[*ical.Compo
 			uid = unescapeICSText(legacyText(ps[0].Value))
 		}
 		if _, ok := kindOfComp(ch.Name); !ok {
-			fi.Problems = append(fi.Problems, ItemProblem{Index: i, UID: uid, Err: fmt.Errorf("%s is not a calendar item pstsync syncs", ch.Name)})
+			fi.Problems = append(fi.Problems, ItemProblem{Index: i, UID: uid, Err: fmt.Errorf("%s: %w", ch.Name, ErrNotItem)})
 			continue
 		}
 		if n != nil && n.err != nil {

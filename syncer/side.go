@@ -1,14 +1,12 @@
 package syncer
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -191,88 +189,33 @@ func allMatch(ls []*snapshot.Link, coll string, m snapshot.Marker) bool {
 	return true
 }
 
-// parseICS splits an iCalendar file into one Doc per item (UID), each with
-// the VTIMEZONEs of the file.
-func parseICS(data []byte, name string) (out []*merge.Doc, err error) {
-	// go-ical's decoder panics on some malformed input; a bad file must
-	// be an error for that file, never a crash.
-	defer func() {
-		if p := recover(); p != nil {
-			out, err = nil, fmt.Errorf("not a valid iCalendar file: decoder failed: %v", p)
-		}
-	}()
-	dec := ical.NewDecoder(bytes.NewReader(data))
-	for {
-		c, err := dec.Decode()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("not a valid iCalendar file: %w", err)
-		}
-		var zones []*ical.Component
-		groups := map[string][]*ical.Component{}
-		var order []string
-		for _, ch := range c.Children {
-			switch ch.Name {
-			case ical.CompTimezone:
-				zones = append(zones, ch)
-			case ical.CompEvent, ical.CompToDo, ical.CompJournal:
-				uid := ""
-				if p := ch.Props.Get(ical.PropUID); p != nil {
-					uid = p.Value
-				}
-				if uid == "" {
-					uid = derivedUID(name, len(order))
-					ch.Props.SetText(ical.PropUID, uid)
-				}
-				if _, ok := groups[uid]; !ok {
-					order = append(order, uid)
-				}
-				groups[uid] = append(groups[uid], ch)
-			}
-		}
-		for _, uid := range order {
-			cl := ical.NewCalendar()
-			cl.Props.SetText(ical.PropVersion, "2.0")
-			cl.Props.SetText(ical.PropProductID, merge.ProdID)
-			cl.Children = append(append([]*ical.Component{}, zones...), groups[uid]...)
-			d, err := merge.FromCalendar(cl)
-			if err != nil {
-				return nil, fmt.Errorf("item %s: %w", uid, err)
-			}
-			out = append(out, d)
-		}
-	}
-	return out, nil
+// parseICS reads the items of an iCalendar file with merge's lenient
+// reader (each master with its overrides and the zones it uses). Any item
+// it cannot read, or a file cut short, fails the file.
+func parseICS(data []byte, name string) ([]*merge.Doc, error) {
+	return fileDocs(merge.ReadICSFile(data), "iCalendar", name)
 }
 
-// parseVCF reads every card of a vCard file.
-func parseVCF(data []byte, name string) (out []*merge.Doc, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			out, err = nil, fmt.Errorf("not a valid vCard file: decoder failed: %v", p)
+// parseVCF reads every card of a vCard file (2.1, 3.0 or 4.0).
+func parseVCF(data []byte, name string) ([]*merge.Doc, error) {
+	return fileDocs(merge.ReadVCFFile(data), "vCard", name)
+}
+
+func fileDocs(fi merge.FileItems, format, name string) ([]*merge.Doc, error) {
+	for _, p := range fi.Problems {
+		if !errors.Is(p.Err, merge.ErrNotItem) {
+			return nil, fmt.Errorf("not a valid %s file: %w", format, p)
 		}
-	}()
-	dec := vcard.NewDecoder(bytes.NewReader(data))
-	for i := 0; ; i++ {
-		c, err := dec.Decode()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("not a valid vCard file: %w", err)
-		}
-		if c.Value(vcard.FieldUID) == "" {
-			c.SetValue(vcard.FieldUID, derivedUID(name, i))
-		}
-		d, err := merge.FromVCard(c)
-		if err != nil {
-			return nil, fmt.Errorf("card %d: %w", i+1, err)
-		}
-		out = append(out, d)
 	}
-	return out, nil
+	if !fi.Complete {
+		return nil, fmt.Errorf("not a valid %s file: cut short", format)
+	}
+	for i, d := range fi.Docs {
+		if d.UID == "" {
+			d.UID = derivedUID(name, i)
+		}
+	}
+	return fi.Docs, nil
 }
 
 // derivedUID names an item that has no UID of its own, from where it was
