@@ -42,7 +42,6 @@ var foreignBroken = map[string]string{
 	"icalendar/calendars__issue_351_whitespace_in_property_and_params.ics": "'REFRESH - INTERVAL' is no property name",
 }
 
-
 func foreignFiles(t *testing.T) []string {
 	t.Helper()
 	files, err := filepath.Glob("testdata/foreign/*/*")
