@@ -23,3 +23,18 @@ func DecodeCalendar(data []byte) (*Doc, error) {
 	}
 	return FromCalendar(c)
 }
+
+// ParseObject decodes a snapshot object of the given kind (the bytes
+// Canonical wrote) back into a Doc: Canonical's inverse, so that
+// Canonical(ParseObject(Canonical(d))) is Canonical(d).
+func ParseObject(data []byte, kind Kind) (*Doc, error) {
+	switch {
+	case kind == KindContact:
+		return DecodeVCard(data)
+	case kind.IsCalendar():
+		return DecodeCalendar(data)
+	case kind == KindMessage:
+		return decodeMessageRecord(data)
+	}
+	return nil, fmt.Errorf("merge: unknown kind %q", kind)
+}

@@ -316,3 +316,18 @@ func FuzzReadVCFFile(f *testing.F) {
 		}
 	})
 }
+
+func TestParseObjectMessage(t *testing.T) {
+	d := FromMessage("<a@b>", "abc123", "Inbox/Sub", 0)
+	d.Fields[msgFlag+"SEEN"] = Field{Name: "FLAG", Value: "SEEN"}
+	got, err := ParseObject(Canonical(d), KindMessage)
+	if err != nil || got.UID != d.UID || !SameFields(d, got) {
+		t.Fatalf("message record round trip: %v %v", err, ChangedKeys(d, got))
+	}
+	if _, err := ParseObject([]byte("FOLDER:x\r\n"), KindMessage); err == nil {
+		t.Error("a record without UID decoded")
+	}
+	if _, err := ParseObject(nil, "nonsense"); err == nil {
+		t.Error("unknown kind decoded")
+	}
+}
