@@ -2,6 +2,8 @@ package merge
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -286,6 +288,7 @@ func TestReadFileCompleteness(t *testing.T) {
 func FuzzReadICSFile(f *testing.F) {
 	f.Add(crlf("BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nDTSTART;;VALUE=DATE:20250101\nEND:VEVENT\nEND:VCALENDAR\n"))
 	f.Add([]byte("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nRECURRENCE-ID:1\r\nEND:VEVENT\r\n"))
+	addForeignSeeds(f, ".ics")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fi := ReadICSFile(data)
 		for _, d := range fi.Docs {
@@ -293,8 +296,13 @@ func FuzzReadICSFile(f *testing.F) {
 				d = d.Clone()
 				d.UID = "x"
 			}
-			if _, err := DecodeCalendar(Canonical(d)); err != nil {
-				t.Fatalf("canonical form does not decode: %v\n%s", err, Canonical(d))
+			c := Canonical(d)
+			d2, err := DecodeCalendar(c)
+			if err != nil {
+				t.Fatalf("canonical form does not decode: %v\n%s", err, c)
+			}
+			if d2.UID != d.UID || !SameFields(d, d2) || !bytes.Equal(Canonical(d2), c) {
+				t.Fatalf("canonical form is no fixed point: %v\n%s\n---\n%s", ChangedKeys(d, d2), c, Canonical(d2))
 			}
 		}
 	})
@@ -303,6 +311,7 @@ func FuzzReadICSFile(f *testing.F) {
 func FuzzReadVCFFile(f *testing.F) {
 	f.Add(crlf("BEGIN:VCARD\nVERSION:2.1\nTEL;HOME;VOICE:1\nNOTE;ENCODING=QUOTED-PRINTABLE:a=\nb\nEND:VCARD\n"))
 	f.Add(crlf("BEGIN:VCARD\nVERSION:3.0\nN:a\\;b;c,d;;;\nCATEGORIES:a\\,b\nEND:VCARD\n"))
+	addForeignSeeds(f, ".vcf")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fi := ReadVCFFile(data)
 		for _, d := range fi.Docs {
@@ -310,8 +319,13 @@ func FuzzReadVCFFile(f *testing.F) {
 				d = d.Clone()
 				d.UID = "x"
 			}
-			if _, err := DecodeVCard(Canonical(d)); err != nil {
-				t.Fatalf("canonical form does not decode: %v\n%s", err, Canonical(d))
+			c := Canonical(d)
+			d2, err := DecodeVCard(c)
+			if err != nil {
+				t.Fatalf("canonical form does not decode: %v\n%s", err, c)
+			}
+			if d2.UID != d.UID || !SameFields(d, d2) || !bytes.Equal(Canonical(d2), c) {
+				t.Fatalf("canonical form is no fixed point: %v\n%s\n---\n%s", ChangedKeys(d, d2), c, Canonical(d2))
 			}
 		}
 	})
@@ -329,5 +343,15 @@ func TestParseObjectMessage(t *testing.T) {
 	}
 	if _, err := ParseObject(nil, "nonsense"); err == nil {
 		t.Error("unknown kind decoded")
+	}
+}
+
+// addForeignSeeds seeds a fuzz target with the foreign test data.
+func addForeignSeeds(f *testing.F, ext string) {
+	paths, _ := filepath.Glob("testdata/foreign/*/*" + ext)
+	for _, p := range paths {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
 	}
 }
