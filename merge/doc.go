@@ -60,9 +60,12 @@ type Field struct {
 	Name   string              `json:"name"`             // property name, upper case
 	Group  string              `json:"group,omitempty"`  // vCard group ("item1")
 	Params map[string][]string `json:"params,omitempty"` // parameter names upper case
-	// Value is the value as go-vcard decodes it (unescaped text, structured
-	// components separated by ';') for vCards, and the encoded form (as
-	// ical.Prop.Value) for iCalendar.
+	// Value is, for vCards, the value in the convention of
+	// sink.EncodeVCard (what sink.DecodeVCardValue returns: unescaped
+	// text; structured components separated by ';' and their values by
+	// ',', with "\;", "\," and "\\" for literal characters; list items
+	// separated by ','); for iCalendar the encoded form (as
+	// ical.Prop.Value).
 	Value string `json:"value"`
 	Comp  bool   `json:"comp,omitempty"` // Value is component text (VALARM, VTIMEZONE...)
 }
@@ -269,7 +272,7 @@ func itoa(i int) string {
 }
 
 // decodeCarets undoes RFC 6868 parameter value encoding (^n, ^^, ^'), which
-// sink's encoders apply and the go-vcard and go-ical decoders keep.
+// sink's encoders apply and merge's readers keep.
 func decodeCarets(s string) string {
 	if !strings.Contains(s, "^") {
 		return s

@@ -87,13 +87,14 @@ type vline struct {
 // lines folded at 75 octets without splitting UTF-8 sequences. The card's
 // own VERSION field is ignored.
 //
-// Conventions for vcard.Field.Value (they match what go-vcard's decoder
-// returns, so decoded cards can be re-encoded):
+// Conventions for vcard.Field.Value (DecodeVCardValue returns them, so
+// decoded cards are re-encoded as they were written):
 //
 //   - plain TEXT properties (FN, NOTE, TITLE, EMAIL, TEL, X-...): the
 //     unescaped text; EncodeVCard escapes '\', ',' and line breaks
 //     (CRLF/CR/LF become "\n"). ';' is not escaped: RFC 6350 allows it in
-//     TEXT and ical.js and go-vcard would keep a "\;" literally.
+//     TEXT and ical.js and go-vcard would keep a "\;" literally (merge's
+//     reader takes "\;", "\:" and "\," in TEXT for the character).
 //   - structured properties (N, ADR, ORG, GENDER): components separated by
 //     ';', the values of one component (N's additional names, an ADR
 //     street of several lines) by ','; inside a value "\;" is a literal
