@@ -379,8 +379,8 @@ func contains(lines []string, want string) bool {
 func TestDecodeVCardValue(t *testing.T) {
 	tests := []struct {
 		name, raw, want string
-		params         vcard.Params
-		rewritten      string // what EncodeVCard writes; raw when empty
+		params          vcard.Params
+		rewritten       string // what EncodeVCard writes; raw when empty
 	}{
 		{name: "FN", raw: `Ann\; Bob\: C\, D\\E\nF`, want: "Ann; Bob: C, D\\E\nF", rewritten: `Ann; Bob: C\, D\\E\nF`},
 		{name: "NOTE", raw: `C:\path \x`, want: `C:\path \x`, rewritten: `C:\\path \\x`},
