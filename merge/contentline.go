@@ -246,14 +246,26 @@ func unquote(s string) string {
 	return s
 }
 
-// legacyText returns s as UTF-8: unchanged when it is valid UTF-8, else
-// decoded as Windows-1252 (a superset of the printable Latin-1), the
-// charset older clients write without saying so. No byte becomes U+FFFD.
+// legacyText returns s as UTF-8: valid UTF-8 stays as it is, and each
+// byte that is not part of a UTF-8 sequence is read as Windows-1252 (a
+// superset of the printable Latin-1), the charset older clients write
+// without saying so. No byte becomes U+FFFD.
 func legacyText(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}
-	return decodeCharmap(charmap.Windows1252, []byte(s))
+	var sb strings.Builder
+	sb.Grow(len(s) + len(s)/2)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			sb.WriteString(decodeCharmap(charmap.Windows1252, []byte{s[i]}))
+		} else {
+			sb.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return sb.String()
 }
 
 func decodeCharmap(cm *charmap.Charmap, b []byte) string {

@@ -136,6 +136,14 @@ END:VCARD
 			{key: "FN", value: "René François"},
 			{key: "TITLE", value: "“quoted”"},
 		},
+	}, {
+		name: "mixed UTF-8 and Latin-1 on one line, UTF-8 labelled ISO-8859-1",
+		in:   "BEGIN:VCARD\nVERSION:2.1\nUID:mixed\nFN:J\xc3\xbcrgen M\xfcller\nNOTE;CHARSET=ISO-8859-1:Gr\xc3\xbc\xc3\x9fe\nTITLE;CHARSET=ISO-8859-1:Gr\xfc\xdfe\nEND:VCARD\n",
+		wants: []want{
+			{key: "FN", value: "Jürgen Müller"},
+			{key: "NOTE", value: "Grüße"},
+			{key: "TITLE", value: "Grüße"},
+		},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

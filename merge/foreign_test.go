@@ -81,6 +81,15 @@ func TestForeignData(t *testing.T) {
 				t.Errorf("%s: %v", rel, p)
 			}
 		}
+		if !bytes.Contains(data, []byte("\uFFFD")) {
+			for _, d := range fi.Docs {
+				for k, f := range d.Fields {
+					if strings.ContainsRune(f.Value, '\uFFFD') {
+						t.Errorf("%s: %q: %s holds U+FFFD: %q", rel, d.UID, k, f.Value)
+					}
+				}
+			}
+		}
 		if broken && len(fi.Problems) == 0 && fi.Complete {
 			t.Errorf("%s: the damage (%s) went unnoticed", rel, foreignBroken[rel])
 		}

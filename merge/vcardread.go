@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-vcard"
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/ianaindex"
 
 	"github.com/pstsync/pstsync/sink"
@@ -197,11 +198,25 @@ func decodeCharset(name, s string) string {
 	if err != nil || enc == nil {
 		return s
 	}
+	if _, single := enc.(*charmap.Charmap); single && utf8.ValidString(s) && !isASCII(s) {
+		// Labelled with a one-byte charset but valid UTF-8 (a common
+		// mislabel): read as UTF-8, which a one-byte text is hardly ever.
+		return s
+	}
 	out, err := enc.NewDecoder().String(s)
 	if err != nil || !utf8.ValidString(out) || strings.ContainsRune(out, utf8.RuneError) {
 		return s
 	}
 	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeVCardCard reads a stream that should hold exactly one good card.
