@@ -277,6 +277,9 @@ func TestReadFileCompleteness(t *testing.T) {
 		{"vcf cut short", false, card + "BEGIN:VCARD\nVERSION:3.0\nUID:c2\n", 1, 1, false},
 		{"vcf junk between cards", false, card + "junk\n" + card, 2, 1, true},
 		{"binary", false, "\x00\x01\x02\xff", 0, 1, false},
+		{"bad zone spoils its items only", true, "BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:Z\nbad line\nEND:VTIMEZONE\n" +
+			"BEGIN:VEVENT\nUID:z\nDTSTART;TZID=Z:20250101T100000\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:u\nDTSTART:20250101T100000Z\nEND:VEVENT\nEND:VCALENDAR\n", 1, 2, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

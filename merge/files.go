@@ -99,13 +99,17 @@ type icsGroup struct {
 
 func readCalendarItems(fi *FileItems, cal *ical.Component, nodes map[*ical.Component]*icsNode, index int) int {
 	zones := map[string]*ical.Component{}
+	badZones := map[string]error{}
 	var groups []*icsGroup
 	byKey := map[string]*icsGroup{} // kind + UID -> the group overrides join
 	for _, ch := range cal.Children {
 		n := nodes[ch]
 		if ch.Name == ical.CompTimezone {
 			if n != nil && n.err != nil {
+				// The items that use it are problems too (groupDoc):
+				// without their zone their times would change.
 				fi.Problems = append(fi.Problems, ItemProblem{Index: -1, Err: fmt.Errorf("VTIMEZONE: %w", n.err)})
+				badZones[propValue(ch.Props, ical.PropTimezoneID)] = n.err
 				continue
 			}
 			if tzid := propValue(ch.Props, ical.PropTimezoneID); tzid != "" {
@@ -153,7 +157,7 @@ func readCalendarItems(fi *FileItems, cal *ical.Component, nodes map[*ical.Compo
 		g.comps = append(g.comps, ch)
 	}
 	for _, g := range groups {
-		d, err := groupDoc(g, zones)
+		d, err := groupDoc(g, zones, badZones)
 		if err != nil {
 			fi.Problems = append(fi.Problems, ItemProblem{Index: g.index, UID: g.uid, Err: err})
 			continue
@@ -164,11 +168,16 @@ func readCalendarItems(fi *FileItems, cal *ical.Component, nodes map[*ical.Compo
 }
 
 // groupDoc converts one item with the zones its properties name.
-func groupDoc(g *icsGroup, zones map[string]*ical.Component) (*Doc, error) {
+func groupDoc(g *icsGroup, zones map[string]*ical.Component, badZones map[string]error) (*Doc, error) {
 	cal := ical.NewCalendar()
 	need := map[string]bool{}
 	for _, c := range g.comps {
 		zoneRefs(c, need, 0)
+	}
+	for tzid := range need {
+		if err := badZones[tzid]; err != nil && zones[tzid] == nil {
+			return nil, fmt.Errorf("its VTIMEZONE %q cannot be read: %w", tzid, err)
+		}
 	}
 	for tzid := range need {
 		if z := zones[tzid]; z != nil {
