@@ -277,6 +277,9 @@ func TestReadFileCompleteness(t *testing.T) {
 		{"vcf cut short", false, card + "BEGIN:VCARD\nVERSION:3.0\nUID:c2\n", 1, 1, false},
 		{"vcf junk between cards", false, card + "junk\n" + card, 2, 1, true},
 		{"binary", false, "\x00\x01\x02\xff", 0, 1, false},
+		{"two overrides of one instance", true, "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:r\nDTSTART:20250101T100000Z\nRRULE:FREQ=DAILY\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:r\nRECURRENCE-ID:20250102T100000Z\nSUMMARY:a\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:r\nRECURRENCE-ID:20250102T100000Z\nSUMMARY:b\nEND:VEVENT\nEND:VCALENDAR\n", 2, 0, true},
 		{"bad zone spoils its items only", true, "BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:Z\nbad line\nEND:VTIMEZONE\n" +
 			"BEGIN:VEVENT\nUID:z\nDTSTART;TZID=Z:20250101T100000\nEND:VEVENT\n" +
 			"BEGIN:VEVENT\nUID:u\nDTSTART:20250101T100000Z\nEND:VEVENT\nEND:VCALENDAR\n", 1, 2, true},

@@ -52,8 +52,9 @@ const noUID = "pstsync-no-uid-7f3a9c1e5b"
 // or VJOURNAL master with its RECURRENCE-ID overrides (grouped by UID
 // within the file) and the VTIMEZONEs they refer to. It never fails as a
 // whole: a component it cannot read is a Problem and the others still
-// decode. A second master with the UID of an earlier one is its own Doc
-// (the caller decides what it becomes). Calendar-level properties
+// decode. A second master with the UID of an earlier one is its own Doc,
+// and so is a second override of one instance (the caller decides what
+// they become). Calendar-level properties
 // (METHOD, X-WR-CALNAME...) are not part of any item.
 func ReadICSFile(data []byte) (fi FileItems) {
 	defer func() {
@@ -139,6 +140,8 @@ func readCalendarItems(fi *FileItems, cal *ical.Component, nodes map[*ical.Compo
 		switch {
 		case strings.TrimSpace(uid) == "":
 			g = nil // every item without a UID is its own
+		case isOverride && g != nil && hasInstance(g, ch):
+			g = nil // a second version of one instance: kept apart, like a second master
 		case isOverride && g != nil:
 		case !isOverride && g != nil && !g.master:
 			g.master = true // overrides came first; this is their master
@@ -165,6 +168,18 @@ func readCalendarItems(fi *FileItems, cal *ical.Component, nodes map[*ical.Compo
 		fi.Docs = append(fi.Docs, d)
 	}
 	return index
+}
+
+// hasInstance reports whether g already holds an override of the instance
+// the override o is of.
+func hasInstance(g *icsGroup, o *ical.Component) bool {
+	rid := strings.TrimSpace(propValue(o.Props, ical.PropRecurrenceID))
+	for _, c := range g.comps {
+		if len(c.Props[ical.PropRecurrenceID]) > 0 && strings.TrimSpace(propValue(c.Props, ical.PropRecurrenceID)) == rid {
+			return true
+		}
+	}
+	return false
 }
 
 // groupDoc converts one item with the zones its properties name.
