@@ -49,22 +49,28 @@ func splitContentLines(data []byte) []contentLine {
 	var out []contentLine
 	for i := 0; i < len(phys); {
 		start := i
-		var sb strings.Builder
-		sb.WriteString(phys[i])
+		buf := []byte(phys[i])
 		i++
+		qp := -1 // whether the line names quoted-printable: unknown until its ':' is read
+		scanned := 0
 		for i < len(phys) {
 			p := phys[i]
-			if cur := sb.String(); strings.HasSuffix(cur, "=") && isQPLine(cur) {
+			if qp < 0 && bytes.IndexByte(buf[scanned:], ':') >= 0 {
+				qp = 0
+				if isQPLine(string(buf)) {
+					qp = 1
+				}
+			}
+			scanned = len(buf)
+			if qp == 1 && len(buf) > 0 && buf[len(buf)-1] == '=' {
 				// A soft line break: the '=' and the line break go; the
 				// next line is content, leading white space included.
-				sb.Reset()
-				sb.WriteString(cur[:len(cur)-1])
-				sb.WriteString(p)
+				buf = append(buf[:len(buf)-1], p...)
 				i++
 				continue
 			}
 			if p != "" && (p[0] == ' ' || p[0] == '\t') {
-				sb.WriteString(p[1:])
+				buf = append(buf, p[1:]...)
 				i++
 				continue
 			}
@@ -80,19 +86,18 @@ func splitContentLines(data []byte) []contentLine {
 					continue
 				}
 			}
-			if cur := sb.String(); strings.HasSuffix(cur, `\`) && !strings.HasSuffix(cur, `\\`) &&
-				p != "" && valueStart(p) < 0 && valueStart(cur) >= 0 {
+			if bytes.HasSuffix(buf, []byte(`\`)) && !bytes.HasSuffix(buf, []byte(`\\`)) &&
+				p != "" && valueStart(p) < 0 && qp >= 0 {
 				// Android's vCard 2.1 writer continues a value after an
 				// escaping backslash on the next line (no ':' in it): a
 				// line break in the value.
-				sb.WriteString("n")
-				sb.WriteString(p)
+				buf = append(append(buf, 'n'), p...)
 				i++
 				continue
 			}
 			break
 		}
-		s := sb.String()
+		s := string(buf)
 		if strings.TrimSpace(s) == "" {
 			continue
 		}

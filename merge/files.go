@@ -96,6 +96,7 @@ type icsGroup struct {
 	kind   string
 	comps  []*ical.Component
 	master bool
+	rids   map[string]bool // instances of the overrides in comps
 }
 
 func readCalendarItems(fi *FileItems, cal *ical.Component, nodes map[*ical.Component]*icsNode, index int) int {
@@ -152,6 +153,9 @@ func readCalendarItems(fi *FileItems, cal *ical.Component, nodes map[*ical.Compo
 		}
 		if g == nil {
 			g = &icsGroup{index: i, uid: uid, kind: ch.Name, master: !isOverride}
+			if isOverride {
+				hasInstance(g, ch)
+			}
 			groups = append(groups, g)
 			if _, taken := byKey[key]; !taken && strings.TrimSpace(uid) != "" {
 				byKey[key] = g // a second master does not take the overrides
@@ -171,14 +175,16 @@ func readCalendarItems(fi *FileItems, cal *ical.Component, nodes map[*ical.Compo
 }
 
 // hasInstance reports whether g already holds an override of the instance
-// the override o is of.
+// the override o is of, and records o's instance when it does not.
 func hasInstance(g *icsGroup, o *ical.Component) bool {
 	rid := strings.TrimSpace(propValue(o.Props, ical.PropRecurrenceID))
-	for _, c := range g.comps {
-		if len(c.Props[ical.PropRecurrenceID]) > 0 && strings.TrimSpace(propValue(c.Props, ical.PropRecurrenceID)) == rid {
-			return true
-		}
+	if g.rids == nil {
+		g.rids = map[string]bool{}
 	}
+	if g.rids[rid] {
+		return true
+	}
+	g.rids[rid] = true
 	return false
 }
 
