@@ -192,3 +192,32 @@ func isPrivate(d *merge.Doc) bool {
 	c := strings.ToUpper(strings.TrimSpace(d.Fields["CLASS"].Value))
 	return c == "PRIVATE" || c == "CONFIDENTIAL"
 }
+
+// TestForeignParsingCausesDoNotStopTheSync: the files that used to stop
+// every sync at parsing (issue 13) sync now.
+func TestForeignParsingCausesDoNotStopTheSync(t *testing.T) {
+	e := newEnv(t)
+	android, err := os.ReadFile(filepath.Join(foreignDir, "android-vcard", "v21_complicated.vcf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, e.src("alice"), "android.vcf", string(android))
+	put(t, e.src("alice"), "empty-param.ics", strings.NewReplacer(
+		"DTSTART:20250301T100000Z", "DTSTART;;VALUE=DATE:20250301",
+		"DTEND:20250301T110000Z", "DTEND;;VALUE=DATE:20250302").Replace(icsEvent("ep", "Empty parameter")))
+	put(t, e.src("alice"), "two-masters.ics", strings.Replace(icsEvent("tm", "First"), "END:VCALENDAR",
+		"BEGIN:VEVENT\r\nUID:tm\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250302T100000Z\r\nSUMMARY:Second\r\nEND:VEVENT\r\nEND:VCALENDAR", 1))
+	e.sync("alice")
+	m := e.latest()
+	if _, ok := m.Collections[Calendar]["ep"]; !ok {
+		t.Error("the event with an empty parameter was not synced")
+	} else if obj := e.object(Calendar, "ep"); !strings.Contains(obj, "DTSTART;VALUE=DATE:20250301\r\n") {
+		t.Errorf("DTSTART changed:\n%s", obj)
+	}
+	if _, ok := m.Collections[Calendar]["tm"]; !ok {
+		t.Error("the event with two masters was not synced")
+	}
+	if n := len(m.Collections[Contacts]); n != 1 {
+		t.Errorf("%d contacts from the Android export, want 1", n)
+	}
+}
