@@ -27,7 +27,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Kind is the kind of item a Doc holds.
@@ -61,9 +60,12 @@ type Field struct {
 	Name   string              `json:"name"`             // property name, upper case
 	Group  string              `json:"group,omitempty"`  // vCard group ("item1")
 	Params map[string][]string `json:"params,omitempty"` // parameter names upper case
-	// Value is the value as go-vcard decodes it (unescaped text, structured
-	// components separated by ';') for vCards, and the encoded form (as
-	// ical.Prop.Value) for iCalendar.
+	// Value is, for vCards, the value in the convention of
+	// sink.EncodeVCard (what sink.DecodeVCardValue returns: unescaped
+	// text; structured components separated by ';' and their values by
+	// ',', with "\;", "\," and "\\" for literal characters; list items
+	// separated by ','); for iCalendar the encoded form (as
+	// ical.Prop.Value).
 	Value string `json:"value"`
 	Comp  bool   `json:"comp,omitempty"` // Value is component text (VALARM, VTIMEZONE...)
 }
@@ -270,7 +272,7 @@ func itoa(i int) string {
 }
 
 // decodeCarets undoes RFC 6868 parameter value encoding (^n, ^^, ^'), which
-// sink's encoders apply and the go-vcard and go-ical decoders keep.
+// sink's encoders apply and merge's readers keep.
 func decodeCarets(s string) string {
 	if !strings.Contains(s, "^") {
 		return s
@@ -409,42 +411,10 @@ func paramText(s string) string {
 	return sb.String()
 }
 
-// vcardParamText is paramText for a (caret-decoded) vCard parameter value,
-// further reduced
-// to what go-vcard's decoder reads back unchanged from sink's encoding of
-// it. go-vcard does not follow RFC 6350 there: it reads a quoted value
-// (sink quotes values holding ';', ':' or ',') with Go's string-literal
-// rules, turning each invalid UTF-8 byte into U+FFFD and taking any
-// backslash for an escape (or failing on it), and then, quoted or not,
-// reads "\\" as '\' and "\n" as a line break. So invalid bytes become
-// U+FFFD, a backslash in a quoted value becomes '/', and an unquoted value
-// is unescaped the way go-vcard does until nothing changes.
+// vcardParamText is paramText for a (caret-decoded) vCard parameter
+// value, made valid UTF-8 (merge's reader has already decoded legacy
+// charsets, so this replaces nothing in text that was read from a file).
+// Backslashes are kept: merge's reader does not take them for escapes.
 func vcardParamText(s string) string {
-	s = paramText(s)
-	if !utf8.ValidString(s) {
-		var sb strings.Builder
-		for i := 0; i < len(s); {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			sb.WriteRune(r) // RuneError for each invalid byte
-			i += n
-		}
-		s = sb.String()
-	}
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	if strings.ContainsAny(s, ";:,") {
-		return strings.ReplaceAll(s, `\`, "/")
-	}
-	for {
-		t := vcardParamUnescaper.Replace(s)
-		if t == s {
-			return s
-		}
-		s = t
-	}
+	return strings.ToValidUTF8(paramText(s), "\uFFFD")
 }
-
-// vcardParamUnescaper is go-vcard's reading of escapes ("\," cannot occur
-// in an unquoted value: go-vcard splits it at the comma first).
-var vcardParamUnescaper = strings.NewReplacer(`\\`, `\`, `\n`, "\n")

@@ -94,8 +94,8 @@ func FromCalendar(cal *ical.Calendar) (*Doc, error) {
 		if len(ch.Props[ical.PropUID]) == 0 {
 			return nil, ErrNoUID
 		}
-		uid := strings.TrimSpace(unescapeICSText(icalField(ical.PropUID, ch.Props[ical.PropUID][0]).Value))
-		if uid == "" {
+		uid := unescapeICSText(icalField(ical.PropUID, ch.Props[ical.PropUID][0]).Value)
+		if strings.TrimSpace(uid) == "" {
 			return nil, ErrNoUID
 		}
 		if d.UID == "" {
@@ -286,7 +286,7 @@ func decodeCompCarets(c *ical.Component, depth int) *ical.Component {
 
 // parseComps decodes component text stored in a Field or Zones.
 func parseComps(text string) ([]*ical.Component, error) {
-	cal, err := ical.NewDecoder(strings.NewReader("BEGIN:VCALENDAR\r\n" + text + "END:VCALENDAR\r\n")).Decode()
+	cal, err := decodeICSCalendar([]byte("BEGIN:VCALENDAR\r\n" + text + "END:VCALENDAR\r\n"))
 	if err != nil {
 		return nil, fmt.Errorf("merge: component text: %w", err)
 	}
@@ -309,6 +309,11 @@ func ToCalendar(d *Doc) (*ical.Calendar, error) {
 	groups := map[string][]keyedField{} // "" master, "RID=x/" override
 	var extra []keyedField
 	tzids := map[string]bool{}
+	for _, f := range d.Volatile { // DTSTAMP or CREATED may name a zone too
+		for _, t := range f.Params["TZID"] {
+			tzids[t] = true
+		}
+	}
 	for _, kf := range orderedFields(d.Fields, "") {
 		for _, t := range kf.f.Params["TZID"] {
 			tzids[t] = true

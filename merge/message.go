@@ -1,6 +1,7 @@
 package merge
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/pstsync/pstsync/sink"
@@ -78,4 +79,38 @@ func messageCanonical(d *Doc) []byte {
 
 func oneLine(s string) string {
 	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
+}
+
+// decodeMessageRecord reads messageCanonical's record ("UID:",
+// "CONTENT:", "FOLDER:", "FLAGS:" lines).
+func decodeMessageRecord(data []byte) (*Doc, error) {
+	var uid, content, folder string
+	var flags sink.MailFlags
+	for _, line := range strings.Split(string(data), "\r\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		v = strings.NewReplacer(`\r`, "\r", `\n`, "\n").Replace(v)
+		switch k {
+		case "UID":
+			uid = v
+		case "CONTENT":
+			content = v
+		case "FOLDER":
+			folder = v
+		case "FLAGS":
+			for _, n := range strings.Split(v, ",") {
+				for _, fl := range flagNames {
+					if n == fl.name {
+						flags |= fl.flag
+					}
+				}
+			}
+		}
+	}
+	if uid == "" || content == "" {
+		return nil, errors.New("merge: message record without UID or CONTENT")
+	}
+	return FromMessage(uid, content, folder, flags), nil
 }

@@ -22,11 +22,11 @@ func TestVCardParamText(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"plain", "plain"},
 		{"000000\xc2,000000", "000000\uFFFD,000000"},
-		{"\xff\xfe", "\uFFFD\uFFFD"},
-		{`DOMAIN\user`, `DOMAIN\user`},               // unquoted, go-vcard keeps it
-		{`DOMAIN\user, Sales`, "DOMAIN/user, Sales"}, // quoted: go-vcard would unquote
-		{`a\\\\b`, `a\b`},
-		{`a\\nb`, "a\nb"},
+		{"\xff\xfe", "\uFFFD"},
+		{`DOMAIN\user`, `DOMAIN\user`},               // backslashes are no escapes
+		{`DOMAIN\user, Sales`, `DOMAIN\user, Sales`}, // quoted or not
+		{`a\\\\b`, `a\\\\b`},
+		{`a\\nb`, `a\\nb`},
 		{"x\x01y", "xy"},
 	}
 	for _, tt := range tests {

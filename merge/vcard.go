@@ -34,17 +34,17 @@ var vcardSingle = map[string]bool{
 var vcardVolatile = map[string]bool{"VERSION": true, "PRODID": true, "REV": true, "UID": true}
 
 // FromVCard converts a card to a Doc. The card is first normalised through
-// sink's vCard 4.0 encoder and go-vcard's decoder, so a card built by
-// pst/contact and the same card read back from its canonical bytes give
-// equal Docs. Parameter values are RFC 6868-decoded, TYPE values
-// lower-cased, split and sorted, other parameters' values joined with ','
-// (go-vcard splits quoted values on commas).
+// sink's vCard 4.0 encoder and merge's own reader (vcardread.go), so a card
+// built by pst/contact and the same card read back from its canonical
+// bytes give equal Docs. Parameter values are RFC 6868-decoded, TYPE
+// values lower-cased, split and sorted, other parameters' values joined
+// with ','.
 //
-// go-vcard's decoder does not undo exactly what sink's encoder does (it
-// unescapes "\\" and "\n" in URI and other raw values, which sink writes as
-// they are, and joined parameter values get quoted), so one pass is not
-// always enough: the Doc is re-encoded and re-read until it no longer
-// changes (normally once, a few times for odd input), and a card that
+// The reader undoes exactly what the encoder does for values in the
+// convention of sink.EncodeVCard; a value built by hand outside it (a raw
+// URI holding "\,", a stray backslash in a structured component) reads
+// back in that convention, so the Doc is re-encoded and re-read until it
+// no longer changes (once for anything read from a file), and a card that
 // does not settle is refused.
 func FromVCard(c vcard.Card) (*Doc, error) {
 	d, err := fromNormVCard(decodeCardCarets(c))
@@ -74,18 +74,18 @@ func FromVCard(c vcard.Card) (*Doc, error) {
 const maxVCardRounds = 8
 
 // fromNormVCard encodes c with sink's vCard 4.0 encoder, reads it back
-// with go-vcard's decoder and converts the result to a Doc.
+// with merge's reader and converts the result to a Doc.
 func fromNormVCard(c vcard.Card) (*Doc, error) {
 	var buf bytes.Buffer
 	if err := sink.EncodeVCard(&buf, c, sink.VCard40); err != nil {
 		return nil, fmt.Errorf("merge: vCard: %w", err)
 	}
-	norm, err := vcard.NewDecoder(&buf).Decode()
+	norm, err := decodeVCardCard(buf.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("merge: vCard: re-decode: %w", err)
 	}
-	uid := strings.TrimSpace(norm.Value(vcard.FieldUID))
-	if uid == "" {
+	uid := norm.Value(vcard.FieldUID)
+	if strings.TrimSpace(uid) == "" {
 		return nil, ErrNoUID
 	}
 	d := &Doc{UID: uid, Kind: KindContact, Fields: make(map[string]Field, 16)}

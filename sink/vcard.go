@@ -87,16 +87,19 @@ type vline struct {
 // lines folded at 75 octets without splitting UTF-8 sequences. The card's
 // own VERSION field is ignored.
 //
-// Conventions for vcard.Field.Value (they match what go-vcard's decoder
-// returns, so decoded cards can be re-encoded):
+// Conventions for vcard.Field.Value (DecodeVCardValue returns them, so
+// decoded cards are re-encoded as they were written):
 //
 //   - plain TEXT properties (FN, NOTE, TITLE, EMAIL, TEL, X-...): the
 //     unescaped text; EncodeVCard escapes '\', ',' and line breaks
 //     (CRLF/CR/LF become "\n"). ';' is not escaped: RFC 6350 allows it in
-//     TEXT and ical.js and go-vcard would keep a "\;" literally.
+//     TEXT and ical.js and go-vcard would keep a "\;" literally (merge's
+//     reader takes "\;", "\:" and "\," in TEXT for the character).
 //   - structured properties (N, ADR, ORG, GENDER): components separated by
-//     ';'; inside a component "\;" is a literal ';', "\," a literal ','
-//     and "\\" a literal '\'. Build such values with VCardStructured.
+//     ';', the values of one component (N's additional names, an ADR
+//     street of several lines) by ','; inside a value "\;" is a literal
+//     ';', "\," a literal ',' and "\\" a literal '\'. Build such values
+//     with VCardStructured.
 //   - list properties (CATEGORIES, NICKNAME): items separated by ','; "\,"
 //     is a literal ',' inside an item, "\\" a literal '\'. Build them with
 //     VCardList (go-vcard's Card.SetCategories is fine when no item
@@ -224,9 +227,6 @@ func vcardLines40(card vcard.Card) ([]vline, error) {
 				continue
 			}
 			l.name = "ANNIVERSARY"
-		case "LABEL":
-			// 3.0 only; RFC 6350 has the LABEL parameter of ADR instead.
-			l.name = "X-LABEL"
 		}
 		if l.name == "BDAY" || l.name == "ANNIVERSARY" {
 			l.value = basicDate(l.value)
@@ -517,11 +517,16 @@ func formatVLine(l vline, version string) (string, error) {
 			sb.WriteString(escapeText(it, false))
 		}
 	case kindStructured:
-		for i, c := range splitUnescaped(l.value, ';') {
+		for i, c := range splitKeep(l.value, ';') {
 			if i > 0 {
 				sb.WriteByte(';')
 			}
-			sb.WriteString(escapeText(c, true))
+			for j, it := range splitKeep(c, ',') {
+				if j > 0 {
+					sb.WriteByte(',')
+				}
+				sb.WriteString(escapeText(unescapeComponent(it), true))
+			}
 		}
 	}
 	return sb.String(), nil
@@ -581,11 +586,98 @@ func splitUnescaped(s string, sep byte) []string {
 
 func unescapeComponent(s string) string { return strings.Join(splitUnescaped(s, 0), "") }
 
-var structEscaper = strings.NewReplacer(`\`, `\\`, `;`, `\;`)
+// splitKeep splits s at the sep characters no backslash escapes; the
+// escapes stay in the parts.
+func splitKeep(s string, sep byte) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case sep:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
+
+// DecodeVCardValue is the inverse of EncodeVCard's value encoding: it
+// turns the value of a content line as written (escaped) into the
+// vcard.Field.Value convention described at EncodeVCard, for a property
+// with the given name and parameters. It reads what vCard 2.1, 3.0 and 4.0
+// writers produce: in TEXT "\\", "\n" (or "\N"), "\,", "\;" and "\:"
+// are escapes (any other backslash is a literal one); in structured
+// values (N, ADR, ORG, GENDER) ',' separates the values of one component
+// and is kept, as are the escapes of ',', ';' and '\' inside a value; in
+// lists (CATEGORIES, NICKNAME) an escaped comma stays part of its item;
+// URI, date and binary values are kept as written except that "\:", "\,"
+// and "\;" (which some 3.0 writers put into URLs) lose their backslash.
+// Quoted-printable, charsets and base64 are the caller's concern.
+func DecodeVCardValue(name string, params vcard.Params, raw string) string {
+	l := vline{name: strings.ToUpper(name), params: params, value: raw}
+	switch kindOf(l) {
+	case kindRaw:
+		if !strings.Contains(raw, `\`) {
+			return raw
+		}
+		return rawUnescaper.Replace(raw)
+	case kindList:
+		items := splitKeep(raw, ',')
+		for i, it := range items {
+			items[i] = listEscaper.Replace(unescapeVCardText(it))
+		}
+		return strings.Join(items, ",")
+	case kindStructured:
+		comps := splitKeep(raw, ';')
+		for i, c := range comps {
+			items := splitKeep(c, ',')
+			for j, it := range items {
+				items[j] = structEscaper.Replace(unescapeVCardText(it))
+			}
+			comps[i] = strings.Join(items, ",")
+		}
+		return strings.Join(comps, ";")
+	}
+	return unescapeVCardText(raw)
+}
+
+var rawUnescaper = strings.NewReplacer(`\\`, `\\`, `\:`, ":", `\,`, ",", `\;`, ";")
+
+// unescapeVCardText decodes the escapes of a TEXT value; a backslash that
+// escapes nothing known is a literal backslash.
+func unescapeVCardText(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var sb strings.Builder
+	sb.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\\' && i+1 < len(s) {
+			switch s[i+1] {
+			case '\\', ',', ';', ':':
+				sb.WriteByte(s[i+1])
+				i++
+				continue
+			case 'n', 'N':
+				sb.WriteByte('\n')
+				i++
+				continue
+			}
+		}
+		sb.WriteByte(c)
+	}
+	return sb.String()
+}
+
+var structEscaper = strings.NewReplacer(`\`, `\\`, `;`, `\;`, `,`, `\,`)
 var listEscaper = strings.NewReplacer(`\`, `\\`, `,`, `\,`)
 
 // VCardStructured builds a structured Field.Value (N, ADR, ORG, GENDER) from
-// plain-text components, escaping '\' and ';' inside them. For N the order
+// plain-text components, escaping '\', ';' and ',' inside them (an
+// unescaped ',' would separate two values of one component). For N the order
 // is family, given, additional, prefix, suffix; for ADR it is post office
 // box, extended, street, locality, region, postal code, country.
 func VCardStructured(components ...string) string {

@@ -118,8 +118,10 @@ func TestEncodeVCard40(t *testing.T) {
 		t.Errorf("PHOTO round trip: %q", got)
 	}
 	// go-vcard's decoded Value follows the same convention as the input
-	// ("\;" inside a component); its Name() splitter ignores that escape.
-	if got, want := d.Value(vcard.FieldName), testCard().Value(vcard.FieldName); got != want {
+	// ("\;" inside a component) except that it unescapes "\," (so it
+	// cannot tell a comma from a list separator); its Name() splitter
+	// ignores the "\;" escape.
+	if got, want := d.Value(vcard.FieldName), strings.ReplaceAll(testCard().Value(vcard.FieldName), `\,`, ","); got != want {
 		t.Errorf("N round trip: %q, want %q", got, want)
 	}
 	if got, want := d.Value(vcard.FieldOrganization), testCard().Value(vcard.FieldOrganization); got != want {
@@ -370,4 +372,56 @@ func contains(lines []string, want string) bool {
 		}
 	}
 	return false
+}
+
+// TestDecodeVCardValue: DecodeVCardValue reads each kind of value, and
+// EncodeVCard writes the result back as it was written.
+func TestDecodeVCardValue(t *testing.T) {
+	tests := []struct {
+		name, raw, want string
+		params          vcard.Params
+		rewritten       string // what EncodeVCard writes; raw when empty
+	}{
+		{name: "FN", raw: `Ann\; Bob\: C\, D\\E\nF`, want: "Ann; Bob: C, D\\E\nF", rewritten: `Ann; Bob: C\, D\\E\nF`},
+		{name: "NOTE", raw: `C:\path \x`, want: `C:\path \x`, rewritten: `C:\\path \\x`},
+		{name: "N", raw: `Doe;Jane;Mary,Ann;Dr.;`, want: `Doe;Jane;Mary,Ann;Dr.;`},
+		{name: "N", raw: `O\;Brien;A\,B;;;`, want: `O\;Brien;A\,B;;;`},
+		{name: "ADR", raw: `;;Line 1,Line 2\nx;Town;;;`, want: ";;Line 1,Line 2\nx;Town;;;"},
+		{name: "ORG", raw: `Smith\, Jones;R\\D`, want: `Smith\, Jones;R\\D`},
+		{name: "NICKNAME", raw: `Jo\, Jr.,Jojo`, want: `Jo\, Jr.,Jojo`},
+		{name: "CATEGORIES", raw: `a\,b,c\;d`, want: `a\,b,c;d`, rewritten: `a\,b,c;d`},
+		{name: "URL", raw: `http\://example.com/a,b`, want: "http://example.com/a,b", rewritten: "http://example.com/a,b"},
+		{name: "PHOTO", raw: "data:image/png;base64,AAAA", want: "data:image/png;base64,AAAA"},
+		{name: "X-FOO", raw: `a\,b;c`, want: "a,b;c", rewritten: `a\,b;c`},
+		{name: "NOTE", raw: `v`, params: vcard.Params{"VALUE": {"uri"}}, want: "v"},
+	}
+	for _, tt := range tests {
+		got := DecodeVCardValue(tt.name, tt.params, tt.raw)
+		if got != tt.want {
+			t.Errorf("DecodeVCardValue(%s, %q) = %q, want %q", tt.name, tt.raw, got, tt.want)
+			continue
+		}
+		c := vcard.Card{tt.name: {{Value: got, Params: tt.params}}, "FN": {{Value: "x"}}}
+		if tt.name == "FN" {
+			c = vcard.Card{tt.name: {{Value: got, Params: tt.params}}}
+		}
+		var buf bytes.Buffer
+		if err := EncodeVCard(&buf, c, VCard40); err != nil {
+			t.Fatal(err)
+		}
+		want := tt.rewritten
+		if want == "" {
+			want = tt.raw
+		}
+		if !contains(unfold(t, buf.String()), lineOf(tt.name, tt.params, want)) {
+			t.Errorf("%s %q written as\n%s\nwant %s", tt.name, got, buf.String(), lineOf(tt.name, tt.params, want))
+		}
+	}
+}
+
+func lineOf(name string, p vcard.Params, v string) string {
+	if len(p) > 0 {
+		return name + ";VALUE=" + p.Get("VALUE") + ":" + v
+	}
+	return name + ":" + v
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/pstsync/pstsync/merge"
-	"github.com/pstsync/pstsync/sink"
 	"github.com/pstsync/pstsync/snapshot"
 )
 
@@ -213,58 +212,12 @@ func sortStrings(s []string) {
 }
 
 // ParseObject decodes a snapshot object of the given kind (the bytes
-// merge.Canonical wrote) back into a Doc.
+// merge.Canonical wrote) back into a Doc; see merge.ParseObject.
 func ParseObject(data []byte, kind merge.Kind) (*merge.Doc, error) {
-	switch {
-	case kind == merge.KindContact:
-		return merge.DecodeVCard(data) // these recover decoder panics
-	case kind.IsCalendar():
-		return merge.DecodeCalendar(data)
-	case kind == merge.KindMessage:
-		return parseMessageRecord(data)
-	}
-	return nil, fmt.Errorf("unknown kind %q", kind)
+	return merge.ParseObject(data, kind)
 }
 
-// parseMessageRecord reads merge's canonical message record
-// ("UID:", "CONTENT:", "FOLDER:", "FLAGS:" lines).
+// parseMessageRecord reads merge's canonical message record.
 func parseMessageRecord(data []byte) (*merge.Doc, error) {
-	var uid, content, folder string
-	var flags sink.MailFlags
-	for _, line := range strings.Split(string(data), "\r\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		v = strings.NewReplacer(`\r`, "\r", `\n`, "\n").Replace(v)
-		switch k {
-		case "UID":
-			uid = v
-		case "CONTENT":
-			content = v
-		case "FOLDER":
-			folder = v
-		case "FLAGS":
-			for _, n := range strings.Split(v, ",") {
-				switch n {
-				case "SEEN":
-					flags |= sink.FlagSeen
-				case "ANSWERED":
-					flags |= sink.FlagAnswered
-				case "FLAGGED":
-					flags |= sink.FlagFlagged
-				case "DRAFT":
-					flags |= sink.FlagDraft
-				case "FORWARDED":
-					flags |= sink.FlagForwarded
-				case "DELETED":
-					flags |= sink.FlagDeleted
-				}
-			}
-		}
-	}
-	if uid == "" || content == "" {
-		return nil, fmt.Errorf("message record without UID or CONTENT")
-	}
-	return merge.FromMessage(uid, content, folder, flags), nil
+	return merge.ParseObject(data, merge.KindMessage)
 }

@@ -330,11 +330,17 @@ func (fr *FolderReader) readFile(s *Side, p, rel, coll string, prev *PrevSide, l
 	} else {
 		fi = merge.ReadVCFFile(data)
 	}
-	src.Clean = fi.Complete && len(fi.Problems) == 0
+	src.Clean = fi.Complete
 	if !fi.Complete {
 		s.Problems = append(s.Problems, Problem{Source: rel, Err: "the file is cut short or damaged (it does not end properly); its items are left as they were"})
 	}
 	for _, ip := range fi.Problems {
+		if errors.Is(ip.Err, merge.ErrNotItem) {
+			// A component that is no item (VFREEBUSY, a bare VALARM, an
+			// X- component) is not damage: the file stays evidence.
+			continue
+		}
+		src.Clean = false
 		item := ip.UID
 		if item == "" {
 			item = "#" + strconv.Itoa(ip.Index+1)
