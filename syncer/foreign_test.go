@@ -157,7 +157,7 @@ func syncForeignRound(t *testing.T, n int, srcs []foreignSource) int {
 	count := 0
 	for _, s := range srcs {
 		for _, d := range s.docs {
-			private := isPrivate(d)
+			private := merge.IsPrivate(d)
 			if private && d.Kind == merge.KindContact {
 				continue // private contacts are not shared (issue 13)
 			}
@@ -187,11 +187,6 @@ func syncForeignRound(t *testing.T, n int, srcs []foreignSource) int {
 	return count
 }
 
-// isPrivate reports whether d is marked private or confidential (CLASS).
-func isPrivate(d *merge.Doc) bool {
-	c := strings.ToUpper(strings.TrimSpace(d.Fields["CLASS"].Value))
-	return c == "PRIVATE" || c == "CONFIDENTIAL"
-}
 
 // TestForeignParsingCausesDoNotStopTheSync: the files that used to stop
 // every sync at parsing (issue 13) sync now.

@@ -251,6 +251,9 @@ type run struct {
 	side    *side
 	docs    map[string]*merge.Doc // decoded objects by hash
 	machine string
+	// machineFile is where a new machine id is kept once the run has
+	// committed ("" when the id exists or comes from Options.Machine).
+	machineFile string
 	// copies are unchanged second copies of an item the side has (shared
 	// UID by item): no opinion, kept in the state as copies.
 	copies map[*item]string
@@ -789,6 +792,12 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 
 // saveState records the new state when it differs from the loaded one.
 func (r *run) saveState(ctx context.Context, a *applied, etag string) error {
+	if r.machineFile != "" {
+		if err := writeMachineID(r.machineFile, r.machine); err != nil {
+			return err
+		}
+		r.machineFile = ""
+	}
 	st := r.newState(a)
 	if r.st != nil && !r.recovered && sameState(r.st, st) {
 		return nil
@@ -875,7 +884,38 @@ func (r *run) machineID() (string, error) {
 	if r.o.Mailbox == "" {
 		return "", nil
 	}
-	return MachineID(filepath.Join(r.o.Mailbox, ".pstsync", "machine-id"), !r.o.DryRun)
+	p := filepath.Join(r.o.Mailbox, ".pstsync", "machine-id")
+	id, err := MachineID(p, false)
+	if id != "" || err != nil || r.o.DryRun {
+		return id, err
+	}
+	// A new id is kept only once the run has committed (saveState): a
+	// run that fails before leaves the mailbox folder untouched.
+	if id, err = newMachineID(); err != nil {
+		return "", err
+	}
+	r.machineFile = p
+	return id, nil
+}
+
+// newMachineID returns a random machine id.
+func newMachineID() (string, error) {
+	var b [12]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("syncer: machine id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// writeMachineID keeps id in file p.
+func writeMachineID(p, id string) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("syncer: machine id: %w", err)
+	}
+	if err := sink.WriteFileAtomic(p, []byte(id+"\n")); err != nil {
+		return fmt.Errorf("syncer: machine id: %w", err)
+	}
+	return nil
 }
 
 // MachineID reads the machine id kept in file p, creating it with a random
@@ -892,16 +932,12 @@ func MachineID(p string, create bool) (string, error) {
 	if !create {
 		return "", nil
 	}
-	var b [12]byte
-	if _, err := crand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("syncer: machine id: %w", err)
+	id, err := newMachineID()
+	if err != nil {
+		return "", err
 	}
-	id := hex.EncodeToString(b[:])
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return "", fmt.Errorf("syncer: machine id: %w", err)
-	}
-	if err := sink.WriteFileAtomic(p, []byte(id+"\n")); err != nil {
-		return "", fmt.Errorf("syncer: machine id: %w", err)
+	if err := writeMachineID(p, id); err != nil {
+		return "", err
 	}
 	return id, nil
 }
