@@ -187,7 +187,6 @@ func syncForeignRound(t *testing.T, n int, srcs []foreignSource) int {
 	return count
 }
 
-
 // TestForeignParsingCausesDoNotStopTheSync: the files that used to stop
 // every sync at parsing (issue 13) sync now.
 func TestForeignParsingCausesDoNotStopTheSync(t *testing.T) {
