@@ -660,10 +660,12 @@ func (r *run) mergeColl(ctx context.Context, p *plan, coll string, T map[string]
 
 // commit writes the plan's objects and the revision.
 func (r *run) commit(ctx context.Context, p *plan) (*snapshot.Manifest, error) {
+	objs := make([][]byte, 0, len(p.objects))
 	for _, h := range slices.Sorted(maps.Keys(p.objects)) {
-		if _, err := r.repo.PutObject(ctx, p.objects[h]); err != nil {
-			return nil, err
-		}
+		objs = append(objs, p.objects[h])
+	}
+	if _, err := r.repo.PutObjects(ctx, objs); err != nil {
+		return nil, err
 	}
 	m := &snapshot.Manifest{Parent: p.parent, Author: snapshot.Author{User: r.o.User, Host: r.o.Host},
 		Time: r.o.Now().UTC(), Collections: p.colls, Changes: p.changes}
@@ -870,15 +872,16 @@ func (r *run) lastEditors(ctx context.Context, latest *snapshot.Manifest, coll s
 		stop = r.st.BaseRev
 	}
 	for rev := latest.Rev; rev > stop && rev > latest.Rev-maxEditorScan && len(out) < len(uids); rev-- {
-		m := latest
+		changes := latest.Changes
 		if rev != latest.Rev {
-			var err error
-			if m, err = r.repo.Manifest(ctx, rev); err != nil {
+			h, err := r.repo.Header(ctx, rev)
+			if err != nil {
 				r.log.DebugContext(ctx, "revision unreadable while naming editors", "rev", rev, "err", err)
 				continue
 			}
+			changes = h.Changes
 		}
-		for _, ch := range m.Changes {
+		for _, ch := range changes {
 			if ch.Collection == coll && uids[ch.UID] && out[ch.UID] == "" && ch.By != "" && ch.By != r.o.User {
 				out[ch.UID] = ch.By
 			}
