@@ -3,6 +3,7 @@ package snapshot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -201,6 +202,15 @@ func (r *Repo) Prune(ctx context.Context, pol Policy, now time.Time) (*PruneResu
 	if pol.DryRun {
 		return res, nil
 	}
+	if err := r.updateHead(ctx, func(hf *headFile) bool {
+		if !hf.LastPrune.Before(now) {
+			return false
+		}
+		hf.LastPrune = now.UTC()
+		return true
+	}); err != nil {
+		return nil, fmt.Errorf("snapshot: prune: %w", err)
+	}
 
 	// 1. The kept revisions stored anew (valid with or without the
 	// removals that follow).
@@ -254,6 +264,39 @@ func (r *Repo) Prune(ctx context.Context, pol Policy, now time.Time) (*PruneResu
 		return nil, err
 	}
 	return res, nil
+}
+
+// ErrPruneNotDue: PruneIfDue found the last prune recent, or another
+// user's prune claimed the turn.
+var ErrPruneNotDue = errors.New("snapshot: prune not due")
+
+// PruneIfDue runs Prune when the last one (of any user: the time is kept
+// in the head) started at least every ago. Of several users due at once,
+// one claims the turn (a conditional write of the head) and the others get
+// ErrPruneNotDue. It costs no request when not due.
+func (r *Repo) PruneIfDue(ctx context.Context, pol Policy, now time.Time, every time.Duration) (*PruneResult, error) {
+	r.mu.Lock()
+	last, empty := r.lastPrune, r.latest == nil
+	r.mu.Unlock()
+	if empty || every <= 0 || now.Sub(last) < every {
+		return nil, ErrPruneNotDue
+	}
+	claimed := false
+	err := r.updateHead(ctx, func(hf *headFile) bool {
+		if now.Sub(hf.LastPrune) < every {
+			return false
+		}
+		hf.LastPrune = now.UTC()
+		claimed = true
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !claimed {
+		return nil, ErrPruneNotDue
+	}
+	return r.Prune(ctx, pol, now)
 }
 
 type userRef struct {

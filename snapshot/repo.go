@@ -30,17 +30,19 @@ type Repo struct {
 	logger          *slog.Logger
 	checkpointEvery int
 
-	mu       sync.Mutex
-	loaded   bool
-	latest   *Manifest // the latest known revision; nil if none
-	latestH  *Header   // its header
-	cpRev    int64     // the checkpoint latest is built on
-	cpTree   string    // its tree object ("" for a version 1 revision)
-	cum      map[dkey]Delta
-	headTag  string // ETag of head.json as last read or written; "" when absent
-	headRev  int64  // the revision head.json names
-	headSeen bool   // headTag is known
-	known    map[string]bool
+	mu        sync.Mutex
+	loaded    bool
+	latest    *Manifest // the latest known revision; nil if none
+	latestH   *Header   // its header
+	cpRev     int64     // the checkpoint latest is built on
+	cpTree    string    // its tree object ("" for a version 1 revision)
+	cum       map[dkey]Delta
+	headTag   string // ETag of head.json as last read or written; "" when absent
+	headRev   int64  // the revision head.json names
+	headSeen  bool   // headTag is known
+	known     map[string]bool
+	wanted    map[string]bool
+	lastPrune time.Time
 }
 
 type dkey struct{ coll, uid string }
@@ -103,6 +105,12 @@ type headFile struct {
 	Tree        string   `json:"tree,omitempty"`
 	Delta       []Delta  `json:"delta,omitempty"`
 	Collections []string `json:"collections"`
+	// Wanted lists objects that are missing (or were corrupt and deleted
+	// by pstsync check --repair): a sync that has the bytes writes them
+	// (Repo.Supply).
+	Wanted []string `json:"wanted,omitempty"`
+	// LastPrune is when a prune last started (see Repo.PruneDue).
+	LastPrune time.Time `json:"last_prune,omitzero"`
 }
 
 // refresh brings r.latest up to date with the store: on first use it
@@ -285,6 +293,13 @@ func (r *Repo) useHead(ctx context.Context, data []byte) error {
 	r.cpRev, r.cpTree, r.cum = hf.Checkpoint, hf.Tree, map[dkey]Delta{}
 	r.compose(hf.Delta)
 	r.headRev = hf.Header.Rev
+	r.lastPrune = hf.LastPrune
+	r.wanted = map[string]bool{}
+	for _, h := range hf.Wanted {
+		if ValidHash(h) {
+			r.wanted[h] = true
+		}
+	}
 	r.setLatest(hf.Header, colls)
 	return nil
 }
@@ -301,11 +316,17 @@ func (r *Repo) writeHead(ctx context.Context) {
 			return
 		}
 		hf := headFile{Version: HeaderVersion, Header: r.latestH, Checkpoint: r.cpRev, Tree: r.cpTree,
-			Collections: collNames(r.latest.Collections)}
+			Collections: collNames(r.latest.Collections), LastPrune: r.lastPrune}
 		for _, d := range r.cum {
 			hf.Delta = append(hf.Delta, d)
 		}
 		sortDelta(hf.Delta)
+		for h := range r.wanted {
+			if !r.known[h] {
+				hf.Wanted = append(hf.Wanted, h)
+			}
+		}
+		slices.Sort(hf.Wanted)
 		data, err := encodeJSON(&hf)
 		if err != nil {
 			r.logger.WarnContext(ctx, "snapshot: encoding the head", "err", err)
@@ -332,12 +353,25 @@ func (r *Repo) writeHead(ctx context.Context) {
 		}
 		r.headTag = tag
 		var probe struct {
-			Header *Header `json:"header"`
+			Header    *Header   `json:"header"`
+			Wanted    []string  `json:"wanted"`
+			LastPrune time.Time `json:"last_prune"`
 		}
 		if json.Unmarshal(cur, &probe) == nil && probe.Header != nil {
 			r.headRev = probe.Header.Rev
 		} else {
 			r.headRev = 0
+		}
+		if probe.LastPrune.After(r.lastPrune) {
+			r.lastPrune = probe.LastPrune
+		}
+		for _, h := range probe.Wanted { // added by check --repair meanwhile
+			if ValidHash(h) {
+				if r.wanted == nil {
+					r.wanted = map[string]bool{}
+				}
+				r.wanted[h] = true
+			}
 		}
 	}
 }

@@ -128,6 +128,17 @@ func (r *run) writeMailbox(ctx context.Context, m *snapshot.Manifest, p *plan) (
 			rel := vdirPath(coll, uid, kind)
 			newIdx.Files[rel] = e.Hash
 			data, err := w.item(rel, e)
+			if unreadableObject(err) {
+				// A lost object is that item's problem: its file stays as
+				// it was, the others are written.
+				r.log.WarnContext(ctx, "mailbox: shared item unreadable, left as it was (pstsync check)", "collection", coll, "uid", uid, "err", err)
+				if old, ok := idx.Files[rel]; ok {
+					newIdx.Files[rel] = old
+				} else {
+					delete(newIdx.Files, rel)
+				}
+				continue
+			}
 			if err != nil {
 				return w.written, err
 			}

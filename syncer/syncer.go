@@ -273,6 +273,10 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 			return r.res, nil
 		}
 		if len(p.changes) == 0 {
+			// Objects check --repair asked for, when this user has them.
+			if err := r.repo.Supply(ctx, p.objects); err != nil {
+				return nil, fmt.Errorf("syncer: %w", err)
+			}
 			final = latest
 			if final == nil { // an empty snapshot: an empty view
 				final = &snapshot.Manifest{Collections: map[string]map[string]snapshot.Entry{}}
@@ -555,6 +559,19 @@ func (r *run) mergeColl(ctx context.Context, p *plan, coll string, T map[string]
 		}
 		if inT {
 			t, err := r.doc(ctx, th.Hash, merge.Kind(th.Kind))
+			if unreadableObject(err) {
+				// The shared version is lost (missing or corrupt): this
+				// item's problem only, and ours replaces it.
+				r.log.WarnContext(ctx, "shared version unreadable: keeping this user's version (pstsync check)", "collection", coll, "uid", uid, "err", err)
+				delete(inSet, uid)
+				delete(ours, uid)
+				delete(base, uid)
+				out[uid] = p.entry(doc)
+				if out[uid].Hash != th.Hash {
+					p.modified++
+				}
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("syncer: %s/%s: %w", coll, uid, err)
 			}
@@ -591,6 +608,10 @@ func (r *run) mergeColl(ctx context.Context, p *plan, coll string, T map[string]
 			continue // nothing to compare with: keep theirs
 		}
 		t, err := r.doc(ctx, th.Hash, merge.Kind(th.Kind))
+		if unreadableObject(err) {
+			r.log.WarnContext(ctx, "shared version unreadable: not deleting it (pstsync check)", "collection", coll, "uid", uid, "err", err)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("syncer: %s/%s: %w", coll, uid, err)
 		}
@@ -888,6 +909,12 @@ func (r *run) lastEditors(ctx context.Context, latest *snapshot.Manifest, coll s
 		}
 	}
 	return out
+}
+
+// unreadableObject reports whether err means a stored object is lost
+// (missing or corrupt): a problem of that item, never of the whole sync.
+func unreadableObject(err error) bool {
+	return err != nil && (errors.Is(err, snapshot.ErrCorruptObject) || sink.IsNotExist(err))
 }
 
 // freeUID returns a UID derived from uid and the item's hash that no item

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/pstsync/pstsync/sink"
 )
@@ -156,8 +157,9 @@ func (s *Store) parallel(ctx context.Context, n int, fn func(i int) error) error
 }
 
 // Temps lists the hidden temporary and lock files below the store folder
-// (left by a killed or failed writer), as paths relative to it.
-func (s *Store) Temps(ctx context.Context) ([]string, error) {
+// not modified for olderThan (left by a killed or failed writer), as paths
+// relative to it.
+func (s *Store) Temps(ctx context.Context, olderThan time.Duration) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -167,6 +169,9 @@ func (s *Store) Temps(ctx context.Context) ([]string, error) {
 			return ctx.Err()
 		}
 		if !d.IsDir() && (hasSuffix(d.Name(), tempSuffix) || hasSuffix(d.Name(), lockSuffix)) {
+			if fi, err := d.Info(); err != nil || time.Since(fi.ModTime()) < olderThan {
+				return nil
+			}
 			rel, err := filepath.Rel(s.root, p)
 			if err != nil {
 				return err
