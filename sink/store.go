@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -192,4 +193,19 @@ func PutNewParallel(ctx context.Context, s Store, items []Item, workers int) err
 		firstErr = ctx.Err()
 	}
 	return firstErr
+}
+
+// userinfoRE matches the credentials part of a URL ("scheme://USER:PASS@")
+// anywhere in a text.
+var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s"']*@`)
+
+// RedactURL returns s with the credentials of every URL in it (user and
+// password, as in http://KEY:SECRET@host) replaced by "<redacted>", so that
+// errors, logs and `pstsync config check` never echo them. s may be a URL
+// or a whole message.
+func RedactURL(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return userinfoRE.ReplaceAllString(s, "${1}<redacted>@")
 }

@@ -137,6 +137,7 @@ func (r *run) writeMailbox(ctx context.Context, m *snapshot.Manifest, p *plan) (
 				} else {
 					delete(newIdx.Files, rel)
 				}
+				newIdx.Rev = 0 // incomplete: the next run writes the mailbox again
 				continue
 			}
 			if err != nil {
