@@ -65,6 +65,14 @@ func WithLogger(l *slog.Logger) Option { return func(r *Repo) { r.logger = l } }
 // DefaultCheckpointItems or a quarter of the items, whichever is more.
 func CheckpointEvery(items int) Option { return func(r *Repo) { r.checkpointEvery = items } }
 
+// maxCheckpointDelta is the largest delta a checkpoint keeps beside its
+// tree (for readers walking back from a later revision).
+const maxCheckpointDelta = 256
+
+// maxHeadChanges is the most changes head.json repeats from the latest
+// revision; with more, a reader reads the revision's header.
+const maxHeadChanges = 256
+
 // DefaultCheckpointItems is the least number of changed items between two
 // checkpoints.
 const DefaultCheckpointItems = 1000
@@ -290,6 +298,13 @@ func (r *Repo) useHead(ctx context.Context, data []byte) error {
 	}
 	applyDelta(colls, hf.Delta)
 	shapeColls(colls, hf.Collections)
+	if hf.Header.ChangesOmitted {
+		h, err := r.readHeader(ctx, hf.Header.Rev)
+		if err != nil {
+			return err
+		}
+		hf.Header = h
+	}
 	r.cpRev, r.cpTree, r.cum = hf.Checkpoint, hf.Tree, map[dkey]Delta{}
 	r.compose(hf.Delta)
 	r.headRev = hf.Header.Rev
@@ -315,7 +330,12 @@ func (r *Repo) writeHead(ctx context.Context) {
 		if r.latest == nil || r.headRev >= r.latest.Rev {
 			return
 		}
-		hf := headFile{Version: HeaderVersion, Header: r.latestH, Checkpoint: r.cpRev, Tree: r.cpTree,
+		hdr := *r.latestH
+		hdr.Delta = nil // the cumulative delta below says it
+		if len(hdr.Changes) > maxHeadChanges {
+			hdr.Changes, hdr.ChangesOmitted = nil, true
+		}
+		hf := headFile{Version: HeaderVersion, Header: &hdr, Checkpoint: r.cpRev, Tree: r.cpTree,
 			Collections: collNames(r.latest.Collections), LastPrune: r.lastPrune}
 		for _, d := range r.cum {
 			hf.Delta = append(hf.Delta, d)
@@ -697,6 +717,10 @@ func (r *Repo) Commit(ctx context.Context, m *Manifest) (*Manifest, error) {
 		}
 		objs = append(objs, tree)
 		h.Tree, h.Chain = HashOf(tree), 0
+		if len(delta) > maxCheckpointDelta {
+			// The tree says it all; readers walking back rebuild instead.
+			h.Base, h.Delta = 0, nil
+		}
 	}
 	if len(objs) > 0 {
 		if _, err := r.PutObjects(ctx, objs); err != nil {

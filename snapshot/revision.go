@@ -66,6 +66,10 @@ type Header struct {
 	// items).
 	Collections []string `json:"collections"`
 
+	// ChangesOmitted is set only in head.json's copy of a header whose
+	// changes were too many to repeat there.
+	ChangesOmitted bool `json:"changes_omitted,omitempty"`
+
 	// full holds the collections of a version 1 revision file (a full
 	// manifest): such a revision is its own checkpoint.
 	full map[string]map[string]Entry
