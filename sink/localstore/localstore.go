@@ -443,6 +443,9 @@ func writeTempSync(dir, base string, data []byte, fsync bool) (_ string, err err
 			return "", err
 		}
 	}
+	if err = failWrite(f); err != nil {
+		return "", err
+	}
 	if _, err = f.Write(data); err != nil {
 		return "", err
 	}
@@ -456,6 +459,9 @@ func writeTempSync(dir, base string, data []byte, fsync bool) (_ string, err err
 	}
 	return name, nil
 }
+
+// failWrite lets tests fail a write after its temporary file exists.
+var failWrite = func(*os.File) error { return nil }
 
 // hiddenName derives a hidden file name of bounded length from base.
 func hiddenName(base, suffix string) string {
