@@ -181,10 +181,7 @@ func (r *Repo) Prune(ctx context.Context, pol Policy, now time.Time) (*PruneResu
 			nh.Collections = collNames(colls)
 			if prevKept == 0 || r.checkpointDue(len(diffDelta(keptColls, colls)), h.Items) || h.checkpoint() {
 				if nh.Tree == "" {
-					tree, err := encodeJSON(&treeFile{Version: HeaderVersion, Rev: rev, Collections: colls})
-					if err != nil {
-						return nil, err
-					}
+					tree := encodeTree(rev, colls)
 					newTrees = append(newTrees, tree)
 					nh.Tree = HashOf(tree)
 				}

@@ -120,6 +120,16 @@ func TestPruneWhileCommitting(t *testing.T) {
 	ctx := context.Background()
 	s := newMemStore()
 	history(t, openRepo(t, s, CheckpointEvery(5)), 200, 24*time.Hour)
+	// The first prune finds the old history's objects unreferenced; the
+	// next ones, more than the grace period later (but less than that
+	// apart: syncs take minutes, the grace is hours), delete them while
+	// the writers commit.
+	pr := openRepo(t, s)
+	pol := Policy{Within: time.Hour, Daily: 3, Monthly: 1, Grace: time.Hour}
+	now := t0.Add(300 * 24 * time.Hour)
+	if _, err := pr.Prune(ctx, pol, now); err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	const writers, each = 3, 15
 	for w := range writers {
@@ -155,11 +165,17 @@ func TestPruneWhileCommitting(t *testing.T) {
 			}
 		})
 	}
-	pr := openRepo(t, s)
-	for range 3 {
-		if _, err := pr.Prune(ctx, Policy{Within: time.Hour, Daily: 3, Monthly: 1}, t0.Add(300*24*time.Hour)); err != nil {
+	var deleted int
+	for i := 1; i <= 3; i++ {
+		res, err := pr.Prune(ctx, pol, now.Add(2*time.Hour+time.Duration(i)*time.Minute))
+		if err != nil {
 			t.Error(err)
+		} else {
+			deleted += res.ObjectsDeleted
 		}
+	}
+	if deleted == 0 {
+		t.Error("no object deleted while the writers committed")
 	}
 	wg.Wait()
 	r := openRepo(t, s)

@@ -711,10 +711,7 @@ func (r *Repo) Commit(ctx context.Context, m *Manifest) (*Manifest, error) {
 		if colls == nil {
 			colls = map[string]map[string]Entry{}
 		}
-		tree, err := encodeJSON(&treeFile{Version: HeaderVersion, Rev: c.Rev, Collections: colls})
-		if err != nil {
-			return nil, fmt.Errorf("snapshot: commit: %w", err)
-		}
+		tree := encodeTree(c.Rev, colls)
 		objs = append(objs, tree)
 		h.Tree, h.Chain = HashOf(tree), 0
 		if len(delta) > maxCheckpointDelta {
