@@ -6,13 +6,17 @@ import (
 	"time"
 
 	"github.com/pstsync/pstsync/sink/localstore"
+	"github.com/pstsync/pstsync/snapshot"
 )
 
 func TestGetTiming(t *testing.T) {
+	ctx := context.Background()
 	st, _ := localstore.New("/tmp/pp/store")
-	for _, k := range []string{"head.json", "revisions/000000000002.json", "users/bench/state.json"} {
+	for i := 0; i < 3; i++ {
 		t0 := time.Now()
-		d, _, err := st.Get(context.Background(), k)
-		t.Log(k, len(d), err, time.Since(t0))
+		r, err := snapshot.Open(ctx, st)
+		t1 := time.Now()
+		_, _, err2 := r.LoadState(ctx, "bench")
+		t.Log("open", t1.Sub(t0), err, "state", time.Since(t1), err2)
 	}
 }
