@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pstsync/pstsync/sink"
+	"github.com/pstsync/pstsync/sink/memstore"
 )
 
 // runConcurrentCommits has writers each add one item of its own with the
@@ -168,5 +170,46 @@ func TestConcurrentCommitsSharedRepo(t *testing.T) {
 	latest, err := r.Latest(ctx)
 	if err != nil || latest.Rev != 10 || len(latest.Collections["c"]) != 10 {
 		t.Fatalf("latest = rev %d with %d items, %v", latest.Rev, len(latest.Collections["c"]), err)
+	}
+}
+
+// TestHeadLags: a committer that stops between its revision and the head
+// (killed, or the head write failed) loses nothing: readers probe past the
+// head, the next commit moves it, and check passes.
+func TestHeadLags(t *testing.T) {
+	ctx := context.Background()
+	ms := memstore.New()
+	failHead := true
+	ms.Fault = func(op memstore.Op, key string) error {
+		if op == memstore.OpPut && key == headKey && failHead {
+			return errors.New("killed")
+		}
+		return nil
+	}
+	a := openRepo(t, ms)
+	commit(t, a, 0, alice, items{"calendar": {"e1": "one"}})
+	commit(t, a, 1, alice, items{"calendar": {"e1": "two", "e2": "x"}})
+	if _, _, err := ms.Get(ctx, headKey); !sink.IsNotExist(err) {
+		t.Fatalf("head written: %v", err)
+	}
+	failHead = false
+	b := openRepo(t, ms)
+	m, err := b.Latest(ctx)
+	if err != nil || m.Rev != 2 || m.Items() != 2 {
+		t.Fatalf("Latest with no head = %+v, %v", m, err)
+	}
+	commit(t, b, 2, alice, items{"calendar": {"e1": "three"}})
+	failHead = true
+	commit(t, b, 3, alice, items{"calendar": {"e1": "four"}}) // the head stays at 3
+	failHead = false
+	c := openRepo(t, ms)
+	if m, err := c.Latest(ctx); err != nil || m.Rev != 4 || m.Collections["calendar"]["e1"].Title != "title of e1" {
+		t.Fatalf("Latest past a lagging head = %+v, %v", m, err)
+	}
+	if _, err := c.Commit(ctx, &Manifest{Parent: 3, Author: alice, Time: t0}); !IsConflict(err) {
+		t.Errorf("a commit on the head's revision, not the latest: %v", err)
+	}
+	if probs, err := c.Check(ctx); err != nil || len(probs) > 0 {
+		t.Errorf("Check = %v, %v", probs, err)
 	}
 }
