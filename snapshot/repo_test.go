@@ -488,8 +488,9 @@ func TestDiff(t *testing.T) {
 	to := map[string]map[string]Entry{"cal": {"same": e("s"), "mod": e("2"), "new": e("n")}, "fresh": {"y": e("y")}}
 	got := Diff(from, to, "u")
 	want := []Change{
-		{"cal", "gone", OpDelete, "u"}, {"cal", "mod", OpModify, "u"}, {"cal", "new", OpAdd, "u"},
-		{"fresh", "y", OpAdd, "u"}, {"old", "x", OpDelete, "u"},
+		{Collection: "cal", UID: "gone", Op: OpDelete, By: "u"}, {Collection: "cal", UID: "mod", Op: OpModify, By: "u"},
+		{Collection: "cal", UID: "new", Op: OpAdd, By: "u"}, {Collection: "fresh", UID: "y", Op: OpAdd, By: "u"},
+		{Collection: "old", UID: "x", Op: OpDelete, By: "u"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Diff = %+v\nwant %+v", got, want)
