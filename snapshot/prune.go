@@ -62,9 +62,11 @@ var hashInText = regexp.MustCompile(`[0-9a-f]{64}`)
 // Prune removes the revisions pol does not keep, keeping their audit
 // records (audit/…: author, time, changes, conflicts), and deletes the
 // objects nothing refers to any more. It is safe while other users sync:
-// it never touches the latest revision or the revisions it is stored as
-// changes to, never a revision a user's state names, so a concurrent
-// commit never loses; objects are deleted only after the grace period (see
+// it never removes the latest revision nor a revision a user's state
+// names, a kept revision whose base goes is stored anew (as a delta from
+// the previous kept one, or a checkpoint), and the head's checkpoint tree
+// stays referenced; a concurrent commit creates a revision prune never
+// touches, so it never loses; objects are deleted only after the grace period (see
 // Policy.Grace), and an object that a revision committed meanwhile refers
 // to is put back.
 func (r *Repo) Prune(ctx context.Context, pol Policy, now time.Time) (*PruneResult, error) {
@@ -76,8 +78,15 @@ func (r *Repo) Prune(ctx context.Context, pol Policy, now time.Time) (*PruneResu
 	if latest == nil {
 		return res, nil
 	}
+	// The head names the latest revision's checkpoint by its tree object,
+	// which stays referenced (and so stored) while the head names it; a
+	// checkpoint of an earlier release (a full revision file, no tree) is
+	// read by its number and must stay.
 	r.mu.Lock()
-	protectFrom := r.cpRev
+	oldCheckpoint := int64(0)
+	if r.cpTree == "" {
+		oldCheckpoint = r.cpRev
+	}
 	r.mu.Unlock()
 	revs, err := r.listRevisions(ctx)
 	if err != nil {
@@ -98,10 +107,8 @@ func (r *Repo) Prune(ctx context.Context, pol Policy, now time.Time) (*PruneResu
 
 	// Which to keep.
 	keep := map[int64]bool{latest.Rev: true}
-	for _, rev := range revs {
-		if rev >= protectFrom {
-			keep[rev] = true
-		}
+	if oldCheckpoint > 0 {
+		keep[oldCheckpoint] = true
 	}
 	users, err := r.userStates(ctx)
 	if err != nil {

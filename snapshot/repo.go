@@ -830,6 +830,18 @@ func (r *Repo) verify(ctx context.Context, delta []Delta) error {
 // merge package's JSON), or nil when there were none.
 func (r *Repo) Conflicts(ctx context.Context, rev int64) (json.RawMessage, error) {
 	h, err := r.Header(ctx, rev)
+	if sink.IsNotExist(err) {
+		// Pruned: its audit record keeps the conflicts.
+		audit, aerr := r.Audit(ctx)
+		if aerr != nil {
+			return nil, aerr
+		}
+		for i := range audit {
+			if audit[i].Rev == rev {
+				return r.conflictsOf(ctx, rev, audit[i].ConflictsHash)
+			}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

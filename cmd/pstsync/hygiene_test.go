@@ -126,3 +126,45 @@ func TestEndpointSecretsMasked(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneCommand: prune and its alias forget run on a live store; a sync
+// prunes by itself once a day.
+func TestPruneCommand(t *testing.T) {
+	dir := syncEnv(t)
+	store := filepath.Join(dir, "store")
+	cli := func(args ...string) (int, string) {
+		var out, errb bytes.Buffer
+		code := run(append([]string{"pstsync"}, args...), &out, &errb)
+		return code, out.String() + errb.String()
+	}
+	for i := range 3 {
+		writeSrc(t, filepath.Join(dir, "alice"), "a.ics", ev("A", "Alpha "+string(rune('0'+i))), time.Duration(3-i)*time.Hour)
+		if code, out := cli("sync", "--user", "alice", "--source", filepath.Join(dir, "alice"), "--store", store,
+			"--mailbox", filepath.Join(dir, "mb"), "--quiet", "--init"); code != exitOK {
+			t.Fatalf("sync: %d %s", code, out)
+		}
+	}
+	// The first sync pruned (nothing to remove) and recorded it.
+	head, err := os.ReadFile(filepath.Join(store, "head.json"))
+	if err != nil || !strings.Contains(string(head), `"last_prune"`) {
+		t.Errorf("no daily prune recorded in head.json: %s %v", head, err)
+	}
+	for _, args := range [][]string{
+		{"prune", "--dry-run", "--keep-within", "0d", "--keep-daily", "0", "--keep-monthly", "0"},
+		{"forget", "--keep-within", "0d", "--keep-daily", "0", "--keep-monthly", "0", "--grace", "0s"},
+	} {
+		code, out := cli(append(args, "--store", store)...)
+		if code != exitOK || !strings.Contains(out, "2 revision(s), kept 1") {
+			t.Errorf("%v: %d %s", args, code, out)
+		}
+	}
+	if code, out := cli("log", "--store", store); code != exitOK || !strings.Contains(out, "pruned") {
+		t.Errorf("log after prune: %d %s", code, out)
+	}
+	if code, out := cli("check", "--store", store); code != exitOK {
+		t.Errorf("check after prune: %d %s", code, out)
+	}
+	if code, out := cli("prune", "--keep-within", "soon", "--store", store); code != exitUsage {
+		t.Errorf("bad --keep-within: %d %s", code, out)
+	}
+}
