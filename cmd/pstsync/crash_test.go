@@ -28,7 +28,7 @@ func TestSyncKilledAtAnyMoment(t *testing.T) {
 		return []string{"sync", "--user", user, "--source", filepath.Join(dir, user), "--store", store,
 			"--mailbox", filepath.Join(dir, "mb-"+user), "--quiet", "--init", "--prune-every", "0s"}
 	}
-	const n = 300
+	const n = 150
 	for _, user := range []string{"alice", "bob"} {
 		for i := range n {
 			writeSrc(t, filepath.Join(dir, user), fmt.Sprintf("%s%03d.ics", user, i), ev(fmt.Sprintf("%s-%03d", user, i), fmt.Sprintf("Event %d of %s", i, user)), 3*time.Hour)
@@ -49,7 +49,7 @@ func TestSyncKilledAtAnyMoment(t *testing.T) {
 			t.Fatalf("check after %s: exit %d\n%s%s", when, code, out.String(), errb.String())
 		}
 	}
-	const kills = 12
+	const kills = 10
 	for k := range kills {
 		user := []string{"alice", "bob"}[k%2]
 		if k >= 4 { // later kills hit changing syncs
