@@ -289,10 +289,12 @@ func (r *Repo) useHead(ctx context.Context, data []byte) error {
 		if err != nil {
 			return err
 		}
-		if h.full == nil {
+		if !h.checkpoint() {
 			return fmt.Errorf("%s: revision %d is not a checkpoint", headKey, hf.Checkpoint)
 		}
-		colls = h.full
+		if colls, err = r.treeOf(ctx, h); err != nil { // a tree once prune rewrote it
+			return err
+		}
 	} else {
 		colls = map[string]map[string]Entry{}
 	}
