@@ -114,6 +114,10 @@ func TestEndpointSecretsMasked(t *testing.T) {
 			"--mailbox", filepath.Join(dir, "mb"), "--source", dir},
 		{"log", "--store", "s3://bucket/p", "--s3-endpoint", "http://AKIAKEY:TOPSECRET@127.0.0.1:1"},
 		{"log", "--store", "s3://bucket/p?endpoint=http://AKIAKEY:TOPSECRET@127.0.0.1:1"},
+		{"sync", "--user", "anna", "--source", dir, "--mailbox", filepath.Join(dir, "mb"), "--quiet",
+			"--store", "s3://bucket/p?endpoint=http://AKIAKEY:TOPSECRET@127.0.0.1:1"},
+		{"sync", "--user", "anna", "--source", dir, "--mailbox", filepath.Join(dir, "mb"), "--quiet",
+			"--store", "s3://bucket/p", "--s3-endpoint", "http://AKIAKEY:TOPSECRET@127.0.0.1:1"},
 	} {
 		var out, errb bytes.Buffer
 		run(append([]string{"pstsync"}, args...), &out, &errb)
@@ -125,6 +129,15 @@ func TestEndpointSecretsMasked(t *testing.T) {
 			t.Logf("%v:\n%s", args, all)
 		}
 	}
+	// Nor in the log file, nor anywhere else the runs wrote.
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, _ := os.ReadFile(p); bytes.Contains(b, []byte("TOPSECRET")) {
+				t.Errorf("%s holds the secret", p)
+			}
+		}
+		return nil
+	})
 }
 
 // TestPruneCommand: prune and its alias forget run on a live store; a sync
