@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/pstsync/pstsync/sink"
 )
 
 // Config is the effective configuration of a sync run.
@@ -41,6 +43,7 @@ type Config struct {
 	OnConflict string        // keep-both | newest | mine | theirs
 	Timeout    time.Duration // a run taking longer is cancelled
 	Every      time.Duration // interval of the scheduled task
+	PruneEvery time.Duration // a sync prunes the history when the last prune is this old; 0: never
 	S3         S3
 	Log        Log
 
@@ -79,6 +82,7 @@ func Default() *Config {
 		OnConflict: "keep-both",
 		Timeout:    30 * time.Minute,
 		Every:      15 * time.Minute,
+		PruneEvery: 24 * time.Hour,
 		S3:         S3{TLS: true, Timeout: time.Minute},
 		Log:        Log{Format: "text", Level: "info", MaxSizeMB: 5, MaxFiles: 3},
 	}
@@ -309,6 +313,7 @@ func (c *Config) Settings() []Setting {
 		if o.Secret && v != `""` {
 			v = `"<redacted>"`
 		}
+		v = sink.RedactURL(v) // credentials written into a URL (store, endpoint)
 		out = append(out, Setting{Key: o.Key, Value: v, Origin: c.origins[o.Key], Secret: o.Secret})
 	}
 	return out

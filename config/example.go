@@ -85,6 +85,11 @@ const exampleText = `# pstsync configuration (TOML). Every option can also be se
 # How often the scheduled task runs (pstsync schedule install).
 # every = "15m"
 
+# How often a sync also prunes the store's history (keeps every revision of
+# the last 7 days, then one a day for 3 months, then one a month; see
+# pstsync prune). One user's sync does it for the office; "0s" never.
+# prune_every = "24h"
+
 [s3]
 # Only for an s3:// store. The server as host[:port]; empty means AWS.
 # endpoint = "s3.eu-central-1.amazonaws.com"

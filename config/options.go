@@ -71,6 +71,8 @@ var options = []*Option{
 		ptr: func(c *Config) any { return &c.Timeout }},
 	{Key: "every", Kind: Duration, Usage: "interval of the scheduled task",
 		ptr: func(c *Config) any { return &c.Every }},
+	{Key: "prune_every", Kind: Duration, Usage: "prune the store's history this often (keep 7 days, then daily for 3 months, then monthly); 0: never",
+		ptr: func(c *Config) any { return &c.PruneEvery }},
 	{Key: "s3.endpoint", Kind: String, Usage: "S3 server host[:port] (or an http(s):// URL); empty: AWS",
 		ptr: func(c *Config) any { return &c.S3.Endpoint }},
 	{Key: "s3.region", Kind: String, Aliases: []string{"AWS_REGION"}, Usage: "S3 region",

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pstsync/pstsync/sink"
 )
 
 // userRE is compiled on first use: every run of the program pays for
@@ -19,7 +21,7 @@ var userRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^
 func (c *Config) Validate() []error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, &Error{Key: key, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, &Error{Key: key, Msg: sink.RedactURL(fmt.Sprintf(format, args...))})
 	}
 	for _, k := range c.unknown {
 		bad(k, "unknown option in the config file (check the spelling; `pstsync config init` writes every option)")

@@ -185,3 +185,12 @@ func truncateUTF8(s string, n int) string {
 	}
 	return s[:cut]
 }
+
+// SyncFS flushes the whole file system holding dir at once (syncfs(2) on
+// Linux); elsewhere it returns an error and the caller fsyncs file by file.
+func SyncFS(dir string) error {
+	if !canSyncFS {
+		return errors.ErrUnsupported
+	}
+	return syncFS(dir)
+}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -136,3 +138,74 @@ func IsNotExist(err error) bool { return errors.Is(err, ErrNotExist) }
 
 // IsPreconditionFailed reports whether a conditional Put lost.
 func IsPreconditionFailed(err error) bool { return errors.Is(err, ErrPrecondition) }
+
+// Item is one key and its bytes, for BatchPutter.
+type Item struct {
+	Key  string
+	Data []byte
+}
+
+// BatchPutter is a Store that writes many new keys together: each item is
+// stored unless its key exists (like Put with IfNoneMatch; an existing key
+// is left alone and is not an error), and every item is durable when
+// PutNew returns, without a flush per item. No key becomes visible before
+// its bytes are durable.
+type BatchPutter interface {
+	PutNew(ctx context.Context, items []Item) error
+}
+
+// PutNewParallel is PutNew for any Store: up to workers Puts with
+// IfNoneMatch at once; an existing key is not an error. It stops at the
+// first failure.
+func PutNewParallel(ctx context.Context, s Store, items []Item, workers int) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	work := make(chan Item)
+	for range min(workers, len(items)) {
+		wg.Go(func() {
+			for it := range work {
+				_, err := s.Put(ctx, it.Key, it.Data, Cond{IfNoneMatch: true})
+				if err != nil && !IsPreconditionFailed(err) {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+						cancel()
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, it := range items {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- it
+	}
+	close(work)
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return firstErr
+}
+
+// userinfoRE matches the credentials part of a URL ("scheme://USER:PASS@")
+// anywhere in a text.
+var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s"']*@`)
+
+// RedactURL returns s with the credentials of every URL in it (user and
+// password, as in http://KEY:SECRET@host) replaced by "<redacted>", so that
+// errors, logs and `pstsync config check` never echo them. s may be a URL
+// or a whole message.
+func RedactURL(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return userinfoRE.ReplaceAllString(s, "${1}<redacted>@")
+}

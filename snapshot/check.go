@@ -23,6 +23,9 @@ const (
 	ObjectMissing      ProblemKind = "object-missing"
 	ObjectCorrupt      ProblemKind = "object-corrupt"
 	StateUnreadable    ProblemKind = "state-unreadable"
+	RevisionNeeded     ProblemKind = "revision-needed"
+	ObjectOrphan       ProblemKind = "object-orphan"
+	TempFile           ProblemKind = "temp-file"
 )
 
 // Problem is one thing wrong with a repository.
@@ -38,7 +41,8 @@ func (p Problem) String() string {
 }
 
 var kindOrder = map[ProblemKind]int{
-	ManifestUnreadable: 0, RevisionGap: 1, ObjectMissing: 2, ObjectCorrupt: 3, StateUnreadable: 4,
+	ManifestUnreadable: 0, RevisionNeeded: 1, RevisionGap: 2, ObjectMissing: 3, ObjectCorrupt: 4, StateUnreadable: 5,
+	ObjectOrphan: 6, TempFile: 7,
 }
 
 // checkWorkers is how many objects Check reads at once.
@@ -76,6 +80,8 @@ func (r *Repo) Check(ctx context.Context) ([]Problem, error) {
 		}
 		refs[h] = &ref{first: rev, last: rev, what: what}
 	}
+	var trees []*Header
+	bases := map[int64][]int64{}
 	var existing []int64
 	for _, rev := range revs {
 		key := RevisionKey(rev)
@@ -87,23 +93,82 @@ func (r *Repo) Check(ctx context.Context) ([]Problem, error) {
 		if err != nil {
 			return nil, fmt.Errorf("snapshot: check: reading %s: %w", key, err)
 		}
-		m, err := parseRevision(rev, data)
+		h, err := parseHeader(rev, data)
 		if err != nil {
 			problems = append(problems, Problem{Kind: ManifestUnreadable, Key: key, Detail: err.Error(),
 				Repair: manifestRepair(rev, latest)})
 			continue
 		}
-		for _, name := range slices.Sorted(maps.Keys(m.Collections)) {
-			items := m.Collections[name]
-			for _, uid := range slices.Sorted(maps.Keys(items)) {
-				e := items[uid]
-				note(e.Hash, rev, fmt.Sprintf("%s/%s %q", name, uid, e.Title))
+		if h.full != nil {
+			for _, name := range slices.Sorted(maps.Keys(h.full)) {
+				items := h.full[name]
+				for _, uid := range slices.Sorted(maps.Keys(items)) {
+					e := items[uid]
+					note(e.Hash, rev, fmt.Sprintf("%s/%s %q", name, uid, e.Title))
+				}
 			}
 		}
-		if m.ConflictsHash != "" {
-			note(m.ConflictsHash, rev, "the conflict record")
+		for _, d := range h.Delta {
+			// d.Old is the entry of the revision the delta applies to,
+			// which refers to it itself.
+			if e := d.Entry; e != nil {
+				note(e.Hash, rev, fmt.Sprintf("%s/%s %q", d.Collection, d.UID, e.Title))
+			}
+		}
+		if h.Tree != "" {
+			note(h.Tree, rev, "the checkpoint tree")
+			trees = append(trees, h)
+		}
+		if h.ConflictsHash != "" {
+			note(h.ConflictsHash, rev, "the conflict record")
+		}
+		if h.Base > 0 && !h.checkpoint() {
+			bases[h.Base] = append(bases[h.Base], rev)
 		}
 	}
+	// Every revision a delta applies to must be stored.
+	have := map[int64]bool{}
+	for _, rev := range existing {
+		have[rev] = true
+	}
+	for _, base := range slices.Sorted(maps.Keys(bases)) {
+		if !have[base] {
+			problems = append(problems, Problem{Kind: RevisionNeeded, Key: RevisionKey(base),
+				Detail: fmt.Sprintf("revision %d is missing but revision %d is stored as a change to it", base, bases[base][0]),
+				Repair: "restore the revision from a backup; syncing still works while the latest revision can be read"})
+		}
+	}
+	// The trees of checkpoints: read, parse, and their items referenced.
+	for _, h := range trees {
+		data, err := r.GetObject(ctx, h.Tree)
+		if err != nil {
+			continue // reported with the objects below
+		}
+		colls, err := parseTree(h.Rev, data)
+		if err != nil {
+			problems = append(problems, Problem{Kind: ManifestUnreadable, Key: ObjectKey(h.Tree), Detail: err.Error(),
+				Repair: manifestRepair(h.Rev, latest)})
+			continue
+		}
+		for _, name := range slices.Sorted(maps.Keys(colls)) {
+			for _, uid := range slices.Sorted(maps.Keys(colls[name])) {
+				e := colls[name][uid]
+				note(e.Hash, h.Rev, fmt.Sprintf("%s/%s %q", name, uid, e.Title))
+			}
+		}
+	}
+	// Pruned revisions are gaps on purpose: their audit records say so.
+	audit, err := r.Audit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range audit {
+		have[a.Rev] = true
+		if a.ConflictsHash != "" {
+			note(a.ConflictsHash, a.Rev, "the conflict record of a pruned revision")
+		}
+	}
+	existing = slices.Sorted(maps.Keys(have))
 	problems = append(problems, gaps(existing)...)
 
 	// Objects: presence by listing, then every referenced object read

@@ -94,9 +94,9 @@ func checkCases() []struct {
 		{"latest manifest truncated", []damage{truncate(RevisionKey(4))}, []want{{ManifestUnreadable, RevisionKey(4)}}},
 		{"manifest truncated, its only object gone", []damage{truncate(RevisionKey(1)), del(objKey("A"))},
 			[]want{{ManifestUnreadable, RevisionKey(1)}}},
-		{"middle revision removed", []damage{del(RevisionKey(2))}, []want{{RevisionGap, RevisionKey(2)}}},
-		{"two middle revisions removed", []damage{del(RevisionKey(2)), del(RevisionKey(3))}, []want{{RevisionGap, RevisionKey(2)}}},
-		{"first revision removed", []damage{del(RevisionKey(1))}, []want{{RevisionGap, RevisionKey(1)}}},
+		{"middle revision removed", []damage{del(RevisionKey(2))}, []want{{RevisionNeeded, RevisionKey(2)}, {RevisionGap, RevisionKey(2)}}},
+		{"two middle revisions removed", []damage{del(RevisionKey(2)), del(RevisionKey(3))}, []want{{RevisionNeeded, RevisionKey(3)}, {RevisionGap, RevisionKey(2)}}},
+		{"first revision removed", []damage{del(RevisionKey(1))}, []want{{RevisionNeeded, RevisionKey(1)}, {RevisionGap, RevisionKey(1)}}},
 		{"state garbage", []damage{rewrite(StateKey("bob"), func([]byte) []byte { return []byte("{\"user\":") })},
 			[]want{{StateUnreadable, StateKey("bob")}}},
 		{"state of another user", []damage{rewrite(StateKey("bob"), func(b []byte) []byte {
@@ -147,13 +147,16 @@ func TestCheckDetails(t *testing.T) {
 	del(RevisionKey(2))(t, s)
 	del(RevisionKey(3))(t, s)
 	probs, err := openRepo(t, s).Check(ctx)
-	if err != nil || len(probs) != 2 {
+	if err != nil || len(probs) != 3 {
 		t.Fatalf("Check = %v, %v", probs, err)
 	}
-	if !strings.Contains(probs[0].Detail, "revisions 2 to 3") {
-		t.Errorf("gap detail: %q", probs[0].Detail)
+	if !strings.Contains(probs[0].Detail, "revision 3 is missing but revision 4") {
+		t.Errorf("needed revision detail: %q", probs[0].Detail)
 	}
-	if d := probs[1].Detail; !strings.Contains(d, "calendar/e2") || !strings.Contains(d, "revisions 1 to 4") {
+	if !strings.Contains(probs[1].Detail, "revisions 2 to 3") {
+		t.Errorf("gap detail: %q", probs[1].Detail)
+	}
+	if d := probs[2].Detail; !strings.Contains(d, "calendar/e2") || !strings.Contains(d, "revision 1") {
 		t.Errorf("missing object detail: %q", d)
 	}
 }

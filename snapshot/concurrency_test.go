@@ -2,13 +2,16 @@ package snapshot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pstsync/pstsync/sink"
+	"github.com/pstsync/pstsync/sink/memstore"
 )
 
 // runConcurrentCommits has writers each add one item of its own with the
@@ -168,5 +171,94 @@ func TestConcurrentCommitsSharedRepo(t *testing.T) {
 	latest, err := r.Latest(ctx)
 	if err != nil || latest.Rev != 10 || len(latest.Collections["c"]) != 10 {
 		t.Fatalf("latest = rev %d with %d items, %v", latest.Rev, len(latest.Collections["c"]), err)
+	}
+}
+
+// TestHeadLags: a committer that stops between its revision and the head
+// (killed, or the head write failed) loses nothing: readers probe past the
+// head, the next commit moves it, and check passes.
+func TestHeadLags(t *testing.T) {
+	ctx := context.Background()
+	ms := memstore.New()
+	failHead := true
+	ms.Fault = func(op memstore.Op, key string) error {
+		if op == memstore.OpPut && key == headKey && failHead {
+			return errors.New("killed")
+		}
+		return nil
+	}
+	a := openRepo(t, ms)
+	commit(t, a, 0, alice, items{"calendar": {"e1": "one"}})
+	commit(t, a, 1, alice, items{"calendar": {"e1": "two", "e2": "x"}})
+	if _, _, err := ms.Get(ctx, headKey); !sink.IsNotExist(err) {
+		t.Fatalf("head written: %v", err)
+	}
+	failHead = false
+	b := openRepo(t, ms)
+	m, err := b.Latest(ctx)
+	if err != nil || m.Rev != 2 || m.Items() != 2 {
+		t.Fatalf("Latest with no head = %+v, %v", m, err)
+	}
+	commit(t, b, 2, alice, items{"calendar": {"e1": "three"}})
+	failHead = true
+	commit(t, b, 3, alice, items{"calendar": {"e1": "four"}}) // the head stays at 3
+	failHead = false
+	c := openRepo(t, ms)
+	if m, err := c.Latest(ctx); err != nil || m.Rev != 4 || m.Collections["calendar"]["e1"].Title != "title of e1" {
+		t.Fatalf("Latest past a lagging head = %+v, %v", m, err)
+	}
+	if _, err := c.Commit(ctx, &Manifest{Parent: 3, Author: alice, Time: t0}); !IsConflict(err) {
+		t.Errorf("a commit on the head's revision, not the latest: %v", err)
+	}
+	if probs, err := c.Check(ctx); err != nil || len(probs) > 0 {
+		t.Errorf("Check = %v, %v", probs, err)
+	}
+}
+
+// TestReadsVersion1Store: a store written by an earlier release (a full
+// manifest per revision, no head) opens, takes new revisions on top and
+// checks clean.
+func TestReadsVersion1Store(t *testing.T) {
+	ctx := context.Background()
+	s := newMemStore()
+	if _, err := s.Put(ctx, ObjectKey(HashOf([]byte("one"))), []byte("one"), sink.Cond{}); err != nil {
+		t.Fatal(err)
+	}
+	e := Entry{Hash: HashOf([]byte("one")), Kind: "event", Title: "one"}
+	for rev := int64(1); rev <= 2; rev++ {
+		m := &Manifest{Rev: rev, Parent: rev - 1, Author: alice, Time: t0,
+			Collections: map[string]map[string]Entry{"calendar": {fmt.Sprint("e", rev): e}, "contacts": {}}}
+		data, err := m.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Put(ctx, RevisionKey(rev), data, sink.Cond{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := openRepo(t, s)
+	m, err := r.Latest(ctx)
+	if err != nil || m.Rev != 2 || m.Items() != 1 || m.Collections["contacts"] == nil {
+		t.Fatalf("Latest of a version 1 store = %+v, %v", m, err)
+	}
+	commit(t, r, 2, alice, items{"calendar": {"e2": "two", "e3": "three"}})
+	m, err = openRepo(t, s).Latest(ctx)
+	if err != nil || m.Rev != 3 || m.Items() != 2 {
+		t.Fatalf("Latest after a commit on a version 1 store = %+v, %v", m, err)
+	}
+	if old, err := r.Manifest(ctx, 1); err != nil || old.Collections["calendar"]["e1"] != e {
+		t.Errorf("Manifest(1) = %+v, %v", old, err)
+	}
+	if probs, err := r.Check(ctx); err != nil || len(probs) > 0 {
+		t.Errorf("Check = %v, %v", probs, err)
+	}
+	if _, err := r.Prune(ctx, Policy{Within: 0, Daily: 0, Monthly: 0}, t0.Add(1000*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := openRepo(t, s).Latest(ctx); err != nil || m.Rev != 3 || m.Items() != 2 {
+		t.Fatalf("Latest after pruning a version 1 store = %+v, %v", m, err)
+	}
+	if probs, err := r.Check(ctx); err != nil || len(probs) > 0 {
+		t.Errorf("Check after prune = %v, %v", probs, err)
 	}
 }

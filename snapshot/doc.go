@@ -5,10 +5,28 @@
 //
 //	objects/<hh>/<sha256hex>      immutable item bytes (one canonical ICS, vCard
 //	                              or EML per item), content-addressed; hh is
-//	                              the first two hex digits of the hash
-//	revisions/<rev %012d>.json    manifest of revision rev (see Manifest)
+//	                              the first two hex digits of the hash; also
+//	                              checkpoint trees and conflict records
+//	revisions/<rev %012d>.json    header of revision rev (see Header): author,
+//	                              host, time, the changes (audit record), and
+//	                              the delta from its base revision; a
+//	                              checkpoint names a tree object holding all
+//	                              collections instead
+//	head.json                     the latest revision its writer knew: its
+//	                              header, its checkpoint and the changes
+//	                              since (O(1) latest); only a hint
 //	conflicts/<rev %012d>.json    the conflicts recorded with revision rev
 //	users/<user>/state.json       per-user state (see UserState)
+//	audit/<first>-<last>.json     audit records of revisions prune removed
+//	prune/pending.json            objects a prune found unreferenced, with
+//	                              since when (deleted by a later prune)
+//
+// A revision costs what it changed: its header holds the delta; every
+// DefaultCheckpointItems (or a quarter of the items) changed items a
+// revision is a checkpoint with a tree. Finding the latest revision reads
+// head.json and probes the revision after it. Revision files are the
+// authority: committing stays put-if-absent on the next number, and the
+// head is moved afterwards with a conditional write.
 //
 // Objects are written with put-if-absent and verified against their hash
 // whenever they are read. Revisions are numbered 1, 2, 3, ... without gaps;

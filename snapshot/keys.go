@@ -18,6 +18,8 @@ const (
 	conflictsPrefix = "conflicts/"
 	usersPrefix     = "users/"
 	stateName       = "/state.json"
+	auditPrefix     = "audit/"
+	headKey         = "head.json"
 )
 
 // HashOf returns the hash naming data as an object: lowercase hex SHA-256.

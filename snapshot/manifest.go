@@ -48,12 +48,19 @@ type Entry struct {
 	Title string `json:"title,omitempty"`
 }
 
-// Change records what a revision did to one item.
+// Change records what a revision did to one item: the audit record kept
+// in the revision's header (and in the audit file when prune removes the
+// revision).
 type Change struct {
 	Collection string `json:"collection"`
 	UID        string `json:"uid"`
 	Op         Op     `json:"op"`
 	By         string `json:"by,omitempty"` // the user whose edit it was
+	// Title, when set, is the item's title for people (summary, name).
+	Title string `json:"title,omitempty"`
+	// Fields, when set, names the fields the change touched (the merge
+	// package's names), for the audit trail.
+	Fields []string `json:"fields,omitempty"`
 }
 
 // Manifest is one revision of the shared snapshot: every collection (the

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -15,17 +16,36 @@ import (
 // Repo is a snapshot repository on a store. It is safe for concurrent use.
 // Several Repos (on several machines) may use one store at once: revisions
 // are created with put-if-absent, so they never overwrite one another.
+//
+// The latest revision is found in O(1): the head pointer (head.json) names
+// the latest revision the last committer knew, with its collections as a
+// checkpoint tree plus the changes since; a reader then probes the
+// revisions after it (normally one request that finds nothing). The head
+// is only a hint: the revision files are the authority, so a head that
+// lags (a committer killed between the revision and the head) or is lost
+// costs time, never a commit.
 type Repo struct {
-	store         sink.Store
-	verifyObjects bool
-	logger        *slog.Logger
+	store           sink.Store
+	verifyObjects   bool
+	logger          *slog.Logger
+	checkpointEvery int
 
-	mu     sync.Mutex
-	listed bool
-	revs   []int64   // known revisions, ascending (from the last listing plus probes)
-	latest *Manifest // parsed manifest of the highest known revision; nil if none
-	known  map[string]bool
+	mu        sync.Mutex
+	loaded    bool
+	latest    *Manifest // the latest known revision; nil if none
+	latestH   *Header   // its header
+	cpRev     int64     // the checkpoint latest is built on
+	cpTree    string    // its tree object ("" for a version 1 revision)
+	cum       map[dkey]Delta
+	headTag   string // ETag of head.json as last read or written; "" when absent
+	headRev   int64  // the revision head.json names
+	headSeen  bool   // headTag is known
+	known     map[string]bool
+	wanted    map[string]bool
+	lastPrune time.Time
 }
+
+type dkey struct{ coll, uid string }
 
 // Option configures Open.
 type Option func(*Repo)
@@ -40,9 +60,27 @@ func VerifyObjects(on bool) Option { return func(r *Repo) { r.verifyObjects = on
 // (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(r *Repo) { r.logger = l } }
 
+// CheckpointEvery sets how many changed items since the last checkpoint
+// make Commit write a new one (a full tree of the collections); default
+// DefaultCheckpointItems or a quarter of the items, whichever is more.
+func CheckpointEvery(items int) Option { return func(r *Repo) { r.checkpointEvery = items } }
+
+// maxCheckpointDelta is the largest delta a checkpoint keeps beside its
+// tree (for readers walking back from a later revision).
+const maxCheckpointDelta = 256
+
+// maxHeadChanges is the most changes head.json repeats from the latest
+// revision; with more, a reader reads the revision's header.
+const maxHeadChanges = 256
+
+// DefaultCheckpointItems is the least number of changed items between two
+// checkpoints.
+const DefaultCheckpointItems = 1000
+
 // Open opens the repository on store. An empty store is an empty
 // repository; nothing is written until the first Commit, PutObject or
-// SaveState. Open lists the revisions, so an unreachable store fails here.
+// SaveState. Open reads the head of the repository, so an unreachable
+// store fails here.
 func Open(ctx context.Context, store sink.Store, opts ...Option) (*Repo, error) {
 	r := &Repo{store: store, verifyObjects: true, logger: slog.Default(), known: map[string]bool{}}
 	for _, o := range opts {
@@ -50,7 +88,7 @@ func Open(ctx context.Context, store sink.Store, opts ...Option) (*Repo, error) 
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.list(ctx); err != nil {
+	if err := r.refresh(ctx); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -59,108 +97,380 @@ func Open(ctx context.Context, store sink.Store, opts ...Option) (*Repo, error) 
 // Store returns the store the repository is on.
 func (r *Repo) Store() sink.Store { return r.store }
 
-// list reads the revision numbers from the store. r.mu is held.
-func (r *Repo) list(ctx context.Context) error {
-	keys, err := r.store.List(ctx, revisionsPrefix)
-	if err != nil {
-		return fmt.Errorf("snapshot: listing revisions in %s: %w", r.store, err)
+func (r *Repo) top() int64 {
+	if r.latest == nil {
+		return 0
 	}
-	revs := make([]int64, 0, len(keys))
-	for _, k := range keys {
-		if rev, ok := parseRevisionKey(k); ok {
-			revs = append(revs, rev)
+	return r.latest.Rev
+}
+
+// headFile is head.json: the latest revision its writer knew, as its
+// header plus its collections (the checkpoint tree and the delta since).
+type headFile struct {
+	Version     int      `json:"version"`
+	Header      *Header  `json:"header"`
+	Checkpoint  int64    `json:"checkpoint"`
+	Tree        string   `json:"tree,omitempty"`
+	Delta       []Delta  `json:"delta,omitempty"`
+	Collections []string `json:"collections"`
+	// Wanted lists objects that are missing (or were corrupt and deleted
+	// by pstsync check --repair): a sync that has the bytes writes them
+	// (Repo.Supply).
+	Wanted []string `json:"wanted,omitempty"`
+	// LastPrune is when a prune last started (see Repo.PruneDue).
+	LastPrune time.Time `json:"last_prune,omitzero"`
+}
+
+// refresh brings r.latest up to date with the store: on first use it
+// reads the head pointer and its checkpoint; then it reads the revisions
+// after the latest known one (normally: one Get that finds nothing).
+// r.mu is held.
+func (r *Repo) refresh(ctx context.Context) error {
+	if !r.loaded {
+		if err := r.loadHead(ctx); err != nil {
+			return err
+		}
+		r.loaded = true
+	}
+	for {
+		next := r.top() + 1
+		data, _, err := r.store.Get(ctx, RevisionKey(next))
+		if sink.IsNotExist(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("snapshot: reading %s: %w", RevisionKey(next), err)
+		}
+		h, err := parseHeader(next, data)
+		if err != nil {
+			return err
+		}
+		if err := r.advance(ctx, h); err != nil {
+			return err
 		}
 	}
-	slices.Sort(revs)
-	r.revs = slices.Compact(revs)
-	r.listed = true
+}
+
+// advance makes h, the revision after the latest known one, the latest.
+func (r *Repo) advance(ctx context.Context, h *Header) error {
+	if r.latest != nil && (h.Base == r.latest.Rev || h.checkpoint()) && h.Parent == r.latest.Rev {
+		colls := r.latest.Collections
+		if h.checkpoint() {
+			c, err := r.treeOf(ctx, h)
+			if err != nil {
+				return err
+			}
+			colls = c
+			r.cpRev, r.cpTree, r.cum = h.Rev, h.Tree, map[dkey]Delta{}
+		} else {
+			applyDelta(colls, h.Delta)
+			r.compose(h.Delta)
+		}
+		if h.Version == HeaderVersion {
+			shapeColls(colls, h.Collections)
+		}
+		r.setLatest(h, colls)
+		return nil
+	}
+	if r.latest == nil && h.Base == 0 && h.Parent == 0 && !h.checkpoint() {
+		colls := map[string]map[string]Entry{}
+		applyDelta(colls, h.Delta)
+		shapeColls(colls, h.Collections)
+		r.cpRev, r.cpTree, r.cum = 0, "", map[dkey]Delta{}
+		r.compose(h.Delta)
+		r.setLatest(h, colls)
+		return nil
+	}
+	// Anything else (a delta over a revision we do not hold): rebuild.
+	colls, cpRev, cpTree, cum, err := r.rebuild(ctx, h)
+	if err != nil {
+		return err
+	}
+	r.cpRev, r.cpTree, r.cum = cpRev, cpTree, cum
+	r.setLatest(h, colls)
 	return nil
 }
 
-func (r *Repo) top() int64 {
-	if len(r.revs) == 0 {
-		return 0
-	}
-	return r.revs[len(r.revs)-1]
+func (r *Repo) setLatest(h *Header, colls map[string]map[string]Entry) {
+	r.latestH = h
+	r.latest = &Manifest{Version: FormatVersion, Rev: h.Rev, Parent: h.Parent, Author: h.Author, Time: h.Time,
+		Collections: colls, Changes: h.Changes, ConflictsHash: h.ConflictsHash}
 }
 
-// refresh brings r.latest up to date with the store. After the first
-// listing it costs one Get (of the revision after the latest known one);
-// only when that exists does it list again. r.mu is held.
-func (r *Repo) refresh(ctx context.Context) error {
-	if !r.listed {
-		if err := r.list(ctx); err != nil {
+// compose adds ds to the cumulative delta since the checkpoint.
+func (r *Repo) compose(ds []Delta) {
+	if r.cum == nil {
+		r.cum = map[dkey]Delta{}
+	}
+	composeInto(r.cum, ds)
+}
+
+// composeInto adds ds (a later step) to the cumulative delta cum.
+func composeInto(cum map[dkey]Delta, ds []Delta) {
+	for _, d := range ds {
+		k := dkey{d.Collection, d.UID}
+		c, ok := cum[k]
+		if !ok {
+			cum[k] = d
+			continue
+		}
+		c.Entry = d.Entry
+		if c.Entry == nil && c.Old == nil || c.Entry != nil && c.Old != nil && *c.Entry == *c.Old {
+			delete(cum, k)
+			continue
+		}
+		cum[k] = c
+	}
+}
+
+// loadHead reads head.json and builds the revision it names. Without a
+// usable head it lists the revisions (a store written by an earlier
+// release, or a head lost) and rebuilds the highest.
+func (r *Repo) loadHead(ctx context.Context) error {
+	data, etag, err := r.store.Get(ctx, headKey)
+	switch {
+	case sink.IsNotExist(err):
+		r.headSeen, r.headTag = true, ""
+	case err != nil:
+		return fmt.Errorf("snapshot: reading %s in %s: %w", headKey, r.store, err)
+	default:
+		r.headSeen, r.headTag = true, etag
+		if err := r.useHead(ctx, data); err == nil {
+			return nil
+		} else {
+			r.logger.WarnContext(ctx, "snapshot: head pointer unusable; finding the latest revision by listing", "err", err)
+		}
+	}
+	revs, err := r.listRevisions(ctx)
+	if err != nil {
+		return err
+	}
+	for i := len(revs) - 1; i >= 0; i-- {
+		h, err := r.readHeader(ctx, revs[i])
+		if err != nil {
+			if sink.IsNotExist(err) {
+				continue
+			}
+			return err
+		}
+		colls, cpRev, cpTree, cum, err := r.rebuild(ctx, h)
+		if err != nil {
+			return err
+		}
+		r.cpRev, r.cpTree, r.cum = cpRev, cpTree, cum
+		r.setLatest(h, colls)
+		return nil
+	}
+	return nil
+}
+
+func (r *Repo) useHead(ctx context.Context, data []byte) error {
+	var hf headFile
+	if err := decodeStrict(data, &hf); err != nil {
+		return fmt.Errorf("%s: %w", headKey, err)
+	}
+	if hf.Version != HeaderVersion || hf.Header == nil {
+		return fmt.Errorf("%s: format version %d", headKey, hf.Version)
+	}
+	if err := hf.Header.validate(); err != nil {
+		return fmt.Errorf("%s: %w", headKey, err)
+	}
+	var colls map[string]map[string]Entry
+	if hf.Tree != "" {
+		data, err := r.GetObject(ctx, hf.Tree)
+		if err != nil {
+			return err
+		}
+		if colls, err = parseTree(hf.Checkpoint, data); err != nil {
+			return err
+		}
+	} else if hf.Checkpoint > 0 {
+		h, err := r.readHeader(ctx, hf.Checkpoint)
+		if err != nil {
+			return err
+		}
+		if !h.checkpoint() {
+			return fmt.Errorf("%s: revision %d is not a checkpoint", headKey, hf.Checkpoint)
+		}
+		if colls, err = r.treeOf(ctx, h); err != nil { // a tree once prune rewrote it
 			return err
 		}
 	} else {
-		next := r.top() + 1
-		data, _, err := r.store.Get(ctx, RevisionKey(next))
-		switch {
-		case sink.IsNotExist(err):
-			if r.latest != nil || r.top() == 0 {
-				return nil
-			}
-			// Known revisions but no parsed manifest yet: read it below.
-		case err != nil:
-			return fmt.Errorf("snapshot: reading %s: %w", RevisionKey(next), err)
-		default:
-			// Someone committed. Usually exactly one revision: use the
-			// bytes just read unless more followed.
-			if _, _, err := r.store.Get(ctx, RevisionKey(next+1)); sink.IsNotExist(err) {
-				m, err := parseRevision(next, data)
-				if err != nil {
-					return err
-				}
-				r.revs = append(r.revs, next)
-				r.latest = m
-				return nil
-			}
-			if err := r.list(ctx); err != nil {
-				return err
-			}
-		}
+		colls = map[string]map[string]Entry{}
 	}
-	// Read the highest listed revision. A revision that was listed but
-	// cannot be read yet (a concurrent writer, a repair in progress) makes
-	// us list again, a few times.
-	for attempt := 0; ; attempt++ {
-		top := r.top()
-		if top == 0 {
-			r.latest = nil
-			return nil
-		}
-		if r.latest != nil && r.latest.Rev == top {
-			return nil
-		}
-		data, _, err := r.store.Get(ctx, RevisionKey(top))
-		if sink.IsNotExist(err) && attempt < 3 {
-			if err := r.list(ctx); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("snapshot: reading %s: %w", RevisionKey(top), err)
-		}
-		m, err := parseRevision(top, data)
+	applyDelta(colls, hf.Delta)
+	shapeColls(colls, hf.Collections)
+	if hf.Header.ChangesOmitted {
+		h, err := r.readHeader(ctx, hf.Header.Rev)
 		if err != nil {
 			return err
 		}
-		r.latest = m
-		return nil
+		hf.Header = h
+	}
+	r.cpRev, r.cpTree, r.cum = hf.Checkpoint, hf.Tree, map[dkey]Delta{}
+	r.compose(hf.Delta)
+	r.headRev = hf.Header.Rev
+	r.lastPrune = hf.LastPrune
+	r.wanted = map[string]bool{}
+	for _, h := range hf.Wanted {
+		if ValidHash(h) {
+			r.wanted[h] = true
+		}
+	}
+	r.setLatest(hf.Header, colls)
+	return nil
+}
+
+// writeHead records the latest revision in head.json, conditionally on
+// the head read or written last. Losing the race to a writer of a newer
+// revision is fine; a failure only costs the next reader some requests,
+// so it is logged, not returned.
+func (r *Repo) writeHead(ctx context.Context) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for attempt := 0; attempt < 3; attempt++ {
+		if r.latest == nil || r.headRev >= r.latest.Rev {
+			return
+		}
+		hdr := *r.latestH
+		hdr.Delta = nil // the cumulative delta below says it
+		if len(hdr.Changes) > maxHeadChanges {
+			hdr.Changes, hdr.ChangesOmitted = nil, true
+		}
+		hf := headFile{Version: HeaderVersion, Header: &hdr, Checkpoint: r.cpRev, Tree: r.cpTree,
+			Collections: collNames(r.latest.Collections), LastPrune: r.lastPrune}
+		for _, d := range r.cum {
+			hf.Delta = append(hf.Delta, d)
+		}
+		sortDelta(hf.Delta)
+		for h := range r.wanted {
+			if !r.known[h] {
+				hf.Wanted = append(hf.Wanted, h)
+			}
+		}
+		slices.Sort(hf.Wanted)
+		data, err := encodeJSON(&hf)
+		if err != nil {
+			r.logger.WarnContext(ctx, "snapshot: encoding the head", "err", err)
+			return
+		}
+		cond := sink.Cond{IfNoneMatch: r.headTag == "", IfMatch: r.headTag}
+		tag, err := r.store.Put(ctx, headKey, data, cond)
+		if err == nil {
+			r.headTag, r.headRev = tag, r.latest.Rev
+			return
+		}
+		if !sink.IsPreconditionFailed(err) {
+			r.logger.WarnContext(ctx, "snapshot: writing the head pointer", "key", headKey, "err", err)
+			return
+		}
+		// Someone else moved the head: read which revision it names.
+		cur, tag, err := r.store.Get(ctx, headKey)
+		if err != nil {
+			if sink.IsNotExist(err) {
+				r.headTag = ""
+				continue
+			}
+			return
+		}
+		r.headTag = tag
+		var probe struct {
+			Header    *Header   `json:"header"`
+			Wanted    []string  `json:"wanted"`
+			LastPrune time.Time `json:"last_prune"`
+		}
+		if json.Unmarshal(cur, &probe) == nil && probe.Header != nil {
+			r.headRev = probe.Header.Rev
+		} else {
+			r.headRev = 0
+		}
+		if probe.LastPrune.After(r.lastPrune) {
+			r.lastPrune = probe.LastPrune
+		}
+		for _, h := range probe.Wanted { // added by check --repair meanwhile
+			if ValidHash(h) {
+				if r.wanted == nil {
+					r.wanted = map[string]bool{}
+				}
+				r.wanted[h] = true
+			}
+		}
 	}
 }
 
-// parseRevision parses the manifest stored as revision rev.
-func parseRevision(rev int64, data []byte) (*Manifest, error) {
-	m, err := ParseManifest(data)
+// rebuild returns the collections of revision h by walking back through
+// Base to a checkpoint and applying the deltas forward, with the
+// checkpoint and the cumulative delta since it.
+func (r *Repo) rebuild(ctx context.Context, h *Header) (map[string]map[string]Entry, int64, string, map[dkey]Delta, error) {
+	var chain []*Header
+	cur := h
+	for !cur.checkpoint() && cur.Base > 0 {
+		chain = append(chain, cur)
+		prev, err := r.readHeader(ctx, cur.Base)
+		if err != nil {
+			return nil, 0, "", nil, fmt.Errorf("snapshot: revision %d needs revision %d: %w", h.Rev, cur.Base, err)
+		}
+		cur = prev
+	}
+	var colls map[string]map[string]Entry
+	cpRev, cpTree := int64(0), ""
+	if cur.checkpoint() {
+		c, err := r.treeOf(ctx, cur)
+		if err != nil {
+			return nil, 0, "", nil, err
+		}
+		colls, cpRev, cpTree = c, cur.Rev, cur.Tree
+	} else { // a delta over the empty snapshot
+		colls = map[string]map[string]Entry{}
+		chain = append(chain, cur)
+	}
+	cum := map[dkey]Delta{}
+	for i := len(chain) - 1; i >= 0; i-- {
+		applyDelta(colls, chain[i].Delta)
+		composeInto(cum, chain[i].Delta)
+	}
+	if h.Version == HeaderVersion {
+		shapeColls(colls, h.Collections)
+	}
+	return colls, cpRev, cpTree, cum, nil
+}
+
+// treeOf returns the full collections of a checkpoint header.
+func (r *Repo) treeOf(ctx context.Context, h *Header) (map[string]map[string]Entry, error) {
+	if h.full != nil {
+		return cloneColls(h.full), nil
+	}
+	data, err := r.GetObject(ctx, h.Tree)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w (run pstsync check)", RevisionKey(rev), err)
+		return nil, fmt.Errorf("snapshot: tree of revision %d: %w", h.Rev, err)
 	}
-	if m.Rev != rev {
-		return nil, fmt.Errorf("%s: %w: it says it is revision %d", RevisionKey(rev), ErrCorruptManifest, m.Rev)
+	return parseTree(h.Rev, data)
+}
+
+// Header returns the stored header of revision rev (without rebuilding
+// its collections): author, time, changes, conflicts. It is what log and
+// the syncer's editor names need.
+func (r *Repo) Header(ctx context.Context, rev int64) (*Header, error) {
+	if rev < 1 {
+		return nil, fmt.Errorf("%w: revision %d", ErrInvalid, rev)
 	}
-	return m, nil
+	r.mu.Lock()
+	if r.latestH != nil && r.latestH.Rev == rev {
+		h := *r.latestH
+		r.mu.Unlock()
+		return &h, nil
+	}
+	r.mu.Unlock()
+	return r.readHeader(ctx, rev)
+}
+
+// readHeader reads revision rev's header from the store.
+func (r *Repo) readHeader(ctx context.Context, rev int64) (*Header, error) {
+	data, _, err := r.store.Get(ctx, RevisionKey(rev))
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: reading revision %d: %w", rev, err)
+	}
+	return parseHeader(rev, data)
 }
 
 // Latest returns the latest revision, or (nil, nil) for an empty
@@ -174,7 +484,11 @@ func (r *Repo) Latest(ctx context.Context) (*Manifest, error) {
 	return r.latest.Clone(), nil
 }
 
-// Manifest returns revision rev.
+// walkBackLimit is how many revisions Manifest walks back from the latest
+// before it rather rebuilds forward from a checkpoint.
+const walkBackLimit = 256
+
+// Manifest returns revision rev with its collections.
 func (r *Repo) Manifest(ctx context.Context, rev int64) (*Manifest, error) {
 	if rev < 1 {
 		return nil, fmt.Errorf("%w: revision %d", ErrInvalid, rev)
@@ -185,42 +499,122 @@ func (r *Repo) Manifest(ctx context.Context, rev int64) (*Manifest, error) {
 		r.mu.Unlock()
 		return m, nil
 	}
-	r.mu.Unlock()
-	data, _, err := r.store.Get(ctx, RevisionKey(rev))
-	if err != nil {
-		return nil, fmt.Errorf("snapshot: reading revision %d: %w", rev, err)
+	var back *Manifest
+	if r.latest != nil && r.latest.Rev > rev && r.latest.Rev-rev <= walkBackLimit {
+		back = r.latest.Clone()
 	}
-	return parseRevision(rev, data)
-}
-
-// Revisions lists the revision numbers in the store, ascending.
-func (r *Repo) Revisions(ctx context.Context) ([]int64, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.list(ctx); err != nil {
+	r.mu.Unlock()
+	h, err := r.Header(ctx, rev)
+	if err != nil {
 		return nil, err
 	}
-	return slices.Clone(r.revs), nil
+	if back != nil {
+		if m, err := r.walkBack(ctx, back, h); err == nil {
+			return m, nil
+		}
+	}
+	colls, _, _, _, err := r.rebuild(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	return &Manifest{Version: FormatVersion, Rev: h.Rev, Parent: h.Parent, Author: h.Author, Time: h.Time,
+		Collections: colls, Changes: h.Changes, ConflictsHash: h.ConflictsHash}, nil
+}
+
+// walkBack undoes the deltas from m (a newer revision) down to h.
+func (r *Repo) walkBack(ctx context.Context, m *Manifest, h *Header) (*Manifest, error) {
+	colls := m.Collections
+	cur := m.Rev
+	for cur > h.Rev {
+		ch, err := r.readHeader(ctx, cur)
+		if err != nil {
+			return nil, err
+		}
+		if ch.Version != HeaderVersion || ch.Base < h.Rev {
+			return nil, errors.New("no delta path")
+		}
+		undoDelta(colls, ch.Delta)
+		cur = ch.Base
+	}
+	if h.Version == HeaderVersion {
+		shapeColls(colls, h.Collections)
+	}
+	return &Manifest{Version: FormatVersion, Rev: h.Rev, Parent: h.Parent, Author: h.Author, Time: h.Time,
+		Collections: colls, Changes: h.Changes, ConflictsHash: h.ConflictsHash}, nil
+}
+
+// listRevisions lists the revision numbers in the store, ascending.
+func (r *Repo) listRevisions(ctx context.Context) ([]int64, error) {
+	keys, err := r.store.List(ctx, revisionsPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: listing revisions in %s: %w", r.store, err)
+	}
+	revs := make([]int64, 0, len(keys))
+	for _, k := range keys {
+		if rev, ok := parseRevisionKey(k); ok {
+			revs = append(revs, rev)
+		}
+	}
+	slices.Sort(revs)
+	return slices.Compact(revs), nil
+}
+
+// Revisions lists the revision numbers in the store, ascending (pruned
+// revisions are not listed).
+func (r *Repo) Revisions(ctx context.Context) ([]int64, error) {
+	return r.listRevisions(ctx)
 }
 
 // PutObject stores data as an object and returns its hash. An object that
 // is already stored is not written again.
 func (r *Repo) PutObject(ctx context.Context, data []byte) (string, error) {
-	h := HashOf(data)
-	r.mu.Lock()
-	done := r.known[h]
-	r.mu.Unlock()
-	if done {
-		return h, nil
+	hs, err := r.PutObjects(ctx, [][]byte{data})
+	if err != nil {
+		return "", err
 	}
-	_, err := r.store.Put(ctx, ObjectKey(h), data, sink.Cond{IfNoneMatch: true})
-	if err != nil && !sink.IsPreconditionFailed(err) {
-		return "", fmt.Errorf("snapshot: writing object %s: %w", h, err)
+	return hs[0], nil
+}
+
+// putWorkers bounds the parallel uploads of PutObjects.
+const putWorkers = 16
+
+// PutObjects stores every one of datas as an object and returns their
+// hashes, in order. The objects are durable when it returns; they are
+// written together (without a flush each, made durable at once) on a
+// store that can (sink.BatchPutter), else with up to 16 uploads at once.
+func (r *Repo) PutObjects(ctx context.Context, datas [][]byte) ([]string, error) {
+	hashes := make([]string, len(datas))
+	var items []sink.Item
+	seen := map[string]bool{}
+	r.mu.Lock()
+	for i, d := range datas {
+		h := HashOf(d)
+		hashes[i] = h
+		if r.known[h] || seen[h] {
+			continue
+		}
+		seen[h] = true
+		items = append(items, sink.Item{Key: ObjectKey(h), Data: d})
+	}
+	r.mu.Unlock()
+	if len(items) == 0 {
+		return hashes, nil
+	}
+	var err error
+	if b, ok := r.store.(sink.BatchPutter); ok {
+		err = b.PutNew(ctx, items)
+	} else {
+		err = sink.PutNewParallel(ctx, r.store, items, putWorkers)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: writing objects: %w", err)
 	}
 	r.mu.Lock()
-	r.known[h] = true
+	for _, it := range items {
+		r.known[it.Key[len(it.Key)-64:]] = true
+	}
 	r.mu.Unlock()
-	return h, nil
+	return hashes, nil
 }
 
 // GetObject returns the bytes of the object with hash h, verified: bytes
@@ -241,6 +635,17 @@ func (r *Repo) GetObject(ctx context.Context, h string) ([]byte, error) {
 	return data, nil
 }
 
+// checkpointDue reports whether a revision whose cumulative delta since
+// the checkpoint has n items, in a snapshot of items items, should be a
+// checkpoint.
+func (r *Repo) checkpointDue(n, items int) bool {
+	limit := r.checkpointEvery
+	if limit <= 0 {
+		limit = max(DefaultCheckpointItems, items/4)
+	}
+	return n > limit
+}
+
 // Commit writes m as revision m.Parent+1 and returns it as written (with
 // Rev, Version and ConflictsHash set; m itself is not changed).
 //
@@ -250,11 +655,15 @@ func (r *Repo) GetObject(ctx context.Context, h string) ([]byte, error) {
 // first, the error satisfies IsConflict too. Either way the caller re-reads
 // the latest revision, merges again and retries.
 //
-// Objects must have been written with PutObject first; unless disabled with
-// VerifyObjects(false), Commit refuses (ErrObjectMissing) a manifest that
-// refers to an object that is not stored. m.Conflicts, when set, must be
-// valid JSON; it is stored as an object referenced by the manifest (so a
-// revision is never visible without its conflicts) and as
+// The revision is stored as a header with the delta from the parent
+// (what changed); now and then, as a checkpoint with the full collections
+// in a tree object. Then the head pointer is moved to it.
+//
+// Objects must have been written with PutObject(s) first; unless disabled
+// with VerifyObjects(false), Commit refuses (ErrObjectMissing) a manifest
+// that refers to an object that is not stored. m.Conflicts, when set, must
+// be valid JSON; it is stored as an object referenced by the revision (so
+// a revision is never visible without its conflicts) and as
 // conflicts/<rev>.json.
 func (r *Repo) Commit(ctx context.Context, m *Manifest) (*Manifest, error) {
 	c := m.Clone()
@@ -269,8 +678,16 @@ func (r *Repo) Commit(ctx context.Context, m *Manifest) (*Manifest, error) {
 
 	r.mu.Lock()
 	err := r.refresh(ctx)
-	latest := r.latest
 	top := r.top()
+	var parentColls map[string]map[string]Entry
+	var cumAfter int
+	if err == nil && c.Parent == top {
+		if r.latest != nil {
+			parentColls = r.latest.Collections
+		}
+		// the size of the cumulative delta after this revision
+		cumAfter = len(r.cum)
+	}
 	r.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: commit: %w", err)
@@ -278,26 +695,45 @@ func (r *Repo) Commit(ctx context.Context, m *Manifest) (*Manifest, error) {
 	if c.Parent != top {
 		return nil, &ConflictError{Rev: c.Rev, Latest: top}
 	}
+	delta := diffDelta(parentColls, c.Collections)
+	cumAfter += len(delta)
 
+	h := &Header{Rev: c.Rev, Parent: c.Parent, Author: c.Author, Time: c.Time, Items: c.Items(),
+		Changes: c.Changes, Base: c.Parent, Delta: delta, Collections: collNames(c.Collections), Chain: cumAfter}
+	var objs [][]byte
 	if len(c.Conflicts) > 0 {
 		if !json.Valid(c.Conflicts) {
 			return nil, fmt.Errorf("%w: commit: revision %d: conflicts are not valid JSON", ErrInvalid, c.Rev)
 		}
-		h, err := r.PutObject(ctx, c.Conflicts)
-		if err != nil {
-			return nil, fmt.Errorf("snapshot: commit: storing conflicts: %w", err)
-		}
-		c.ConflictsHash = h
-	} else {
-		c.ConflictsHash = ""
+		objs = append(objs, c.Conflicts)
+		h.ConflictsHash = HashOf(c.Conflicts)
 	}
+	if c.Parent == 0 || r.checkpointDue(cumAfter, h.Items) {
+		colls := c.Collections
+		if colls == nil {
+			colls = map[string]map[string]Entry{}
+		}
+		tree := encodeTree(c.Rev, colls)
+		objs = append(objs, tree)
+		h.Tree, h.Chain = HashOf(tree), 0
+		if len(delta) > maxCheckpointDelta {
+			// The tree says it all; readers walking back rebuild instead.
+			h.Base, h.Delta = 0, nil
+		}
+	}
+	if len(objs) > 0 {
+		if _, err := r.PutObjects(ctx, objs); err != nil {
+			return nil, fmt.Errorf("snapshot: commit: %w", err)
+		}
+	}
+	c.ConflictsHash = h.ConflictsHash
 	if r.verifyObjects {
-		if err := r.verify(ctx, c, latest); err != nil {
+		if err := r.verify(ctx, delta); err != nil {
 			return nil, fmt.Errorf("snapshot: commit revision %d: %w", c.Rev, err)
 		}
 	}
 
-	data, err := c.Encode()
+	data, err := h.encode()
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: commit: %w", err)
 	}
@@ -309,16 +745,21 @@ func (r *Repo) Commit(ctx context.Context, m *Manifest) (*Manifest, error) {
 	}
 
 	r.mu.Lock()
-	if r.top() < c.Rev {
-		r.revs = append(r.revs, c.Rev)
+	if r.top() == c.Parent {
 		stored := c.Clone()
 		stored.Conflicts = nil
-		r.latest = stored
+		if h.Tree != "" {
+			r.cpRev, r.cpTree, r.cum = h.Rev, h.Tree, map[dkey]Delta{}
+		} else {
+			r.compose(delta)
+		}
+		r.latest, r.latestH = stored, h
 	}
 	r.mu.Unlock()
+	r.writeHead(ctx)
 
 	if len(c.Conflicts) > 0 {
-		// The manifest already refers to the conflicts object; this copy
+		// The revision already refers to the conflicts object; this copy
 		// is for people and scripts. Failing to write it loses nothing.
 		_, err := r.store.Put(ctx, ConflictsKey(c.Rev), c.Conflicts, sink.Cond{IfNoneMatch: true})
 		if err != nil && !sink.IsPreconditionFailed(err) {
@@ -328,23 +769,14 @@ func (r *Repo) Commit(ctx context.Context, m *Manifest) (*Manifest, error) {
 	return c, nil
 }
 
-// verify checks that the objects m refers to, and that its parent did not
-// refer to, are stored, by listing (no object is read).
-func (r *Repo) verify(ctx context.Context, m, parent *Manifest) error {
+// verify checks that the objects the delta adds are stored, by listing
+// (no object is read); objects written through this Repo are known.
+func (r *Repo) verify(ctx context.Context, delta []Delta) error {
 	var need []string
 	r.mu.Lock()
-	for name, items := range m.Collections {
-		var old map[string]Entry
-		if parent != nil {
-			old = parent.Collections[name]
-		}
-		for uid, e := range items {
-			if o, ok := old[uid]; ok && o.Hash == e.Hash {
-				continue
-			}
-			if !r.known[e.Hash] {
-				need = append(need, e.Hash)
-			}
+	for _, d := range delta {
+		if d.Entry != nil && !r.known[d.Entry.Hash] {
+			need = append(need, d.Entry.Hash)
 		}
 	}
 	r.mu.Unlock()
@@ -399,23 +831,39 @@ func (r *Repo) verify(ctx context.Context, m, parent *Manifest) error {
 // Conflicts returns the conflicts recorded with revision rev as stored (the
 // merge package's JSON), or nil when there were none.
 func (r *Repo) Conflicts(ctx context.Context, rev int64) (json.RawMessage, error) {
-	m, err := r.Manifest(ctx, rev)
+	h, err := r.Header(ctx, rev)
+	if sink.IsNotExist(err) {
+		// Pruned: its audit record keeps the conflicts.
+		audit, aerr := r.Audit(ctx)
+		if aerr != nil {
+			return nil, aerr
+		}
+		for i := range audit {
+			if audit[i].Rev == rev {
+				return r.conflictsOf(ctx, rev, audit[i].ConflictsHash)
+			}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	if m.ConflictsHash == "" {
+	return r.conflictsOf(ctx, rev, h.ConflictsHash)
+}
+
+func (r *Repo) conflictsOf(ctx context.Context, rev int64, hash string) (json.RawMessage, error) {
+	if hash == "" {
 		return nil, nil
 	}
 	data, _, err := r.store.Get(ctx, ConflictsKey(rev))
-	if err == nil && HashOf(data) == m.ConflictsHash {
+	if err == nil && HashOf(data) == hash {
 		return data, nil
 	}
 	if err != nil && !sink.IsNotExist(err) {
 		return nil, fmt.Errorf("snapshot: reading %s: %w", ConflictsKey(rev), err)
 	}
-	// Missing or damaged copy: the object the manifest refers to is the
+	// Missing or damaged copy: the object the revision refers to is the
 	// authority.
-	data, err = r.GetObject(ctx, m.ConflictsHash)
+	data, err = r.GetObject(ctx, hash)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: conflicts of revision %d: %w", rev, err)
 	}
@@ -432,14 +880,27 @@ type LogEntry struct {
 	Counts map[Op]int `json:"counts"` // changes per operation
 	// Conflicts reports whether conflicts were recorded with the revision.
 	Conflicts bool `json:"conflicts,omitempty"`
+	// Pruned: the revision was removed by prune; its audit record (who,
+	// when, what changed) is all that is left: it cannot be restored.
+	Pruned bool `json:"pruned,omitempty"`
 	// Error is set, and the other fields except Rev are empty, when the
-	// manifest cannot be read.
+	// revision cannot be read.
 	Error string `json:"error,omitempty"`
 }
 
-// Log returns every revision, newest first. A revision that cannot be read
-// is listed with its Error set rather than failing the whole log; an error
-// is returned only when the store cannot be listed.
+func logEntry(h *Header) LogEntry {
+	e := LogEntry{Rev: h.Rev, Parent: h.Parent, Author: h.Author, Time: h.Time,
+		Items: h.Items, Counts: map[Op]int{}, Conflicts: h.ConflictsHash != ""}
+	for _, c := range h.Changes {
+		e.Counts[c.Op]++
+	}
+	return e
+}
+
+// Log returns every revision, newest first, followed by the audit records
+// of pruned revisions. A revision that cannot be read is listed with its
+// Error set rather than failing the whole log; an error is returned only
+// when the store cannot be listed. It reads headers only.
 func (r *Repo) Log(ctx context.Context) ([]LogEntry, error) {
 	revs, err := r.Revisions(ctx)
 	if err != nil {
@@ -451,18 +912,30 @@ func (r *Repo) Log(ctx context.Context) ([]LogEntry, error) {
 			return nil, err
 		}
 		rev := revs[i]
-		m, err := r.Manifest(ctx, rev)
+		h, err := r.Header(ctx, rev)
 		if err != nil {
 			out = append(out, LogEntry{Rev: rev, Error: err.Error()})
 			continue
 		}
-		e := LogEntry{Rev: m.Rev, Parent: m.Parent, Author: m.Author, Time: m.Time,
-			Items: m.Items(), Counts: map[Op]int{}, Conflicts: m.ConflictsHash != ""}
-		for _, c := range m.Changes {
-			e.Counts[c.Op]++
+		out = append(out, logEntry(h))
+	}
+	audit, err := r.Audit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	have := map[int64]bool{}
+	for _, rev := range revs {
+		have[rev] = true
+	}
+	for i := len(audit) - 1; i >= 0; i-- {
+		if have[audit[i].Rev] {
+			continue
 		}
+		e := logEntry(&audit[i])
+		e.Pruned = true
 		out = append(out, e)
 	}
+	slices.SortStableFunc(out, func(a, b LogEntry) int { return int(b.Rev - a.Rev) })
 	return out, nil
 }
 
@@ -477,6 +950,9 @@ const restoreAttempts = 10
 func (r *Repo) Restore(ctx context.Context, rev int64, author Author, now time.Time) (*Manifest, error) {
 	target, err := r.Manifest(ctx, rev)
 	if err != nil {
+		if sink.IsNotExist(err) {
+			return nil, fmt.Errorf("snapshot: restore: revision %d is not stored (pruned? see pstsync log): %w", rev, err)
+		}
 		return nil, fmt.Errorf("snapshot: restore: %w", err)
 	}
 	for attempt := 1; ; attempt++ {

@@ -137,6 +137,13 @@ type Mailbox struct {
 	Log *slog.Logger
 }
 
+func (mb *Mailbox) log() *slog.Logger {
+	if mb.Log != nil {
+		return mb.Log
+	}
+	return slog.Default()
+}
+
 // Deliver implements Target.
 func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 	dir := mb.Dir
@@ -148,6 +155,7 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 	newIdx := &mailboxIndex{Version: 1, User: v.User, Rev: v.Rev, Files: map[string]string{}}
 	changedColl := map[string]bool{}
 	var calAll, conAll, calIn, conIn [][]byte
+	lost := map[merge.Key]bool{} // items whose shared version is unreadable
 	keys := slices.SortedFunc(maps.Keys(v.Items), compareKeys)
 	for _, k := range keys {
 		it := v.Items[k]
@@ -156,6 +164,19 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 		if idx.Files[rel] != it.Hash {
 			changedColl[k.Coll] = true
 			data, err := v.Bytes(ctx, k, it)
+			if unreadableObject(err) {
+				// A lost object is that item's problem: its file stays as
+				// it was, the others are written.
+				mb.log().WarnContext(ctx, "mailbox: shared item unreadable, left as it was (pstsync check)", "collection", k.Coll, "uid", k.UID, "err", err)
+				if old, ok := idx.Files[rel]; ok {
+					newIdx.Files[rel] = old
+				} else {
+					delete(newIdx.Files, rel)
+				}
+				lost[k] = true
+				newIdx.Rev = 0 // incomplete: the next run writes the mailbox again
+				continue
+			}
 			if err != nil {
 				return w.written, fmt.Errorf("syncer: mailbox: %s: %w", k, err)
 			}
@@ -184,7 +205,7 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 	wantCal, wantCon := needAll(CalendarFile, Calendar), needAll(ContactsFile, Contacts)
 	for _, k := range keys {
 		it := v.Items[k]
-		if it.Kind == merge.KindMessage {
+		if it.Kind == merge.KindMessage || lost[k] {
 			continue
 		}
 		in := v.Incoming[k]

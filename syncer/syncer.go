@@ -376,6 +376,10 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 			return r.res, nil
 		}
 		if a.plan.Empty() && len(a.plan.Conflicts) == 0 {
+			// Objects check --repair asked for, when this user has them.
+			if err := r.repo.Supply(ctx, a.mem); err != nil {
+				return nil, fmt.Errorf("syncer: %w", err)
+			}
 			a.final = latest
 			break
 		}
@@ -708,10 +712,12 @@ func compareKeys(a, b merge.Key) int {
 
 // commit writes the plan's objects and the revision.
 func (r *run) commit(ctx context.Context, a *applied) (*snapshot.Manifest, error) {
+	objs := make([][]byte, 0, len(a.objects))
 	for _, h := range slices.Sorted(maps.Keys(a.objects)) {
-		if _, err := r.repo.PutObject(ctx, a.objects[h]); err != nil {
-			return nil, err
-		}
+		objs = append(objs, a.objects[h])
+	}
+	if _, err := r.repo.PutObjects(ctx, objs); err != nil {
+		return nil, err
 	}
 	m := &snapshot.Manifest{Parent: a.parent, Author: snapshot.Author{User: r.o.User, Host: r.o.Host},
 		Time: r.o.Now().UTC(), Collections: a.colls, Changes: a.changes}
@@ -805,12 +811,14 @@ func (r *run) saveState(ctx context.Context, a *applied, etag string) error {
 	// The user's own versions are the base of their next change: store
 	// them even when no revision was made.
 	if !r.res.Committed {
+		var objs [][]byte
 		for _, l := range st.Links {
 			if data, ok := a.mem[l.Marker.Hash]; ok && !l.Private {
-				if _, err := r.repo.PutObject(ctx, data); err != nil {
-					return fmt.Errorf("syncer: saving the state of %s: %w", r.o.User, err)
-				}
+				objs = append(objs, data)
 			}
+		}
+		if _, err := r.repo.PutObjects(ctx, objs); err != nil {
+			return fmt.Errorf("syncer: saving the state of %s: %w", r.o.User, err)
 		}
 	}
 	if _, err := r.repo.SaveState(ctx, r.o.User, st, etag); err != nil {
@@ -1005,15 +1013,18 @@ func (r *run) editors(ctx context.Context, latest *snapshot.Manifest) map[merge.
 		stop = r.st.BaseRev
 	}
 	for rev := latest.Rev; rev > stop && rev > latest.Rev-maxEditorScan; rev-- {
-		m := latest
+		changes := latest.Changes
 		if rev != latest.Rev {
-			var err error
-			if m, err = r.repo.Manifest(ctx, rev); err != nil {
+			// The revision's small header names its changes: no old
+			// manifest is read.
+			h, err := r.repo.Header(ctx, rev)
+			if err != nil {
 				r.log.DebugContext(ctx, "revision unreadable while naming editors", "rev", rev, "err", err)
 				continue
 			}
+			changes = h.Changes
 		}
-		for _, ch := range m.Changes {
+		for _, ch := range changes {
 			k := merge.Key{Coll: ch.Collection, UID: ch.UID}
 			if out[k] == "" && ch.By != "" && ch.By != r.o.User {
 				out[k] = ch.By
@@ -1021,4 +1032,10 @@ func (r *run) editors(ctx context.Context, latest *snapshot.Manifest) map[merge.
 		}
 	}
 	return out
+}
+
+// unreadableObject reports whether err means a stored object is lost
+// (missing or corrupt): a problem of that item, never of the whole sync.
+func unreadableObject(err error) bool {
+	return err != nil && (errors.Is(err, snapshot.ErrCorruptObject) || sink.IsNotExist(err))
 }

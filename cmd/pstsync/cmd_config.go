@@ -220,7 +220,7 @@ func runConfigCheck(c *cli.Context) error {
 	if err != nil {
 		return &unreachableError{store: cfg.Store, err: err}
 	}
-	fmt.Fprintf(w, "store:     %s: %s\n", cfg.Store, msg)
+	fmt.Fprintf(w, "store:     %s: %s\n", sink.RedactURL(cfg.Store), sink.RedactURL(msg))
 	fmt.Fprintln(w, freeBusyHint(cfg))
 	fmt.Fprintln(w, "configuration OK")
 	return nil

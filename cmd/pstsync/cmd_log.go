@@ -47,6 +47,9 @@ func newLogCommand() *cli.Command {
 				if e.Conflicts {
 					conf = "  conflicts (pstsync report --rev " + fmt.Sprint(e.Rev) + ")"
 				}
+				if e.Pruned {
+					conf += "  (pruned: the record of it only, it cannot be restored)"
+				}
 				fmt.Fprintf(c.App.Writer, "%6d  %s  %-20s %5d items  %s%s\n", e.Rev, e.Time.Local().Format(time.DateTime), who, e.Items,
 					strings.Join(ops, ", "), conf)
 			}

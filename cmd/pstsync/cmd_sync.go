@@ -168,6 +168,9 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 	if !c.Bool("quiet") {
 		printResult(c.App.Writer, res, cfg.Mailbox)
 	}
+	if !res.DryRun {
+		autoPrune(ctx, repo, cfg)
+	}
 	if len(res.Problems) > 0 && !res.DryRun {
 		srcs := map[string]bool{}
 		for _, p := range res.Problems {
@@ -301,7 +304,7 @@ func logToFile(cfg *config.Config) (func(), error) {
 		return nil, err
 	}
 	prev := slog.Default()
-	slog.SetDefault(slog.New(logfile.Tee(logfile.NewHandler(w, cfg.Log.Format, cfg.LogLevel()), prev.Handler())))
+	slog.SetDefault(slog.New(logfile.Tee(redacting(logfile.NewHandler(w, cfg.Log.Format, cfg.LogLevel())), prev.Handler())))
 	return func() {
 		slog.SetDefault(prev)
 		w.Close()

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/pstsync/pstsync/sink"
 	"github.com/urfave/cli/v2"
 )
 
@@ -35,7 +36,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			msg = ""
 		}
 		if msg != "" {
-			fmt.Fprintln(stderr, "pstsync: "+msg)
+			fmt.Fprintln(stderr, "pstsync: "+sink.RedactURL(msg))
 		}
 	}
 	return code
@@ -56,7 +57,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			if c.Bool("verbose") {
 				level = slog.LevelDebug
 			}
-			slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
+			slog.SetDefault(slog.New(redacting(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))))
 			return nil
 		},
 		// urfave prints usage errors itself; we only map them to exit 2.
@@ -68,7 +69,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			newInspectCommand(),
 			newExportCommand(),
 			newConfigCommand(), newScheduleCommand(),
-			newSyncCommand(), newMergeCommand(), newReportCommand(), newLogCommand(), newRestoreCommand(), newCheckCommand(),
+			newSyncCommand(), newMergeCommand(), newReportCommand(), newLogCommand(), newRestoreCommand(), newCheckCommand(), newPruneCommand(),
 			newOutlookCommand(),
 		),
 	}

@@ -417,13 +417,21 @@ func (s *Store) lock(ctx context.Context, lock string) error {
 }
 
 // writeTemp writes data to a new hidden temporary file in dir and fsyncs
-// it; it returns the file's name.
-func writeTemp(dir, base string, data []byte) (name string, err error) {
+// it; it returns the file's name. On failure nothing is left behind.
+func writeTemp(dir, base string, data []byte) (string, error) {
+	return writeTempSync(dir, base, data, true)
+}
+
+// writeTempSync is writeTemp with the fsync optional (a batch makes its
+// files durable together).
+func writeTempSync(dir, base string, data []byte, fsync bool) (_ string, err error) {
 	f, err := os.CreateTemp(dir, hiddenName(base, ".*"+tempSuffix))
 	if err != nil {
 		return "", err
 	}
-	name = f.Name()
+	// A local name, not the result: a failed return must not empty the
+	// name the cleanup removes.
+	name := f.Name()
 	defer func() {
 		if err != nil {
 			_ = f.Close()
@@ -435,17 +443,25 @@ func writeTemp(dir, base string, data []byte) (name string, err error) {
 			return "", err
 		}
 	}
+	if err = failWrite(f); err != nil {
+		return "", err
+	}
 	if _, err = f.Write(data); err != nil {
 		return "", err
 	}
-	if err = f.Sync(); err != nil {
-		return "", err
+	if fsync {
+		if err = f.Sync(); err != nil {
+			return "", err
+		}
 	}
 	if err = f.Close(); err != nil {
 		return "", err
 	}
 	return name, nil
 }
+
+// failWrite lets tests fail a write after its temporary file exists.
+var failWrite = func(*os.File) error { return nil }
 
 // hiddenName derives a hidden file name of bounded length from base.
 func hiddenName(base, suffix string) string {

@@ -364,3 +364,22 @@ func worker(t *testing.T, dir string) {
 }
 
 func BenchmarkLocalPutGet(b *testing.B) { storetest.BenchPutGet(b, newStore(b)) }
+
+// TestFailedWriteLeavesNoTemp: a write that fails after its temporary file
+// was created removes it (single Put and batch).
+func TestFailedWriteLeavesNoTemp(t *testing.T) {
+	failWrite = func(*os.File) error { return errors.New("disk full") }
+	t.Cleanup(func() { failWrite = func(*os.File) error { return nil } })
+	s := newStore(t)
+	ctx := context.Background()
+	if _, err := s.Put(ctx, "objects/ab/x", []byte("data"), sink.Cond{IfNoneMatch: true}); err == nil {
+		t.Fatal("Put did not fail")
+	}
+	if err := s.PutNew(ctx, []sink.Item{{Key: "objects/ab/y", Data: []byte("y")}, {Key: "objects/cd/z", Data: []byte("z")}}); err == nil {
+		t.Fatal("PutNew did not fail")
+	}
+	checkNoLeftovers(t, s.Dir())
+	if temps, err := s.Temps(ctx, 0); err != nil || len(temps) > 0 {
+		t.Errorf("Temps = %v, %v", temps, err)
+	}
+}

@@ -89,22 +89,22 @@ const (
 func ParseURL(s string) (Config, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return Config{}, fmt.Errorf("s3store: bad store URL: %w", err)
+		return Config{}, fmt.Errorf("s3store: bad store URL: %s", sink.RedactURL(err.Error()))
 	}
 	if u.Scheme != "s3" {
-		return Config{}, fmt.Errorf("s3store: store URL %q: want s3://BUCKET/PREFIX", s)
+		return Config{}, fmt.Errorf("s3store: store URL %q: want s3://BUCKET/PREFIX", sink.RedactURL(s))
 	}
 	if u.User != nil {
 		return Config{}, errors.New("s3store: store URL holds credentials: remove them and set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or use a credentials file")
 	}
 	if u.Host == "" {
-		return Config{}, fmt.Errorf("s3store: store URL %q has no bucket: want s3://BUCKET/PREFIX", s)
+		return Config{}, fmt.Errorf("s3store: store URL %q has no bucket: want s3://BUCKET/PREFIX", sink.RedactURL(s))
 	}
 	cfg := Config{Bucket: u.Host, Prefix: strings.Trim(u.Path, "/")}
 	if cfg.Prefix != "" {
 		cfg.Prefix += "/"
 		if err := sink.CheckPrefix(cfg.Prefix); err != nil {
-			return Config{}, fmt.Errorf("s3store: store URL %q: %w", s, err)
+			return Config{}, fmt.Errorf("s3store: store URL %q: %w", sink.RedactURL(s), err)
 		}
 	}
 	q := u.Query()
@@ -118,7 +118,7 @@ func ParseURL(s string) (Config, error) {
 		case "path-style", "tls":
 			b, err := strconv.ParseBool(val)
 			if err != nil {
-				return Config{}, fmt.Errorf("s3store: store URL %q: %s=%q is not true or false", s, k, val)
+				return Config{}, fmt.Errorf("s3store: store URL %q: %s=%q is not true or false", sink.RedactURL(s), k, val)
 			}
 			if k == "tls" {
 				cfg.Insecure = !b
@@ -126,7 +126,7 @@ func ParseURL(s string) (Config, error) {
 				cfg.PathStyle = b
 			}
 		default:
-			return Config{}, fmt.Errorf("s3store: store URL %q: unknown parameter %q (known: endpoint, region, path-style, tls)", s, k)
+			return Config{}, fmt.Errorf("s3store: store URL %q: unknown parameter %q (known: endpoint, region, path-style, tls)", sink.RedactURL(s), k)
 		}
 	}
 	return cfg, nil
@@ -158,14 +158,14 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if strings.Contains(endpoint, "://") {
 		u, err := url.Parse(endpoint)
 		if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") || u.User != nil {
-			return nil, fmt.Errorf("s3store: endpoint %q: want HOST[:PORT] or http(s)://HOST[:PORT]", cfg.Endpoint)
+			return nil, fmt.Errorf("s3store: endpoint %q: want HOST[:PORT] or http(s)://HOST[:PORT] (credentials go in the config file or environment, never in the address)", sink.RedactURL(cfg.Endpoint))
 		}
 		switch u.Scheme {
 		case "http":
 			insecure = true
 		case "https":
 		default:
-			return nil, fmt.Errorf("s3store: endpoint %q: scheme must be http or https", cfg.Endpoint)
+			return nil, fmt.Errorf("s3store: endpoint %q: scheme must be http or https", sink.RedactURL(cfg.Endpoint))
 		}
 		endpoint = u.Host
 	}

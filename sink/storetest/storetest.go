@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) sink.Store) {
 		{"CanceledContext", testCanceled},
 		{"ConcurrentCreate", testConcurrentCreate},
 		{"ConcurrentIncrement", testConcurrentIncrement},
+		{"PutNew", testPutNew},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -521,5 +522,40 @@ func BenchPutGet(b *testing.B, s sink.Store) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+// testPutNew: the batch write of new keys (sink.BatchPutter where the
+// store has it, else sink.PutNewParallel) stores every new key, leaves an
+// existing one alone and is not troubled by duplicates.
+func testPutNew(t *testing.T, s sink.Store) {
+	ctx := ctxOf(t)
+	if _, err := s.Put(ctx, "batch/old", []byte("old"), sink.Cond{}); err != nil {
+		t.Fatal(err)
+	}
+	var items []sink.Item
+	for i := range 40 {
+		items = append(items, sink.Item{Key: fmt.Sprintf("batch/%02d/k%d", i%4, i), Data: fmt.Appendf(nil, "value %d", i)})
+	}
+	items = append(items, sink.Item{Key: "batch/old", Data: []byte("new")}, items[0])
+	put := func() error { return sink.PutNewParallel(ctx, s, items, 8) }
+	if b, ok := s.(sink.BatchPutter); ok {
+		put = func() error { return b.PutNew(ctx, items) }
+	}
+	if err := put(); err != nil {
+		t.Fatalf("PutNew: %v", err)
+	}
+	for _, it := range items {
+		got, _, err := s.Get(ctx, it.Key)
+		want := it.Data
+		if it.Key == "batch/old" {
+			want = []byte("old")
+		}
+		if err != nil || string(got) != string(want) {
+			t.Errorf("Get(%s) = %q, %v; want %q", it.Key, got, err, want)
+		}
+	}
+	if err := put(); err != nil { // all present: nothing to do
+		t.Fatalf("PutNew again: %v", err)
 	}
 }

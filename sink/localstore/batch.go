@@ -1,0 +1,202 @@
+package localstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/pstsync/pstsync/sink"
+)
+
+var _ sink.BatchPutter = (*Store)(nil)
+
+// batchWorkers is how many files PutNew writes at once.
+const batchWorkers = 4
+
+// PutNew implements sink.BatchPutter: the items' temporary files are
+// written without a flush each, made durable together (one syncfs where
+// the platform has it, else an fsync per file, in parallel), then linked
+// under their names (an existing name is left alone), and the folders made
+// durable. A key is never visible before its bytes are durable; a failure
+// or a kill leaves at most hidden temporary files, which `pstsync check`
+// reports and --repair removes.
+func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
+	if err := s.checkRoot(); err != nil {
+		return fmt.Errorf("localstore: put: %w", err)
+	}
+	for _, it := range items {
+		if err := sink.CheckKey(it.Key); err != nil {
+			return fmt.Errorf("localstore: put: %w", err)
+		}
+	}
+	temps := make([]string, len(items))
+	defer func() {
+		for _, t := range temps {
+			if t != "" {
+				_ = os.Remove(t) // after the link, or left by a failure
+			}
+		}
+	}()
+	dirs := map[string]bool{}
+	for _, it := range items {
+		dirs[filepath.Dir(s.path(it.Key))] = true
+	}
+	for d := range dirs {
+		if err := os.MkdirAll(d, dirMode); err != nil {
+			return s.fail("put", d, err)
+		}
+	}
+	if err := s.parallel(ctx, len(items), func(i int) error {
+		p := s.path(items[i].Key)
+		if _, err := os.Lstat(p); err == nil {
+			return nil // stored already
+		}
+		t, err := writeTempSync(filepath.Dir(p), filepath.Base(p), items[i].Data, false)
+		if err != nil {
+			return s.fail("put", items[i].Key, err)
+		}
+		temps[i] = t
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := s.syncFiles(ctx, temps); err != nil {
+		return err
+	}
+	for i, t := range temps {
+		if t == "" {
+			continue
+		}
+		err := s.putIfAbsent(ctx, s.path(items[i].Key), t)
+		if err != nil && !errors.Is(err, sink.ErrPrecondition) {
+			return s.fail("put", items[i].Key, err)
+		}
+	}
+	var errs []error
+	for d := range dirs {
+		if err := syncDir(d); err != nil {
+			errs = append(errs, s.fail("put", d, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// syncFiles makes the named files durable: one syncfs on the store's file
+// system, or an fsync each, in parallel.
+func (s *Store) syncFiles(ctx context.Context, names []string) error {
+	var todo []string
+	for _, n := range names {
+		if n != "" {
+			todo = append(todo, n)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	if sink.SyncFS(s.root) == nil {
+		return nil
+	}
+	return s.parallel(ctx, len(todo), func(i int) error {
+		f, err := os.Open(todo[i])
+		if err != nil {
+			return s.fail("sync", todo[i], err)
+		}
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return s.fail("sync", todo[i], err)
+		}
+		return nil
+	})
+}
+
+// parallel runs fn(0..n-1) on batchWorkers goroutines and returns the
+// first error.
+func (s *Store) parallel(ctx context.Context, n int, fn func(i int) error) error {
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	work := make(chan int)
+	for range min(batchWorkers, n) {
+		wg.Go(func() {
+			for i := range work {
+				if err := fn(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		mu.Lock()
+		stop := first != nil
+		mu.Unlock()
+		if stop || ctx.Err() != nil {
+			break
+		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
+}
+
+// Temps lists the hidden temporary and lock files below the store folder
+// not modified for olderThan (left by a killed or failed writer), as paths
+// relative to it.
+func (s *Store) Temps(ctx context.Context, olderThan time.Duration) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !d.IsDir() && (hasSuffix(d.Name(), tempSuffix) || hasSuffix(d.Name(), lockSuffix)) {
+			if fi, err := d.Info(); err != nil || time.Since(fi.ModTime()) < olderThan {
+				return nil
+			}
+			rel, err := filepath.Rel(s.root, p)
+			if err != nil {
+				return err
+			}
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail("list", "temporary files", err)
+	}
+	return out, nil
+}
+
+// RemoveTemp removes a temporary or lock file Temps listed.
+func (s *Store) RemoveTemp(ctx context.Context, rel string) error {
+	if !hasSuffix(rel, tempSuffix) && !hasSuffix(rel, lockSuffix) {
+		return fmt.Errorf("localstore: %s is not a temporary file", rel)
+	}
+	if err := os.Remove(filepath.Join(s.root, filepath.FromSlash(rel))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return s.fail("delete", rel, err)
+	}
+	return nil
+}
+
+func hasSuffix(s, suffix string) bool {
+	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+}
