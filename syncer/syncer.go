@@ -424,10 +424,19 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 // prev is what the state knows of the side's sources.
 func (r *run) prev() *PrevSide {
 	p := &PrevSide{Sources: map[string]snapshot.Source{}}
-	if r.st != nil {
-		p.Links = r.st.Links
-		for _, s := range r.st.Sources {
-			p.Sources[s.Key] = s
+	if r.st == nil {
+		return p
+	}
+	p.Links = r.st.Links
+	for _, s := range r.st.Sources {
+		p.Sources[s.Key] = s
+	}
+	// A link without a marker (`check --repair` clears the markers of
+	// items whose objects it wants) is read again, never taken as
+	// unchanged, so that this run can supply the object.
+	for _, l := range r.st.Links {
+		if l.Marker == (snapshot.Marker{}) {
+			delete(p.Sources, linkSource(l))
 		}
 	}
 	return p
