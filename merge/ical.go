@@ -55,7 +55,15 @@ func FromCalendar(cal *ical.Calendar) (*Doc, error) {
 	if cal == nil || cal.Component == nil {
 		return nil, ErrNoComponent
 	}
-	d := &Doc{Fields: make(map[string]Field, 32)}
+	// The fields: about one per property of the components (a larger
+	// hint costs every item kept in memory its room).
+	hint := len(cal.Props)
+	for _, ch := range cal.Children {
+		if ch != nil {
+			hint += len(ch.Props) + len(ch.Children)
+		}
+	}
+	d := &Doc{Fields: make(map[string]Field, hint)}
 	var master *ical.Component
 	var overrides []*ical.Component
 	for _, ch := range cal.Children {

@@ -63,6 +63,18 @@ type ReconcileInput struct {
 	// their previous version lacked too counts as unchanged, not deleted.
 	// A folder of files keeps everything: every difference counts.
 	Lossy bool
+	// Hashes optionally gives the Hash of docs the caller has computed
+	// already (each Side doc, say), so that they are not encoded again;
+	// a doc listed must not change while Reconcile runs.
+	Hashes map[*Doc]string
+}
+
+// hash is Hash(d), from Hashes when the caller knows it.
+func (in *ReconcileInput) hash(d *Doc) string {
+	if h, ok := in.Hashes[d]; ok {
+		return h
+	}
+	return Hash(d)
 }
 
 // Plan is what a run does: the delta to commit, the conflicts to record,
@@ -189,7 +201,7 @@ func Reconcile(in *ReconcileInput) *Plan {
 		}
 	}
 	for k, d := range p.Put {
-		p.Deliver[k] = Hash(d)
+		p.Deliver[k] = in.hash(d)
 	}
 	for _, k := range keys {
 		s := side[k]
@@ -290,7 +302,7 @@ func (in *ReconcileInput) item(p *Plan, k Key, s *SideItem) {
 	r := Result{Merged: map[string]*Doc{}}
 	r.item(k.UID, base, ours, T, Options{Collection: k.Coll, OnConflict: in.OnConflict, OursBy: in.User, TheirsBy: by, Now: in.Now})
 	in.label(r.Conflicts, k, by)
-	if m := r.Merged[k.UID]; m != nil && Hash(m) != th {
+	if m := r.Merged[k.UID]; m != nil && in.hash(m) != th {
 		p.Put[k] = m
 		p.Modified++
 	}
@@ -303,8 +315,8 @@ func (in *ReconcileInput) item(p *Plan, k Key, s *SideItem) {
 		// item that exists already (an earlier copy of the same version,
 		// maybe edited since): never overwrite another item.
 		ck := Key{k.Coll, uid}
-		if h, taken := in.view(p, ck); taken && h != Hash(m) {
-			fresh := in.freeUID(p, k.Coll, uid, Hash(m))
+		if h, taken := in.view(p, ck); taken && h != in.hash(m) {
+			fresh := in.freeUID(p, k.Coll, uid, in.hash(m))
 			m = m.Clone()
 			m.UID = fresh
 			for i := range r.Conflicts {
@@ -383,7 +395,7 @@ func (in *ReconcileInput) label(cs []Conflict, k Key, by string) {
 // view returns the hash of item k in the shared view as planned so far.
 func (in *ReconcileInput) view(p *Plan, k Key) (string, bool) {
 	if d, ok := p.Put[k]; ok {
-		return Hash(d), true
+		return in.hash(d), true
 	}
 	h, ok := in.Latest[k]
 	return h, ok

@@ -88,7 +88,11 @@ func fromNormVCard(c vcard.Card) (*Doc, error) {
 	if strings.TrimSpace(uid) == "" {
 		return nil, ErrNoUID
 	}
-	d := &Doc{UID: uid, Kind: KindContact, Fields: make(map[string]Field, 16)}
+	hint := 0
+	for _, fs := range norm {
+		hint += len(fs)
+	}
+	d := &Doc{UID: uid, Kind: KindContact, Fields: make(map[string]Field, hint)}
 	if rev := norm.Get(vcard.FieldRevision); rev != nil {
 		d.Modified = parseStamp(rev.Value)
 	}

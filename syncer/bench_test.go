@@ -59,3 +59,33 @@ func BenchmarkSyncNoChange(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSyncFirst: a user's first sync of PSTSYNC_BENCH_ITEMS (default
+// 10,000) one-event .ics files into a new local store and mailbox, as
+// scripts/bench-sync runs it; for profiling the per-item work.
+func BenchmarkSyncFirst(b *testing.B) {
+	n := 10000
+	if v := os.Getenv("PSTSYNC_BENCH_ITEMS"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
+	ctx := context.Background()
+	src := filepath.Join(b.TempDir(), "src")
+	for i := range n {
+		put(b, src, fmt.Sprintf("e%06d.ics", i), icsEvent(fmt.Sprintf("E%d", i), fmt.Sprintf("Event %d", i), "LOCATION:Room "+strconv.Itoa(i%17)))
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		dir := b.TempDir()
+		repo, err := snapshot.Open(ctx, localStore(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := Sync(ctx, Options{User: "alice", Source: src, Repo: repo, Mailbox: filepath.Join(dir, "mb"), Now: tick})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !res.Committed || res.Added != n {
+			b.Fatalf("first sync committed %v, added %d of %d", res.Committed, res.Added, n)
+		}
+	}
+}

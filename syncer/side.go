@@ -11,9 +11,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-ical"
@@ -222,6 +224,23 @@ func (it *item) finish() {
 	it.marker.Hash = snapshot.HashOf(it.data)
 }
 
+// finishAll finishes every decoded item, on all processors (each item's
+// encoding is its own).
+func finishAll(items []*item) {
+	n := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Go(func() {
+			for i := w; i < len(items); i += n {
+				if it := items[i]; it.doc != nil {
+					it.finish()
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // ---------------------------------------------------------------- source folder
 
 // FolderReader reads a folder of .ics and .vcf files (recursively; hidden
@@ -255,6 +274,15 @@ func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, er
 		}
 	}
 	s := &Side{Collections: map[string]bool{Calendar: true, Contacts: true}, Listed: true}
+	// The walk lists the files (and unreadable folders) in order; the
+	// files are read and decoded in parallel, each into its own part,
+	// and the parts joined in the walk's order.
+	type job struct {
+		p, rel, coll string
+		problem      *Problem // an unreadable folder
+		part         Side
+	}
+	var jobs []*job
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
@@ -265,7 +293,7 @@ func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, er
 			// An unreadable folder: what was in it cannot be told apart
 			// from what was deleted.
 			s.Listed = false
-			s.Problems = append(s.Problems, Problem{Source: rel, Err: err.Error()})
+			jobs = append(jobs, &job{problem: &Problem{Source: rel, Err: err.Error()}})
 			if d != nil && d.IsDir() {
 				return filepath.SkipDir
 			}
@@ -289,11 +317,40 @@ func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, er
 		default:
 			return nil
 		}
-		fr.readFile(s, p, rel, coll, prev, byFile[rel])
+		jobs = append(jobs, &job{p: p, rel: rel, coll: coll})
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("syncer: reading source folder %s: %w", dir, err)
+	}
+	next := make(chan *job)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Go(func() {
+			for j := range next {
+				fr.readFile(&j.part, j.p, j.rel, j.coll, prev, byFile[j.rel])
+			}
+		})
+	}
+	for _, j := range jobs {
+		if j.problem == nil && ctx.Err() == nil {
+			next <- j
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("syncer: reading source folder %s: %w", dir, err)
+	}
+	for _, j := range jobs {
+		if j.problem != nil {
+			s.Problems = append(s.Problems, *j.problem)
+			continue
+		}
+		s.Items = append(s.Items, j.part.Items...)
+		s.Sources = append(s.Sources, j.part.Sources...)
+		s.Problems = append(s.Problems, j.part.Problems...)
+		s.Decoded += j.part.Decoded
 	}
 	return s, nil
 }

@@ -346,11 +346,7 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 		r.log.WarnContext(ctx, "source not read cleanly: its items are left as they were", "source", p.Source, "item", p.Item, "err", p.Err)
 	}
 	sortItems(r.side.items)
-	for _, it := range r.side.items {
-		if it.doc != nil {
-			it.finish()
-		}
-	}
+	finishAll(r.side.items)
 	if err := r.checkEmpty(); err != nil {
 		return nil, err
 	}
@@ -548,7 +544,10 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 	in := &merge.ReconcileInput{User: r.o.User, Now: r.o.Now(), OnConflict: r.o.OnConflict,
 		Latest: map[merge.Key]string{}, Base: map[merge.Key]string{}, Docs: map[string]*merge.Doc{},
 		Clean: r.side.cleanMap(r.links), State: map[merge.Key]merge.ItemState{}, Trusted: r.trusted && !r.recovered,
-		Lossy: r.side.lossy}
+		Lossy: r.side.lossy, Hashes: map[*merge.Doc]string{}}
+	// The side's docs are encoded already (item.finish): their bytes are
+	// the objects of a plan that puts them unchanged.
+	sideData := map[*merge.Doc][]byte{}
 	for coll, items := range T {
 		for uid, e := range items {
 			k := merge.Key{Coll: coll, UID: uid}
@@ -591,6 +590,8 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 			si.Doc = it.doc
 			r.docs[it.marker.Hash] = it.doc
 			a.mem[it.marker.Hash] = it.data
+			in.Hashes[it.doc] = it.marker.Hash
+			sideData[it.doc] = it.data
 			if _, ok := a.kinds[k]; !ok {
 				a.kinds[k] = it.doc.Kind
 			}
@@ -656,8 +657,11 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 	}
 	for _, k := range slices.SortedFunc(maps.Keys(p.Put), compareKeys) {
 		d := p.Put[k]
-		data := merge.Canonical(d)
-		h := snapshot.HashOf(data)
+		data, h := sideData[d], in.Hashes[d]
+		if data == nil {
+			data = merge.Canonical(d)
+			h = snapshot.HashOf(data)
+		}
 		a.objects[h] = data
 		a.mem[h] = data
 		if a.colls[k.Coll] == nil {
