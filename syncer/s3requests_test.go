@@ -8,6 +8,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -83,9 +84,19 @@ func (p *countingProxy) total() (int, string) {
 // TestS3Requests: on the real S3 server, a first sync of N items costs at
 // most N + a constant requests, a no-change sync at most 6 whatever the
 // history, and objects are uploaded in parallel. Requests are counted by a
-// proxy in front of the server. No mailbox: its read-back of what the run
-// wrote is the syncer's (see issue 12), not the store's.
+// proxy in front of the server. Without and with a mailbox: the mailbox is
+// written from the run's memory, so it costs no request either.
 func TestS3Requests(t *testing.T) {
+	for _, withMailbox := range []bool{false, true} {
+		name := "no-mailbox"
+		if withMailbox {
+			name = "mailbox"
+		}
+		t.Run(name, func(t *testing.T) { testS3Requests(t, withMailbox) })
+	}
+}
+
+func testS3Requests(t *testing.T, withMailbox bool) {
 	cfg := s3Config(t)
 	proxy := newCountingProxy(t, cfg.Endpoint)
 	cfg.Endpoint = proxy.srv.URL
@@ -102,6 +113,10 @@ func TestS3Requests(t *testing.T) {
 		}
 	})
 	src := t.TempDir()
+	mailbox := ""
+	if withMailbox {
+		mailbox = filepath.Join(t.TempDir(), "mb")
+	}
 	const n = 300
 	for i := range n {
 		put(t, src, fmt.Sprintf("e%03d.ics", i), icsEvent(fmt.Sprintf("E%03d", i), fmt.Sprintf("Event %d", i)))
@@ -112,7 +127,7 @@ func TestS3Requests(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Sync(ctx, Options{User: "anna", Host: "pc", Source: src, Repo: repo, Now: tick})
+		res, err := Sync(ctx, Options{User: "anna", Host: "pc", Source: src, Repo: repo, Mailbox: mailbox, Now: tick})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,8 +136,14 @@ func TestS3Requests(t *testing.T) {
 
 	proxy.reset()
 	proxy.delay = 5 * time.Millisecond
-	if res := syncOnce(); !res.Committed || res.Added != n {
+	res := syncOnce()
+	if !res.Committed || res.Added != n {
 		t.Fatalf("first sync: %+v", res)
+	}
+	if withMailbox {
+		if ics, _ := filepath.Glob(filepath.Join(mailbox, CalendarDir, "*.ics")); len(ics) != n {
+			t.Fatalf("first sync wrote %d of the %d items into the mailbox", len(ics), n)
+		}
 	}
 	total, detail := proxy.total()
 	t.Logf("first sync of %d items: %d requests %s, at most %d at once", n, total, detail, proxy.maxIn.Load())
