@@ -841,13 +841,37 @@ func (r *run) saveState(ctx context.Context, a *applied, etag string) error {
 	return nil
 }
 
-// sameState reports whether two states hold the same (the time aside).
+// sameState reports whether two states hold the same (the time aside):
+// whether they encode the same. Equal fields, ordered as Encode orders
+// them, encode the same; only when they differ are both encoded.
 func sameState(a, b *snapshot.UserState) bool {
+	if a.User == b.User && a.BaseRev == b.BaseRev && a.Machine == b.Machine &&
+		sameSorted(a.Links, b.Links, func(x, y snapshot.Link) int {
+			return cmp.Or(cmp.Compare(x.Collection, y.Collection), cmp.Compare(x.Key, y.Key), cmp.Compare(x.UID, y.UID))
+		}) &&
+		sameSorted(a.Delivered, b.Delivered, func(x, y snapshot.Delivered) int {
+			return cmp.Or(cmp.Compare(x.Collection, y.Collection), cmp.Compare(x.UID, y.UID))
+		}) &&
+		sameSorted(a.Sources, b.Sources, func(x, y snapshot.Source) int { return cmp.Compare(x.Key, y.Key) }) {
+		return true
+	}
 	x, err1 := a.Encode()
 	c := *b
 	c.Updated = a.Updated
 	y, err2 := c.Encode()
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// sameSorted reports whether x and y, each sorted by c as
+// snapshot.UserState.Encode sorts them, are equal element by element.
+func sameSorted[T comparable](x, y []T, c func(a, b T) int) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	x, y = slices.Clone(x), slices.Clone(y)
+	slices.SortFunc(x, c)
+	slices.SortFunc(y, c)
+	return slices.Equal(x, y)
 }
 
 // stateCachePath is the local copy of the user's state, in the mailbox
