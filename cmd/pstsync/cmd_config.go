@@ -210,10 +210,11 @@ func runConfigCheck(c *cli.Context) error {
 	return nil
 }
 
-// openStore opens the configured store (the sync command uses it too).
+// openPlainStore opens the configured store as it is (openStore adds the
+// encryption of an encrypted store; the sync command uses that).
 // Errors wrap sink.ErrStoreMissing, sink.ErrAccessDenied or
 // sink.ErrUnavailable (exit code exitUnreachable).
-func openStore(ctx context.Context, cfg *config.Config) (sink.Store, error) {
+func openPlainStore(ctx context.Context, cfg *config.Config) (sink.Store, error) {
 	if !cfg.IsS3() {
 		return localstore.New(cfg.Store)
 	}

@@ -204,6 +204,9 @@ func openRepo(ctx context.Context, cfg *config.Config, create bool) (*snapshot.R
 	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
+		if storeStateError(err) {
+			return nil, err
+		}
 		if errors.Is(err, sink.ErrStoreMissing) && !cfg.IsS3() {
 			err = fmt.Errorf("%w (for the office's first sync add --init to create it)", err)
 		}

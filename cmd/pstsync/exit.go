@@ -19,15 +19,16 @@ import (
 // defined; scheduled tasks and scripts rely on them.
 const (
 	exitOK          = 0
-	exitError       = 1 // output could not be written, internal error
-	exitUsage       = 2 // bad command line
-	exitPartial     = 3 // finished, but some items could not be read or written
-	exitInput       = 4 // an input file could not be opened at all
-	exitConflicts   = 5 // sync finished; conflicts wait in the report (both versions kept)
-	exitLocked      = 6 // the PST is held by another program (Outlook); run skipped, nothing changed
-	exitUnreachable = 7 // the store could not be reached (network, credentials, bucket)
-	exitConfig      = 8 // the configuration is invalid (file, environment or flags)
-	exitRunning     = 9 // another run for this user is still running; run skipped
+	exitError       = 1  // output could not be written, internal error
+	exitUsage       = 2  // bad command line
+	exitPartial     = 3  // finished, but some items could not be read or written
+	exitInput       = 4  // an input file could not be opened at all
+	exitConflicts   = 5  // sync finished; conflicts wait in the report (both versions kept)
+	exitLocked      = 6  // the PST is held by another program (Outlook); run skipped, nothing changed
+	exitUnreachable = 7  // the store could not be reached (network, credentials, bucket)
+	exitConfig      = 8  // the configuration is invalid (file, environment or flags)
+	exitRunning     = 9  // another run for this user is still running (or the store is being encrypted); run skipped
+	exitPassphrase  = 10 // the store is encrypted and the passphrase is missing or wrong; nothing written
 	exitInterrupted = 130
 )
 
@@ -43,6 +44,7 @@ var exitOutcome = map[int]string{
 	exitUnreachable: "store unreachable",
 	exitConfig:      "bad config",
 	exitRunning:     "already running",
+	exitPassphrase:  "wrong passphrase",
 	exitInterrupted: "interrupted",
 }
 
@@ -103,6 +105,8 @@ func exitCode(err error) int {
 	var pe *partialError
 	var se *unreachableError
 	var ce *conflictsError
+	var pe2 *passphraseError
+	var be *storeBusyError
 	switch {
 	case err == nil:
 		return exitOK
@@ -110,6 +114,10 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.As(err, &pe2):
+		return exitPassphrase
+	case errors.As(err, &be):
+		return exitRunning
 	case errors.Is(err, config.ErrInvalid):
 		return exitConfig
 	case errors.Is(err, runlock.ErrLocked):

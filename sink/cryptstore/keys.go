@@ -199,7 +199,7 @@ func Open(ctx context.Context, st sink.Store, passphrase string) (*Store, error)
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("%w (unreadable key files: %s)", ErrPassphrase, strings.Join(bad, "; "))
 	}
-	return nil, ErrPassphrase
+	return nil, fmt.Errorf("%w: no key file opens with it (tried %s; a damaged key file fails the same way)", ErrPassphrase, strings.Join(keys, ", "))
 }
 
 func (s *Store) addKey(ctx context.Context, master []byte, passphrase string, info KeyInfo, kdf KDF) (string, error) {

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// storeFiles returns every file below dir with its bytes.
+func storeFiles(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		out[p] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// assertSecretsAbsent fails when a file's name or content holds a secret.
+func assertSecretsAbsent(t *testing.T, files map[string][]byte, secrets []string) {
+	t.Helper()
+	if len(files) == 0 {
+		t.Fatal("no files")
+	}
+	for p, b := range files {
+		for _, s := range secrets {
+			if bytes.Contains(b, []byte(s)) || strings.Contains(p, s) {
+				t.Errorf("%s holds %q", p, s)
+			}
+		}
+	}
+}
+
+func TestEncryptedStoreEndToEnd(t *testing.T) {
+	dir := syncEnv(t)
+	t.Setenv("PSTSYNC_TEST_CHEAP_KDF", "1")
+	t.Setenv("PSTSYNC_PASSPHRASE", "")
+	t.Setenv("PSTSYNC_NEW_PASSPHRASE", "")
+	store := filepath.Join(dir, "store")
+	sync := func(user string, extra ...string) (int, string) {
+		t.Helper()
+		args := append([]string{"sync", "--user", user, "--source", filepath.Join(dir, user),
+			"--store", store, "--mailbox", filepath.Join(dir, "mb-"+user), "--quiet", "--init"}, extra...)
+		code, out, errb := runCLI(t, args...)
+		return code, out + errb
+	}
+	const marker = "MARKER-q8z4k1"
+	var secrets []string
+	for i, user := range []string{"alice", "bob"} {
+		for j := range 5 {
+			uid := fmt.Sprintf("uid-%s-%d-7c1d@example.org", user, j)
+			body := ev(uid, fmt.Sprintf("%s %d %d", marker, i, j))
+			writeSrc(t, filepath.Join(dir, user), fmt.Sprintf("e%d.ics", j), body, 3*time.Hour)
+			secrets = append(secrets, uid)
+		}
+	}
+	sum := sha256.Sum256([]byte(marker))
+	secrets = append(secrets, marker, hex.EncodeToString(sum[:]))
+
+	// a clear store first: it works as before
+	if code, out := sync("alice"); code != exitOK {
+		t.Fatalf("clear sync: %d %s", code, out)
+	}
+	// encrypt needs a passphrase
+	if code, _, errb := runCLI(t, "store", "encrypt", "--store", store); code != exitConfig || !strings.Contains(errb, "passphrase") {
+		t.Fatalf("encrypt without passphrase: %d %s", code, errb)
+	}
+	t.Setenv("PSTSYNC_PASSPHRASE", "office secret one")
+	// with a passphrase configured, a clear store is refused
+	if code, out := sync("alice"); code != exitConfig || !strings.Contains(out, "store encrypt") {
+		t.Fatalf("passphrase on a clear store: %d %s", code, out)
+	}
+	if code, out, errb := runCLI(t, "store", "encrypt", "--store", store); code != exitOK {
+		t.Fatalf("encrypt: %d %s %s", code, out, errb)
+	}
+	for _, user := range []string{"bob", "alice", "bob"} {
+		if code, out := sync(user); code != exitOK {
+			t.Fatalf("encrypted sync %s: %d %s", user, code, out)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "mb-alice", "calendar", "uid-bob-3-7c1d@example.org.ics"))
+	if err != nil || !strings.Contains(string(data), marker+" 1 3") {
+		t.Fatalf("bob's item did not reach alice through the encrypted store: %v %s", err, data)
+	}
+	assertSecretsAbsent(t, storeFiles(t, store), secrets)
+	if code, out, errb := runCLI(t, "check", "--store", store); code != exitOK {
+		t.Fatalf("check: %d %s %s", code, out, errb)
+	}
+
+	// a wrong or missing passphrase: one line, exit code, nothing written
+	before := storeFiles(t, store)
+	for _, pass := range []string{"wrong", ""} {
+		t.Setenv("PSTSYNC_PASSPHRASE", pass)
+		writeSrc(t, filepath.Join(dir, "alice"), "new.ics", ev("new-item", "new"), 3*time.Hour)
+		code, out := sync("alice")
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if last := lines[len(lines)-1]; code != exitPassphrase || !strings.HasPrefix(last, "pstsync: store ") || !strings.Contains(last, "passphrase") {
+			t.Fatalf("passphrase %q: exit %d, %q", pass, code, out)
+		}
+		after := storeFiles(t, store)
+		if len(after) != len(before) {
+			t.Fatalf("passphrase %q: %d files, before %d", pass, len(after), len(before))
+		}
+		for p, b := range before {
+			if !bytes.Equal(after[p], b) {
+				t.Fatalf("passphrase %q changed %s", pass, p)
+			}
+		}
+	}
+	t.Setenv("PSTSYNC_PASSPHRASE", "office secret one")
+
+	// keys: add, list, passwd, remove
+	t.Setenv("PSTSYNC_NEW_PASSPHRASE", "bob's own")
+	if code, out, errb := runCLI(t, "key", "add", "--store", store, "--user", "alice"); code != exitOK || !strings.Contains(out, "added") {
+		t.Fatalf("key add: %d %s %s", code, out, errb)
+	}
+	_, list, _ := runCLI(t, "key", "list", "--store", store)
+	if strings.Count(list, "\n") != 2 || !strings.Contains(list, "* ") {
+		t.Fatalf("key list:\n%s", list)
+	}
+	t.Setenv("PSTSYNC_PASSPHRASE", "bob's own")
+	if code, out := sync("bob"); code != exitOK {
+		t.Fatalf("sync with the second key: %d %s", code, out)
+	}
+	t.Setenv("PSTSYNC_NEW_PASSPHRASE", "bob's next")
+	if code, out, errb := runCLI(t, "key", "passwd", "--store", store); code != exitOK {
+		t.Fatalf("key passwd: %d %s %s", code, out, errb)
+	}
+	if code, out := sync("bob"); code != exitPassphrase {
+		t.Fatalf("old passphrase after passwd: %d %s", code, out)
+	}
+	t.Setenv("PSTSYNC_PASSPHRASE", "bob's next")
+	if code, out := sync("bob"); code != exitOK {
+		t.Fatalf("new passphrase after passwd: %d %s", code, out)
+	}
+	_, list, _ = runCLI(t, "key", "list", "--store", store)
+	var other, mine string
+	for _, l := range strings.Split(strings.TrimSpace(list), "\n") {
+		f := strings.Fields(l)
+		if f[0] == "*" {
+			mine = f[1]
+		} else {
+			other = f[0]
+		}
+	}
+	if code, _, _ := runCLI(t, "key", "remove", "--store", store, mine); code == exitOK {
+		t.Fatal("removed the key in use")
+	}
+	if code, out, errb := runCLI(t, "key", "remove", "--store", store, other); code != exitOK {
+		t.Fatalf("key remove: %d %s %s", code, out, errb)
+	}
+	t.Setenv("PSTSYNC_PASSPHRASE", "office secret one")
+	if code, _ := sync("alice"); code != exitPassphrase {
+		t.Fatalf("removed key still opens: %d", code)
+	}
+	t.Setenv("PSTSYNC_PASSPHRASE", "bob's next")
+
+	// a flipped byte anywhere is reported by check, by name
+	files := storeFiles(t, store)
+	n := 0
+	for p, b := range files {
+		if n%3 != 0 && !strings.Contains(p, "keys") && !strings.Contains(p, "head") {
+			n++
+			continue
+		}
+		n++
+		flipped := bytes.Clone(b)
+		flipped[len(b)/2] ^= 0x20
+		os.WriteFile(p, flipped, 0o644)
+		code, out, errb := runCLI(t, "check", "--store", store)
+		rel, _ := filepath.Rel(store, p)
+		if code == exitOK || !strings.Contains(out+errb, filepath.ToSlash(rel)) {
+			t.Errorf("flipped byte in %s: exit %d\n%s%s", rel, code, out, errb)
+		}
+		os.WriteFile(p, b, 0o644)
+	}
+	if code, out, errb := runCLI(t, "check", "--store", store); code != exitOK {
+		t.Fatalf("check after restoring: %d %s %s", code, out, errb)
+	}
+}
