@@ -46,8 +46,8 @@ type Config struct {
 	// only, never a flag); PassphraseFile names a file holding it instead.
 	Passphrase     string
 	PassphraseFile string
-	S3         S3
-	Log        Log
+	S3             S3
+	Log            Log
 
 	origins map[string]Origin
 	unknown []string // keys in the file that are no option
