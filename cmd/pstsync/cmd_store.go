@@ -44,14 +44,20 @@ func (e *storeBusyError) Error() string {
 // the configured passphrase. A clear store with a passphrase configured is
 // refused (run pstsync store encrypt), as is a store being encrypted.
 func openStore(ctx context.Context, cfg *config.Config) (sink.Store, error) {
+	return openStoreCreate(ctx, cfg, false)
+}
+
+// openStoreCreate is openStore; with create (sync --init), an empty store
+// with a passphrase configured starts encrypted.
+func openStoreCreate(ctx context.Context, cfg *config.Config, create bool) (sink.Store, error) {
 	st, err := openPlainStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return openEncryption(ctx, cfg, st)
+	return openEncryption(ctx, cfg, st, create)
 }
 
-func openEncryption(ctx context.Context, cfg *config.Config, st sink.Store) (sink.Store, error) {
+func openEncryption(ctx context.Context, cfg *config.Config, st sink.Store, create bool) (sink.Store, error) {
 	m, err := cryptstore.ReadMarker(ctx, st)
 	if err != nil {
 		return nil, err
@@ -68,6 +74,17 @@ func openEncryption(ctx context.Context, cfg *config.Config, st sink.Store) (sin
 		return nil, err
 	}
 	if !enc {
+		if pass != "" && create {
+			// the office's first sync with a passphrase: the store
+			// starts encrypted
+			all, err := st.List(ctx, "")
+			if err != nil {
+				return nil, err
+			}
+			if len(all) == 0 {
+				return cryptstore.Init(ctx, st, pass, keyInfo(cfg), storeKDF())
+			}
+		}
 		if pass != "" {
 			return nil, fmt.Errorf("store %s is not encrypted but a passphrase is configured; run pstsync store encrypt, or remove the passphrase: %w",
 				sink.RedactURL(cfg.Store), config.ErrInvalid)

@@ -202,7 +202,7 @@ func openRepo(ctx context.Context, cfg *config.Config, create bool) (*snapshot.R
 			return nil, fmt.Errorf("creating the store folder: %w", err)
 		}
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStoreCreate(ctx, cfg, create)
 	if err != nil {
 		if storeStateError(err) {
 			return nil, err

@@ -192,3 +192,28 @@ func TestEncryptedStoreEndToEnd(t *testing.T) {
 		t.Fatalf("check after restoring: %d %s %s", code, out, errb)
 	}
 }
+
+// TestSyncKilledAtAnyMomentEncrypted is the crash test on a store that
+// starts encrypted (its first sync has a passphrase).
+func TestSyncKilledAtAnyMomentEncrypted(t *testing.T) {
+	t.Setenv("PSTSYNC_PASSPHRASE", "crash test passphrase")
+	t.Setenv("PSTSYNC_TEST_CHEAP_KDF", "1")
+	TestSyncKilledAtAnyMoment(t)
+}
+
+func TestFirstSyncWithPassphraseStartsEncrypted(t *testing.T) {
+	dir := syncEnv(t)
+	t.Setenv("PSTSYNC_PASSPHRASE", "from the start")
+	t.Setenv("PSTSYNC_TEST_CHEAP_KDF", "1")
+	store := filepath.Join(dir, "store")
+	writeSrc(t, filepath.Join(dir, "alice"), "e.ics", ev("uid-first-9q@x", "SECRET-SUMMARY-31"), 3*time.Hour)
+	code, out, errb := runCLI(t, "sync", "--user", "alice", "--source", filepath.Join(dir, "alice"), "--store", store,
+		"--mailbox", filepath.Join(dir, "mb"), "--quiet", "--init")
+	if code != exitOK {
+		t.Fatalf("first sync: %d %s %s", code, out, errb)
+	}
+	if _, err := os.Stat(filepath.Join(store, "keys", "0000000000000001")); err != nil {
+		t.Fatalf("no key file: %v", err)
+	}
+	assertSecretsAbsent(t, storeFiles(t, store), []string{"uid-first-9q@x", "SECRET-SUMMARY-31"})
+}

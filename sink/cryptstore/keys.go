@@ -149,17 +149,29 @@ func Init(ctx context.Context, st sink.Store, passphrase string, info KeyInfo, k
 		return nil, fmt.Errorf("store %s: %w", st, ErrEncrypted)
 	}
 	master := randomBytes(masterKeyBytes)
-	s, err := newStore(st, master, "")
+	s, err := newStore(st, master, FirstKeyID)
 	if err != nil {
 		return nil, err
 	}
-	id, err := s.addKey(ctx, master, passphrase, info, kdf)
+	// the first key file has a fixed name, written put-if-absent: of two
+	// who encrypt the same store at once, one master key wins and the
+	// other opens it (with the same passphrase) instead
+	info.ID = FirstKeyID
+	_, data, err := newKeyFile(master, passphrase, info, kdf, s.macKey)
 	if err != nil {
 		return nil, err
 	}
-	s.keyID = id
+	if _, err := st.Put(ctx, KeysPrefix+FirstKeyID, data, sink.Cond{IfNoneMatch: true}); err != nil {
+		if sink.IsPreconditionFailed(err) {
+			return Open(ctx, st, passphrase)
+		}
+		return nil, fmt.Errorf("cryptstore: writing key file: %w", err)
+	}
 	return s, nil
 }
+
+// FirstKeyID is the ID of the key file Init writes.
+const FirstKeyID = "0000000000000001"
 
 // Open opens the encrypted store st with passphrase. It errors with
 // ErrNoPassphrase when passphrase is empty and ErrPassphrase when no key
