@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -216,4 +217,55 @@ func TestFirstSyncWithPassphraseStartsEncrypted(t *testing.T) {
 		t.Fatalf("no key file: %v", err)
 	}
 	assertSecretsAbsent(t, storeFiles(t, store), []string{"uid-first-9q@x", "SECRET-SUMMARY-31"})
+}
+
+// TestLogItemAfterPrune: the history of an item whose objects prune
+// removed is still shown (on an encrypted store), and exported as JSON and
+// CSV with --since.
+func TestLogItemAfterPrune(t *testing.T) {
+	dir := syncEnv(t)
+	t.Setenv("PSTSYNC_PASSPHRASE", "audit")
+	t.Setenv("PSTSYNC_TEST_CHEAP_KDF", "1")
+	store := filepath.Join(dir, "store")
+	cli := func(args ...string) (int, string) {
+		code, out, errb := runCLI(t, args...)
+		return code, out + errb
+	}
+	for i, title := range []string{"Alpha one", "Alpha two", "Alpha three"} {
+		writeSrc(t, filepath.Join(dir, "alice"), "a.ics", ev("A-uid", title), time.Duration(3-i)*time.Hour)
+		if i == 1 {
+			writeSrc(t, filepath.Join(dir, "alice"), "b.ics", ev("B-uid", "Beta"), 2*time.Hour)
+		}
+		if code, out := cli("sync", "--user", "alice", "--source", filepath.Join(dir, "alice"), "--store", store,
+			"--mailbox", filepath.Join(dir, "mb"), "--quiet", "--init", "--prune-every", "0s"); code != exitOK {
+			t.Fatalf("sync: %d %s", code, out)
+		}
+	}
+	if code, out := cli("forget", "--keep-within", "0d", "--keep-daily", "0", "--keep-monthly", "0", "--grace", "0s", "--store", store); code != exitOK {
+		t.Fatalf("forget: %d %s", code, out)
+	}
+	code, out := cli("log", "--item", "A-uid", "--store", store)
+	if code != exitOK || strings.Count(out, "A-uid") != 3 || strings.Count(out, "pruned") != 2 ||
+		!strings.Contains(out, `"Alpha one"`) || !strings.Contains(out, "add") || strings.Contains(out, "B-uid") {
+		t.Fatalf("log --item: %d\n%s", code, out)
+	}
+	if code, out := cli("log", "--item", "nope", "--store", store); code == exitOK || !strings.Contains(out, "nope") {
+		t.Fatalf("log --item of an unknown UID: %d %s", code, out)
+	}
+	code, out = cli("log", "--json", "--store", store)
+	var events []map[string]any
+	if err := json.Unmarshal([]byte(out), &events); code != exitOK || err != nil || len(events) != 4 {
+		t.Fatalf("log --json: %d %v\n%s", code, err, out)
+	}
+	code, out = cli("log", "--csv", "--since", time.Now().Add(24*time.Hour).Format("2006-01-02"), "--store", store)
+	if code != exitOK || strings.TrimSpace(out) != strings.Join(eventsCSVHeader, ",") {
+		t.Fatalf("log --csv --since tomorrow: %d\n%s", code, out)
+	}
+	code, out = cli("log", "--csv", "--since", "2000-01-01", "--store", store)
+	if code != exitOK || strings.Count(out, "\n") != 5 || !strings.Contains(out, ",alice,") {
+		t.Fatalf("log --csv: %d\n%s", code, out)
+	}
+	if code, _ := cli("log", "--since", "yesterday", "--store", store); code != exitUsage {
+		t.Fatalf("bad --since: %d", code)
+	}
 }
