@@ -58,16 +58,18 @@ func openStoreCreate(ctx context.Context, cfg *config.Config, create bool) (sink
 }
 
 func openEncryption(ctx context.Context, cfg *config.Config, st sink.Store, create bool) (sink.Store, error) {
-	m, err := cryptstore.ReadMarker(ctx, st)
+	enc, converting, err := cryptstore.Probe(ctx, st)
 	if err != nil {
 		return nil, err
 	}
-	if m != nil {
-		return nil, &storeBusyError{store: sink.RedactURL(cfg.Store), m: m}
-	}
-	enc, err := cryptstore.IsEncrypted(ctx, st)
-	if err != nil {
-		return nil, err
+	if converting {
+		m, err := cryptstore.ReadMarker(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		if m != nil {
+			return nil, &storeBusyError{store: sink.RedactURL(cfg.Store), m: m}
+		}
 	}
 	pass, err := cfg.StorePassphrase()
 	if err != nil {

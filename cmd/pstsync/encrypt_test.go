@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pstsync/pstsync/sink/cryptstore"
+	"github.com/pstsync/pstsync/sink/localstore"
 )
 
 // storeFiles returns every file below dir with its bytes.
@@ -267,5 +271,56 @@ func TestLogItemAfterPrune(t *testing.T) {
 	}
 	if code, _ := cli("log", "--since", "yesterday", "--store", store); code != exitUsage {
 		t.Fatalf("bad --since: %d", code)
+	}
+}
+
+// TestStoreEncryptInterrupted: while a conversion's marker is there, syncs
+// are skipped (exit code 9, nothing written); store encrypt resumes it.
+func TestStoreEncryptInterrupted(t *testing.T) {
+	dir := syncEnv(t)
+	t.Setenv("PSTSYNC_PASSPHRASE", "")
+	t.Setenv("PSTSYNC_TEST_CHEAP_KDF", "1")
+	store := filepath.Join(dir, "store")
+	writeSrc(t, filepath.Join(dir, "alice"), "a.ics", ev("A-uid", "Alpha"), 3*time.Hour)
+	sync := func() (int, string) {
+		code, out, errb := runCLI(t, "sync", "--user", "alice", "--source", filepath.Join(dir, "alice"), "--store", store,
+			"--mailbox", filepath.Join(dir, "mb"), "--quiet", "--init")
+		return code, out + errb
+	}
+	if code, out := sync(); code != exitOK {
+		t.Fatalf("sync: %d %s", code, out)
+	}
+	// an interrupted conversion: marker and first key written, nothing copied
+	l, err := localstore.New(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := cryptstore.WriteMarker(ctx, l, cryptstore.Marker{User: "admin", Host: "pc", Since: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cryptstore.Init(ctx, l, "p", cryptstore.KeyInfo{User: "admin"}, cryptstore.KDF{N: 1024, R: 8, P: 1}); err != nil {
+		t.Fatal(err)
+	}
+	before := storeFiles(t, store)
+	t.Setenv("PSTSYNC_PASSPHRASE", "p")
+	if code, out := sync(); code != exitRunning || !strings.Contains(out, "being encrypted (by admin on pc") {
+		t.Fatalf("sync during conversion: %d %s", code, out)
+	}
+	if after := storeFiles(t, store); len(after) != len(before) {
+		t.Fatalf("sync during conversion wrote files")
+	}
+	if code, out, errb := runCLI(t, "store", "encrypt", "--store", store); code != exitOK || !strings.Contains(out, "resuming") {
+		t.Fatalf("store encrypt: %d %s %s", code, out, errb)
+	}
+	if code, out := sync(); code != exitOK {
+		t.Fatalf("sync after conversion: %d %s", code, out)
+	}
+	if code, out, errb := runCLI(t, "log", "--item", "A-uid", "--store", store); code != exitOK || !strings.Contains(out, `"Alpha"`) {
+		t.Fatalf("history after conversion: %d %s %s", code, out, errb)
+	}
+	assertSecretsAbsent(t, storeFiles(t, store), []string{"A-uid", "Alpha"})
+	if code, out, errb := runCLI(t, "store", "encrypt", "--store", store); code != exitConfig || !strings.Contains(errb, "already encrypted") {
+		t.Fatalf("second store encrypt: %d %s %s", code, out, errb)
 	}
 }

@@ -13,8 +13,10 @@ import (
 
 // MarkerKey is the clear-text file that says a conversion is under way:
 // pstsync refuses to sync while it is there, and a conversion that was
-// interrupted resumes when `pstsync store encrypt` runs again.
-const MarkerKey = "encrypting.json"
+// interrupted resumes when `pstsync store encrypt` runs again. It is in
+// keys/, so that one listing (Probe) tells a clear, an encrypted and a
+// converting store apart.
+const MarkerKey = KeysPrefix + "encrypting"
 
 // Marker is the content of MarkerKey.
 type Marker struct {
@@ -150,7 +152,7 @@ func (s *Store) clearKeys(ctx context.Context) ([]string, error) {
 	}
 	var out []string
 	for _, k := range all {
-		if k == MarkerKey || strings.HasPrefix(k, KeysPrefix) || strings.HasPrefix(k, DataPrefix) {
+		if strings.HasPrefix(k, KeysPrefix) || strings.HasPrefix(k, DataPrefix) {
 			continue
 		}
 		out = append(out, k)

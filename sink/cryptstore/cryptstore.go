@@ -109,11 +109,31 @@ func subKey(key []byte, purpose string) []byte {
 
 // IsEncrypted reports whether st holds an encrypted store (has key files).
 func IsEncrypted(ctx context.Context, st sink.Store) (bool, error) {
-	keys, err := st.List(ctx, KeysPrefix)
+	enc, _, err := Probe(ctx, st)
+	return enc, err
+}
+
+// Probe tells with one listing whether st is encrypted (has key files)
+// and whether a conversion is under way (MarkerKey).
+func Probe(ctx context.Context, st sink.Store) (encrypted, converting bool, err error) {
+	keys, converting, err := listKeyFiles(ctx, st)
+	return len(keys) > 0, converting, err
+}
+
+// listKeyFiles lists the key files of st (without the marker).
+func listKeyFiles(ctx context.Context, st sink.Store) (keys []string, marker bool, err error) {
+	all, err := st.List(ctx, KeysPrefix)
 	if err != nil {
-		return false, fmt.Errorf("cryptstore: listing key files: %w", err)
+		return nil, false, fmt.Errorf("cryptstore: listing key files: %w", err)
 	}
-	return len(keys) > 0, nil
+	for _, k := range all {
+		if k == MarkerKey {
+			marker = true
+			continue
+		}
+		keys = append(keys, k)
+	}
+	return keys, marker, nil
 }
 
 // Inner returns the underlying store.

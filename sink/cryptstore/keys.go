@@ -177,9 +177,9 @@ const FirstKeyID = "0000000000000001"
 // ErrNoPassphrase when passphrase is empty and ErrPassphrase when no key
 // file opens with it; it writes nothing.
 func Open(ctx context.Context, st sink.Store, passphrase string) (*Store, error) {
-	keys, err := st.List(ctx, KeysPrefix)
+	keys, _, err := listKeyFiles(ctx, st)
 	if err != nil {
-		return nil, fmt.Errorf("cryptstore: listing key files: %w", err)
+		return nil, err
 	}
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("store %s is not encrypted", st)
@@ -231,9 +231,9 @@ func (s *Store) addKey(ctx context.Context, master []byte, passphrase string, in
 
 // Keys lists the key files.
 func (s *Store) Keys(ctx context.Context) ([]KeyInfo, error) {
-	keys, err := s.inner.List(ctx, KeysPrefix)
+	keys, _, err := listKeyFiles(ctx, s.inner)
 	if err != nil {
-		return nil, fmt.Errorf("cryptstore: listing key files: %w", err)
+		return nil, err
 	}
 	var out []KeyInfo
 	for _, k := range keys {
@@ -330,7 +330,7 @@ type Problem struct {
 // authentication tag; it reports each failure by name.
 func (s *Store) Verify(ctx context.Context) ([]Problem, error) {
 	var out []Problem
-	keys, err := s.inner.List(ctx, KeysPrefix)
+	keys, _, err := listKeyFiles(ctx, s.inner)
 	if err != nil {
 		return nil, err
 	}
