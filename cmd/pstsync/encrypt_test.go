@@ -324,3 +324,37 @@ func TestStoreEncryptInterrupted(t *testing.T) {
 		t.Fatalf("second store encrypt: %d %s %s", code, out, errb)
 	}
 }
+
+// TestLogItemConflict: a conflict is shown in the item's history.
+func TestLogItemConflict(t *testing.T) {
+	dir := syncEnv(t)
+	t.Setenv("PSTSYNC_PASSPHRASE", "")
+	store := filepath.Join(dir, "store")
+	sync := func(user string) int {
+		code, _, _ := runCLI(t, "sync", "--user", user, "--source", filepath.Join(dir, user), "--store", store,
+			"--mailbox", filepath.Join(dir, "mb-"+user), "--quiet", "--init")
+		return code
+	}
+	writeSrc(t, filepath.Join(dir, "alice"), "e.ics", ev("E", "Lunch"), 3*time.Hour)
+	sync("alice")
+	data, err := os.ReadFile(filepath.Join(dir, "mb-alice", "calendar", "E.ics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSrc(t, filepath.Join(dir, "bob"), "E.ics", string(data), 2*time.Hour)
+	sync("bob")
+	writeSrc(t, filepath.Join(dir, "alice"), "e.ics", ev("E", "Lunch at noon"), time.Hour)
+	writeSrc(t, filepath.Join(dir, "bob"), "E.ics", ev("E", "Lunch at one"), time.Hour)
+	sync("alice")
+	if code := sync("bob"); code != exitConflicts {
+		t.Fatalf("no conflict: %d", code)
+	}
+	code, out, errb := runCLI(t, "log", "--item", "E", "--store", store)
+	if code != exitOK || !strings.Contains(out, "conflict") || !strings.Contains(out, `"Lunch at noon"`) {
+		t.Fatalf("log --item E: %d\n%s%s", code, out, errb)
+	}
+	_, out, _ = runCLI(t, "log", "--csv", "--store", store)
+	if !strings.Contains(out, ",E,Lunch at one,modify,,true,false") {
+		t.Fatalf("log --csv:\n%s", out)
+	}
+}
