@@ -114,6 +114,7 @@ func newConfigCommand() *cli.Command {
 			"Flags go before or after the subcommand: pstsync config check --user anna",
 		Flags: append(configFlags(),
 			&cli.BoolFlag{Name: "force", Usage: "init: overwrite an existing config file"},
+			protectPassphraseFlag,
 		),
 		Subcommands: []*cli.Command{
 			{
@@ -152,8 +153,12 @@ func runConfigInit(c *cli.Context) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
+	example, err := withProtectedPassphrase(c, config.ExampleFor(cfg))
+	if err != nil {
+		return err
+	}
 	// 0600: the file may receive the S3 secret key
-	if err := os.WriteFile(path, []byte(config.ExampleFor(cfg)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(example), 0o600); err != nil {
 		return err
 	}
 	if err := os.Chmod(path, 0o600); err != nil {

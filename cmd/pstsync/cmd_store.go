@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/pstsync/pstsync/config"
@@ -228,4 +229,33 @@ func storeStateError(err error) bool {
 	var pe *passphraseError
 	var be *storeBusyError
 	return errors.As(err, &pe) || errors.As(err, &be) || errors.Is(err, config.ErrInvalid)
+}
+
+// protectPassphraseFlag: config init stores the store's passphrase
+// protected with DPAPI (Windows).
+var protectPassphraseFlag = &cli.BoolFlag{Name: "protect-passphrase",
+	Usage: "init, on Windows: store the encrypted store's passphrase (asked for, or PSTSYNC_NEW_PASSPHRASE) in the file, protected with DPAPI for you"}
+
+// withProtectedPassphrase sets the passphrase option of a new config
+// file's text to the DPAPI-protected passphrase, with --protect-passphrase.
+func withProtectedPassphrase(c *cli.Context, example string) (string, error) {
+	if !c.Bool("protect-passphrase") {
+		return example, nil
+	}
+	if !config.DPAPIAvailable {
+		return "", usageError{fmt.Errorf("--protect-passphrase needs Windows (DPAPI); elsewhere put the passphrase in a file readable only by you and name it with passphrase_file")}
+	}
+	p, err := newPassphrase(c)
+	if err != nil {
+		return "", err
+	}
+	v, err := config.ProtectPassphrase(p)
+	if err != nil {
+		return "", err
+	}
+	const line = "# passphrase = \"\"\n"
+	if !strings.Contains(example, line) {
+		return "", fmt.Errorf("config init: no passphrase line in the example")
+	}
+	return strings.Replace(example, line, fmt.Sprintf("passphrase = %q\n", v), 1), nil
 }

@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pstsync/pstsync/config"
 	"github.com/pstsync/pstsync/sink/cryptstore"
 	"github.com/pstsync/pstsync/sink/localstore"
 )
@@ -356,5 +358,32 @@ func TestLogItemConflict(t *testing.T) {
 	_, out, _ = runCLI(t, "log", "--csv", "--store", store)
 	if !strings.Contains(out, ",E,Lunch at one,modify,,true,false") {
 		t.Fatalf("log --csv:\n%s", out)
+	}
+}
+
+func TestConfigInitProtectPassphrase(t *testing.T) {
+	dir := syncEnv(t)
+	t.Setenv("PSTSYNC_NEW_PASSPHRASE", "dpapi test")
+	path := filepath.Join(dir, "c.toml")
+	code, out, errb := runCLI(t, "config", "init", "--config", path, "--protect-passphrase")
+	if runtime.GOOS != "windows" {
+		if code != exitUsage || !strings.Contains(errb, "Windows") {
+			t.Fatalf("elsewhere: %d %s %s", code, out, errb)
+		}
+		return
+	}
+	if code != exitOK {
+		t.Fatalf("config init: %d %s %s", code, out, errb)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), `passphrase = "dpapi:`) || strings.Contains(string(data), "dpapi test") {
+		t.Fatalf("config file:\n%s", data)
+	}
+	cfg, _, err := config.Load(path, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := cfg.StorePassphrase(); err != nil || p != "dpapi test" {
+		t.Fatalf("read back: %q %v", p, err)
 	}
 }
