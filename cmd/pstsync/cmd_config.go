@@ -204,7 +204,7 @@ func runConfigCheck(c *cli.Context) error {
 	ctx, cancel := context.WithTimeout(c.Context, cfg.S3.Timeout)
 	defer cancel()
 	msg, err := probeStore(ctx, cfg)
-	if errors.Is(err, config.ErrInvalid) {
+	if errors.Is(err, config.ErrInvalid) || storeStateError(err) {
 		return err
 	}
 	if err != nil {

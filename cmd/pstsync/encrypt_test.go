@@ -381,3 +381,22 @@ func TestConfigInitProtectPassphrase(t *testing.T) {
 		t.Fatalf("read back: %q %v", p, err)
 	}
 }
+
+func TestConfigCheckWrongPassphrase(t *testing.T) {
+	dir := syncEnv(t)
+	t.Setenv("PSTSYNC_TEST_CHEAP_KDF", "1")
+	t.Setenv("PSTSYNC_PASSPHRASE", "right")
+	store := filepath.Join(dir, "store")
+	writeSrc(t, filepath.Join(dir, "alice"), "a.ics", ev("A", "Alpha"), 3*time.Hour)
+	if code, out, errb := runCLI(t, "sync", "--user", "alice", "--source", filepath.Join(dir, "alice"), "--store", store,
+		"--mailbox", filepath.Join(dir, "mb"), "--quiet", "--init"); code != exitOK {
+		t.Fatalf("sync: %d %s %s", code, out, errb)
+	}
+	if code, out, errb := runCLI(t, "config", "check", "--store", store, "--user", "alice", "--source", filepath.Join(dir, "alice"), "--mailbox", filepath.Join(dir, "mb")); code != exitOK || strings.Contains(out, "right") || !strings.Contains(out, "passphrase") {
+		t.Fatalf("config check: %d %s %s", code, out, errb)
+	}
+	t.Setenv("PSTSYNC_PASSPHRASE", "wrong")
+	if code, out, errb := runCLI(t, "config", "check", "--store", store, "--user", "alice", "--source", filepath.Join(dir, "alice"), "--mailbox", filepath.Join(dir, "mb")); code != exitPassphrase || strings.Contains(out, "right") || strings.Contains(out, "wrong") {
+		t.Fatalf("config check, wrong passphrase: %d %s %s", code, out, errb)
+	}
+}
