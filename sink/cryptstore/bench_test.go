@@ -49,3 +49,12 @@ func BenchmarkOpenDefaultKDF(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPermute: naming one object.
+func BenchmarkPermute(b *testing.B) {
+	s := newEnc(b, memstore.New())
+	_, h := objKey([]byte("x"))
+	for b.Loop() {
+		s.permute(h, false)
+	}
+}

@@ -321,11 +321,13 @@ func validHex64(s string) bool {
 func (s *Store) permute(hexHash string, inverse bool) string {
 	b, _ := hex.DecodeString(hexHash)
 	l, r := b[:16], b[16:]
+	m := hmac.New(sha256.New, s.nameKey) // one key setup, Reset per round
+	var sum [sha256.Size]byte
 	round := func(i byte, x []byte) []byte {
-		m := hmac.New(sha256.New, s.nameKey)
+		m.Reset()
 		m.Write([]byte{i})
 		m.Write(x)
-		return m.Sum(nil)[:16]
+		return m.Sum(sum[:0])[:16]
 	}
 	xor := func(dst, a []byte) []byte {
 		out := make([]byte, 16)
