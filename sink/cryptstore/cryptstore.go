@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pstsync/pstsync/sink"
@@ -75,7 +76,15 @@ type Store struct {
 	macKey  []byte
 	nameKey []byte
 	keyID   string // the key file that opened the store
+
+	// names caches permute in both directions (a sync names each object
+	// when it writes, lists and reads it); at most maxCachedNames
+	// entries.
+	namesMu sync.Mutex
+	names   map[string]string
 }
+
+const maxCachedNames = 1 << 17
 
 type cipherAEAD interface {
 	Seal(dst, nonce, plaintext, additionalData []byte) []byte
@@ -319,6 +328,30 @@ func validHex64(s string) bool {
 // permutation. Without the key a name says nothing about the content and a
 // guessed content cannot be confirmed.
 func (s *Store) permute(hexHash string, inverse bool) string {
+	fwd, back := ">"+hexHash, "<"+hexHash
+	if inverse {
+		fwd, back = back, fwd
+	}
+	s.namesMu.Lock()
+	out, ok := s.names[fwd]
+	s.namesMu.Unlock()
+	if ok {
+		return out
+	}
+	out = s.permuteUncached(hexHash, inverse)
+	s.namesMu.Lock()
+	if s.names == nil {
+		s.names = map[string]string{}
+	}
+	if len(s.names) < maxCachedNames {
+		s.names[fwd] = out
+		s.names[back[:1]+out] = hexHash
+	}
+	s.namesMu.Unlock()
+	return out
+}
+
+func (s *Store) permuteUncached(hexHash string, inverse bool) string {
 	b, _ := hex.DecodeString(hexHash)
 	l, r := b[:16], b[16:]
 	m := hmac.New(sha256.New, s.nameKey) // one key setup, Reset per round

@@ -54,7 +54,7 @@ func TestPermuteRoundTrip(t *testing.T) {
 	for i := range 200 {
 		_, h := objKey([]byte{byte(i)})
 		n := s.permute(h, false)
-		if n == h || s.permute(n, true) != h {
+		if n == h || s.permute(n, true) != h || s.permuteUncached(n, true) != h || s.permuteUncached(h, false) != n {
 			t.Fatalf("permute(%s) = %s, back %s", h, n, s.permute(n, true))
 		}
 	}
