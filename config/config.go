@@ -44,8 +44,12 @@ type Config struct {
 	Timeout    time.Duration // a run taking longer is cancelled
 	Every      time.Duration // interval of the scheduled task
 	PruneEvery time.Duration // a sync prunes the history when the last prune is this old; 0: never
-	S3         S3
-	Log        Log
+	// Passphrase opens an encrypted store (secret: file or environment
+	// only, never a flag); PassphraseFile names a file holding it instead.
+	Passphrase     string
+	PassphraseFile string
+	S3             S3
+	Log            Log
 
 	origins map[string]Origin
 	unknown []string // keys in the file that are no option

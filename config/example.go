@@ -90,6 +90,13 @@ const exampleText = `# pstsync configuration (TOML). Every option can also be se
 # pstsync prune). One user's sync does it for the office; "0s" never.
 # prune_every = "24h"
 
+# An encrypted store (pstsync store encrypt) opens with a passphrase: here
+# (then make this file readable only by you), in the environment
+# (PSTSYNC_PASSPHRASE), or in a file of its own (its first line). Never on
+# the command line. Lost passphrases cannot be recovered.
+# passphrase = ""
+# passphrase_file = ""
+
 [s3]
 # Only for an s3:// store. The server as host[:port]; empty means AWS.
 # endpoint = "s3.eu-central-1.amazonaws.com"

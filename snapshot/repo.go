@@ -697,6 +697,7 @@ func (r *Repo) Commit(ctx context.Context, m *Manifest) (*Manifest, error) {
 	}
 	delta := diffDelta(parentColls, c.Collections)
 	cumAfter += len(delta)
+	fillTitles(c.Changes, c.Collections, parentColls)
 
 	h := &Header{Rev: c.Rev, Parent: c.Parent, Author: c.Author, Time: c.Time, Items: c.Items(),
 		Changes: c.Changes, Base: c.Parent, Delta: delta, Collections: collNames(c.Collections), Chain: cumAfter}

@@ -116,8 +116,8 @@ func TestCommitSequence(t *testing.T) {
 		t.Errorf("latest differs from what was committed:\n got %+v\nwant %+v", got, m3)
 	}
 	want := []Change{
-		{Collection: "calendar", UID: "e1", Op: OpDelete, By: "bob"},
-		{Collection: "contacts", UID: "c1", Op: OpAdd, By: "bob"},
+		{Collection: "calendar", UID: "e1", Op: OpDelete, By: "bob", Title: "title of e1"},
+		{Collection: "contacts", UID: "c1", Op: OpAdd, By: "bob", Title: "title of c1"},
 	}
 	if !reflect.DeepEqual(got.Changes, want) {
 		t.Errorf("changes of rev 3 = %+v, want %+v", got.Changes, want)
@@ -466,9 +466,9 @@ func TestRestore(t *testing.T) {
 		t.Errorf("restored collections differ from revision 1")
 	}
 	want := []Change{
-		{Collection: "calendar", UID: "a", Op: OpModify, By: "admin"},
-		{Collection: "calendar", UID: "b", Op: OpAdd, By: "admin"},
-		{Collection: "calendar", UID: "c", Op: OpDelete, By: "admin"},
+		{Collection: "calendar", UID: "a", Op: OpModify, By: "admin", Title: "title of a"},
+		{Collection: "calendar", UID: "b", Op: OpAdd, By: "admin", Title: "title of b"},
+		{Collection: "calendar", UID: "c", Op: OpDelete, By: "admin", Title: "title of c"},
 	}
 	if !reflect.DeepEqual(m3.Changes, want) {
 		t.Errorf("changes = %+v\nwant %+v", m3.Changes, want)

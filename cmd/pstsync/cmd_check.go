@@ -26,12 +26,19 @@ func newCheckCommand() *cli.Command {
 		Flags: append(storeFlags(),
 			&cli.BoolFlag{Name: "repair", Usage: "fix what can be fixed (see the description)"}),
 		Action: func(c *cli.Context) error {
+			tampered, err := verifyEncryption(c)
+			if err != nil {
+				return err
+			}
 			_, repo, err := configuredRepo(c)
 			if err != nil {
 				return err
 			}
 			problems, err := repo.Check(c.Context)
 			if err != nil {
+				if tampered > 0 {
+					return fmt.Errorf("%w; then: %v", checkProblems{tampered}, err)
+				}
 				return err
 			}
 			notes, err := repo.Hygiene(c.Context)
@@ -71,8 +78,8 @@ func newCheckCommand() *cli.Command {
 			if orphans > 0 {
 				fmt.Fprintf(w, "note: %d object(s) no revision or user state refers to (left by runs killed before their commit, or a sync running now); pstsync prune deletes them\n", orphans)
 			}
-			if len(problems) > 0 {
-				return checkProblems{len(problems)}
+			if len(problems)+tampered > 0 {
+				return checkProblems{len(problems) + tampered}
 			}
 			revs, err := repo.Revisions(c.Context)
 			if err != nil {

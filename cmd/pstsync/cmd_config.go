@@ -115,6 +115,7 @@ func newConfigCommand() *cli.Command {
 			"Flags go before or after the subcommand: pstsync config check --user anna",
 		Flags: append(configFlags(),
 			&cli.BoolFlag{Name: "force", Usage: "init: overwrite an existing config file"},
+			protectPassphraseFlag,
 		),
 		Subcommands: []*cli.Command{
 			{
@@ -153,8 +154,12 @@ func runConfigInit(c *cli.Context) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
+	example, err := withProtectedPassphrase(c, config.ExampleFor(cfg))
+	if err != nil {
+		return err
+	}
 	// 0600: the file may receive the S3 secret key
-	if err := os.WriteFile(path, []byte(config.ExampleFor(cfg)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(example), 0o600); err != nil {
 		return err
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
@@ -214,7 +219,7 @@ func runConfigCheck(c *cli.Context) error {
 	ctx, cancel := context.WithTimeout(c.Context, cfg.S3.Timeout)
 	defer cancel()
 	msg, err := probeStore(ctx, cfg)
-	if errors.Is(err, config.ErrInvalid) {
+	if errors.Is(err, config.ErrInvalid) || storeStateError(err) {
 		return err
 	}
 	if err != nil {
@@ -226,10 +231,11 @@ func runConfigCheck(c *cli.Context) error {
 	return nil
 }
 
-// openStore opens the configured store (the sync command uses it too).
+// openPlainStore opens the configured store as it is (openStore adds the
+// encryption of an encrypted store; the sync command uses that).
 // Errors wrap sink.ErrStoreMissing, sink.ErrAccessDenied or
 // sink.ErrUnavailable (exit code exitUnreachable).
-func openStore(ctx context.Context, cfg *config.Config) (sink.Store, error) {
+func openPlainStore(ctx context.Context, cfg *config.Config) (sink.Store, error) {
 	if !cfg.IsS3() {
 		return localstore.New(cfg.Store)
 	}

@@ -49,8 +49,9 @@ func newSyncCommand() *cli.Command {
 			"AWS_SECRET_ACCESS_KEY), never as flags.\n" +
 			"Exit codes: 0 ok, 3 some files or folders could not be read cleanly (their items left as they\n" +
 			"were; see last-run.txt), 5 conflicts (both versions kept, see conflicts.html), 7 store\n" +
-			"unreachable, 8 bad configuration, 9 another run is going on, 10 your user name is synced from\n" +
-			"another computer, 1 any other failure.",
+			"unreachable, 8 bad configuration, 9 another run is going on, 10/11 Outlook unavailable or\n" +
+			"blocked, 12 your user name is synced from another computer, 13 wrong or missing store\n" +
+			"passphrase, 1 any other failure.",
 		Flags: append(configFlags(), syncFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -237,8 +238,11 @@ func openRepo(ctx context.Context, cfg *config.Config, create bool) (*snapshot.R
 			return nil, fmt.Errorf("creating the store folder: %w", err)
 		}
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStoreCreate(ctx, cfg, create)
 	if err != nil {
+		if storeStateError(err) {
+			return nil, err
+		}
 		if errors.Is(err, sink.ErrStoreMissing) && !cfg.IsS3() {
 			err = fmt.Errorf("%w (for the office's first sync add --init to create it)", err)
 		}

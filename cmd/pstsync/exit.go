@@ -28,7 +28,7 @@ const (
 	exitLocked      = 6 // the PST is held by another program (Outlook); run skipped, nothing changed
 	exitUnreachable = 7 // the store could not be reached (network, credentials, bucket)
 	exitConfig      = 8 // the configuration is invalid (file, environment or flags)
-	exitRunning     = 9 // another run for this user is still running; run skipped
+	exitRunning     = 9 // another run for this user is still running (or the store is being encrypted); run skipped
 	// exitOutlook: Outlook cannot be used: not installed, not running,
 	// not Windows, or a folder not found.
 	exitOutlook = 10
@@ -36,6 +36,7 @@ const (
 	// prompt) or did not answer in time; nothing changed.
 	exitOutlookBlocked = 11
 	exitOtherPC        = 12 // the user's state was written by another computer; nothing changed
+	exitPassphrase     = 13 // the store is encrypted and the passphrase is missing or wrong; nothing written
 	exitInterrupted    = 130
 )
 
@@ -54,6 +55,7 @@ var exitOutcome = map[int]string{
 	exitOutlook:        "Outlook unavailable",
 	exitOutlookBlocked: "Outlook blocked or not answering",
 	exitOtherPC:        "user synced from another computer",
+	exitPassphrase:     "wrong passphrase",
 	exitInterrupted:    "interrupted",
 }
 
@@ -145,6 +147,8 @@ func exitCode(err error) int {
 	var se *unreachableError
 	var ce *conflictsError
 	var coded exitCoder
+	var pe2 *passphraseError
+	var be *storeBusyError
 	switch {
 	case err == nil:
 		return exitOK
@@ -152,6 +156,10 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.As(err, &pe2):
+		return exitPassphrase
+	case errors.As(err, &be):
+		return exitRunning
 	case errors.Is(err, config.ErrInvalid):
 		return exitConfig
 	case errors.Is(err, runlock.ErrLocked):

@@ -69,7 +69,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			newInspectCommand(),
 			newExportCommand(),
 			newConfigCommand(), newScheduleCommand(),
-			newSyncCommand(), newMergeCommand(), newReportCommand(), newLogCommand(), newRestoreCommand(), newCheckCommand(), newPruneCommand(),
+			newSyncCommand(), newMergeCommand(), newReportCommand(), newLogCommand(), newRestoreCommand(), newCheckCommand(), newPruneCommand(), newKeyCommand(), newStoreCommand(),
 			newOutlookCommand(),
 		),
 	}

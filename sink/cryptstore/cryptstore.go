@@ -1,0 +1,403 @@
+// Package cryptstore is a sink.Store that encrypts and authenticates
+// everything it keeps in another store: the encrypted snapshot store.
+//
+// Keys work as in restic. A random master key (an encryption key for
+// XChaCha20-Poly1305 and a MAC key) is made once, when the store is
+// encrypted. It is stored only wrapped: each key file keys/<ID> holds the
+// master key sealed with a key derived from one passphrase by scrypt, so
+// several passphrases open the same store, and a passphrase is changed or
+// removed by writing or deleting a small key file, without touching the
+// data. When every passphrase is lost nothing can be recovered.
+//
+// Layout in the underlying store:
+//
+//	keys/<ID>                        a key file (JSON): scrypt parameters and
+//	                                 salt, the sealed master key, and a MAC
+//	                                 under the master key (check verifies it)
+//	data/<key>                       the sealed bytes of the snapshot key <key>
+//	data/objects/<gg>/<name>         an object: <name> is a keyed permutation
+//	                                 (4-round Feistel of HMAC-SHA256 under the
+//	                                 master MAC key) of its content hash, so a
+//	                                 name neither reveals nor confirms content
+//
+// A sealed file is "pse1", a random 24-byte nonce and the ciphertext with
+// its tag; the snapshot key is the additional data, so a file moved to
+// another name fails authentication. ETags are those of the sealed bytes:
+// conditional writes (the head pointer's compare-and-swap) work unchanged.
+package cryptstore
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pstsync/pstsync/sink"
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// Prefixes in the underlying store.
+const (
+	KeysPrefix = "keys/"
+	DataPrefix = "data/"
+)
+
+const (
+	magic          = "pse1"
+	objectsPrefix  = "objects/"
+	dataObjPrefix  = DataPrefix + objectsPrefix
+	masterKeyBytes = 64
+)
+
+// Errors. The CLI maps ErrPassphrase and ErrNoPassphrase to an exit code.
+var (
+	// ErrPassphrase: no key file of the store opens with the passphrase.
+	ErrPassphrase = errors.New("wrong passphrase")
+	// ErrNoPassphrase: the store is encrypted and no passphrase was given.
+	ErrNoPassphrase = errors.New("the store is encrypted and no passphrase is configured")
+	// ErrTampered: a sealed file failed authentication (changed, damaged
+	// or moved).
+	ErrTampered = errors.New("authentication failed (the file was changed or damaged)")
+	// ErrEncrypted: the store is already encrypted.
+	ErrEncrypted = errors.New("the store is already encrypted")
+)
+
+// Store is an encrypted view of an underlying store.
+type Store struct {
+	inner   sink.Store
+	aead    cipherAEAD
+	macKey  []byte
+	nameKey []byte
+	keyID   string // the key file that opened the store
+
+	// names caches permute in both directions (a sync names each object
+	// when it writes, lists and reads it); at most maxCachedNames
+	// entries.
+	namesMu sync.Mutex
+	names   map[string]string
+}
+
+const maxCachedNames = 1 << 17
+
+type cipherAEAD interface {
+	Seal(dst, nonce, plaintext, additionalData []byte) []byte
+	Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error)
+	NonceSize() int
+	Overhead() int
+}
+
+var (
+	_ sink.Store       = (*Store)(nil)
+	_ sink.BatchPutter = (*Store)(nil)
+)
+
+func newStore(inner sink.Store, master []byte, keyID string) (*Store, error) {
+	if len(master) != masterKeyBytes {
+		return nil, fmt.Errorf("cryptstore: master key of %d bytes", len(master))
+	}
+	a, err := chacha20poly1305.NewX(master[:32])
+	if err != nil {
+		return nil, fmt.Errorf("cryptstore: %w", err)
+	}
+	mac := slices.Clone(master[32:])
+	return &Store{inner: inner, aead: a, macKey: mac, nameKey: subKey(mac, "object names"), keyID: keyID}, nil
+}
+
+func subKey(key []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("pstsync " + purpose))
+	return m.Sum(nil)
+}
+
+// IsEncrypted reports whether st holds an encrypted store (has key files).
+func IsEncrypted(ctx context.Context, st sink.Store) (bool, error) {
+	enc, _, err := Probe(ctx, st)
+	return enc, err
+}
+
+// Probe tells with one listing whether st is encrypted (has key files)
+// and whether a conversion is under way (MarkerKey).
+func Probe(ctx context.Context, st sink.Store) (encrypted, converting bool, err error) {
+	keys, converting, err := listKeyFiles(ctx, st)
+	return len(keys) > 0, converting, err
+}
+
+// listKeyFiles lists the key files of st (without the marker).
+func listKeyFiles(ctx context.Context, st sink.Store) (keys []string, marker bool, err error) {
+	all, err := st.List(ctx, KeysPrefix)
+	if err != nil {
+		return nil, false, fmt.Errorf("cryptstore: listing key files: %w", err)
+	}
+	for _, k := range all {
+		if k == MarkerKey {
+			marker = true
+			continue
+		}
+		keys = append(keys, k)
+	}
+	return keys, marker, nil
+}
+
+// Inner returns the underlying store.
+func (s *Store) Inner() sink.Store { return s.inner }
+
+// KeyID is the ID of the key file that opened the store.
+func (s *Store) KeyID() string { return s.keyID }
+
+// String names the underlying store.
+func (s *Store) String() string { return s.inner.String() }
+
+// seal returns the sealed bytes of plain stored under key.
+func (s *Store) seal(key string, plain []byte) []byte {
+	ns := s.aead.NonceSize()
+	out := make([]byte, len(magic)+ns, len(magic)+ns+len(plain)+s.aead.Overhead())
+	copy(out, magic)
+	if _, err := rand.Read(out[len(magic):]); err != nil {
+		panic("cryptstore: no randomness: " + err.Error())
+	}
+	return s.aead.Seal(out, out[len(magic):], plain, []byte(key))
+}
+
+// open authenticates and decrypts the sealed bytes of key.
+func (s *Store) open(key string, data []byte) ([]byte, error) {
+	ns := s.aead.NonceSize()
+	if len(data) < len(magic)+ns+s.aead.Overhead() || string(data[:len(magic)]) != magic {
+		return nil, fmt.Errorf("%s: %w: not a sealed file", key, ErrTampered)
+	}
+	plain, err := s.aead.Open(nil, data[len(magic):len(magic)+ns], data[len(magic)+ns:], []byte(key))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, ErrTampered)
+	}
+	return plain, nil
+}
+
+// Get returns the decrypted bytes of key; a file that fails authentication
+// gives an error wrapping ErrTampered that names it.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, string, error) {
+	if err := sink.CheckKey(key); err != nil {
+		return nil, "", err
+	}
+	data, etag, err := s.inner.Get(ctx, s.outer(key))
+	if err != nil {
+		return nil, "", err
+	}
+	plain, err := s.open(key, data)
+	if err != nil {
+		return nil, "", fmt.Errorf("cryptstore %s: %w", s.inner, err)
+	}
+	return plain, etag, nil
+}
+
+// Put seals data and stores it under key's name (cond applies to the
+// sealed file; ETags are of the sealed bytes).
+func (s *Store) Put(ctx context.Context, key string, data []byte, cond sink.Cond) (string, error) {
+	if err := sink.CheckKey(key); err != nil {
+		return "", err
+	}
+	return s.inner.Put(ctx, s.outer(key), s.seal(key, data), cond)
+}
+
+// PutNew seals the items and writes them with the underlying store's
+// PutNew (or parallel conditional Puts).
+func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
+	sealed := make([]sink.Item, len(items))
+	for i, it := range items {
+		if err := sink.CheckKey(it.Key); err != nil {
+			return err
+		}
+		sealed[i] = sink.Item{Key: s.outer(it.Key), Data: s.seal(it.Key, it.Data)}
+	}
+	if b, ok := s.inner.(sink.BatchPutter); ok {
+		return b.PutNew(ctx, sealed)
+	}
+	return sink.PutNewParallel(ctx, s.inner, sealed, 16)
+}
+
+// Delete removes key.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := sink.CheckKey(key); err != nil {
+		return err
+	}
+	return s.inner.Delete(ctx, s.outer(key))
+}
+
+// List returns the keys starting with prefix, sorted.
+func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
+	if err := sink.CheckPrefix(prefix); err != nil {
+		return nil, err
+	}
+	// an exact object key: one probe
+	if _, ok := parseObjectKey(prefix); ok {
+		keys, err := s.inner.List(ctx, s.outer(prefix))
+		if err != nil {
+			return nil, err
+		}
+		var out []string
+		for _, k := range keys {
+			if k == s.outer(prefix) {
+				out = append(out, prefix)
+			}
+		}
+		return out, nil
+	}
+	inPrefix := DataPrefix + prefix
+	if strings.HasPrefix(prefix, objectsPrefix) || strings.HasPrefix(objectsPrefix, prefix) {
+		// object names are permuted: list them all and filter
+		if strings.HasPrefix(prefix, objectsPrefix) {
+			inPrefix = dataObjPrefix
+		}
+	}
+	keys, err := s.inner.List(ctx, inPrefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		lk, ok := s.inner2logical(k)
+		if ok && strings.HasPrefix(lk, prefix) {
+			out = append(out, lk)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// outer returns the underlying store's name of key.
+func (s *Store) outer(key string) string {
+	if h, ok := parseObjectKey(key); ok {
+		n := s.permute(h, false)
+		return dataObjPrefix + n[:2] + "/" + n
+	}
+	return DataPrefix + key
+}
+
+// inner2logical is the inverse of outer; ok is false for names that are no
+// data file of this store.
+func (s *Store) inner2logical(k string) (string, bool) {
+	rest, ok := strings.CutPrefix(k, DataPrefix)
+	if !ok {
+		return "", false
+	}
+	if o, ok := strings.CutPrefix(rest, objectsPrefix); ok {
+		dir, name, ok := strings.Cut(o, "/")
+		if !ok || !validHex64(name) || dir != name[:2] {
+			return rest, true // not a content-addressed name: stored as is
+		}
+		h := s.permute(name, true)
+		return objectsPrefix + h[:2] + "/" + h, true
+	}
+	return rest, true
+}
+
+// parseObjectKey returns the hash of an object key objects/hh/<64 hex>.
+func parseObjectKey(key string) (string, bool) {
+	o, ok := strings.CutPrefix(key, objectsPrefix)
+	if !ok {
+		return "", false
+	}
+	dir, name, ok := strings.Cut(o, "/")
+	if !ok || !validHex64(name) || dir != name[:2] {
+		return "", false
+	}
+	return name, true
+}
+
+func validHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// permute maps a 64-hex-digit hash to its stored name (or back, when
+// inverse): a 4-round Feistel network over the 32 bytes whose round
+// function is HMAC-SHA256 under the name key, a keyed pseudorandom
+// permutation. Without the key a name says nothing about the content and a
+// guessed content cannot be confirmed.
+func (s *Store) permute(hexHash string, inverse bool) string {
+	fwd, back := ">"+hexHash, "<"+hexHash
+	if inverse {
+		fwd, back = back, fwd
+	}
+	s.namesMu.Lock()
+	out, ok := s.names[fwd]
+	s.namesMu.Unlock()
+	if ok {
+		return out
+	}
+	out = s.permuteUncached(hexHash, inverse)
+	s.namesMu.Lock()
+	if s.names == nil {
+		s.names = map[string]string{}
+	}
+	if len(s.names) < maxCachedNames {
+		s.names[fwd] = out
+		s.names[back[:1]+out] = hexHash
+	}
+	s.namesMu.Unlock()
+	return out
+}
+
+func (s *Store) permuteUncached(hexHash string, inverse bool) string {
+	b, _ := hex.DecodeString(hexHash)
+	l, r := b[:16], b[16:]
+	m := hmac.New(sha256.New, s.nameKey) // one key setup, Reset per round
+	var sum [sha256.Size]byte
+	round := func(i byte, x []byte) []byte {
+		m.Reset()
+		m.Write([]byte{i})
+		m.Write(x)
+		return m.Sum(sum[:0])[:16]
+	}
+	xor := func(dst, a []byte) []byte {
+		out := make([]byte, 16)
+		for i := range out {
+			out[i] = dst[i] ^ a[i]
+		}
+		return out
+	}
+	if !inverse {
+		for i := byte(0); i < 4; i++ {
+			l, r = r, xor(l, round(i, r))
+		}
+	} else {
+		for i := byte(4); i > 0; i-- {
+			l, r = xor(r, round(i-1, l)), l
+		}
+	}
+	return hex.EncodeToString(append(slices.Clone(l), r...))
+}
+
+// Temps and RemoveTemp pass the underlying store's temporary files through
+// (check --repair of a local folder).
+func (s *Store) Temps(ctx context.Context, olderThan time.Duration) ([]string, error) {
+	if ts, ok := s.inner.(interface {
+		Temps(context.Context, time.Duration) ([]string, error)
+	}); ok {
+		return ts.Temps(ctx, olderThan)
+	}
+	return nil, nil
+}
+
+// RemoveTemp removes a temporary file Temps listed.
+func (s *Store) RemoveTemp(ctx context.Context, rel string) error {
+	if ts, ok := s.inner.(interface {
+		RemoveTemp(context.Context, string) error
+	}); ok {
+		return ts.RemoveTemp(ctx, rel)
+	}
+	return nil
+}

@@ -1,0 +1,374 @@
+package cryptstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pstsync/pstsync/sink"
+	"golang.org/x/crypto/chacha20poly1305"
+	"golang.org/x/crypto/scrypt"
+)
+
+// KDF is the scrypt cost of a key file.
+type KDF struct {
+	N int `json:"n"`
+	R int `json:"r"`
+	P int `json:"p"`
+}
+
+// DefaultKDF costs 32 MiB of memory and a fraction of a second once per run (a
+// scheduled sync opens the store every few minutes; a no-change sync takes
+// under a second).
+var DefaultKDF = KDF{N: 1 << 15, R: 8, P: 1}
+
+// KeyInfo describes a key file (never its secret).
+type KeyInfo struct {
+	ID      string    `json:"id"`
+	User    string    `json:"user"`
+	Host    string    `json:"host"`
+	Created time.Time `json:"created"`
+}
+
+// keyFile is keys/<ID>.
+type keyFile struct {
+	Version int     `json:"version"`
+	Info    KeyInfo `json:"info"`
+	KDF     KDF     `json:"kdf"`
+	Salt    []byte  `json:"salt"`
+	// Sealed is nonce || XChaCha20-Poly1305(master key) under the key
+	// scrypt derives from the passphrase and the salt.
+	Sealed []byte `json:"sealed"`
+	// MAC is HMAC-SHA256 under the master MAC key of the file with MAC
+	// empty: check finds a changed key file even when its passphrase is
+	// not known.
+	MAC []byte `json:"mac,omitempty"`
+}
+
+func (kf *keyFile) macBytes() []byte {
+	c := *kf
+	c.MAC = nil
+	b, _ := json.Marshal(&c)
+	return b
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("cryptstore: no randomness: " + err.Error())
+	}
+	return b
+}
+
+func (k KDF) derive(passphrase string, salt []byte) ([]byte, error) {
+	if k.N < 2 || k.N&(k.N-1) != 0 || k.R < 1 || k.P < 1 || k.N > 1<<22 || k.R*k.P >= 1<<14 {
+		return nil, fmt.Errorf("key file: bad scrypt parameters %+v", k)
+	}
+	return scrypt.Key([]byte(passphrase), salt, k.N, k.R, k.P, 32)
+}
+
+// newKeyFile wraps master under passphrase.
+func newKeyFile(master []byte, passphrase string, info KeyInfo, kdf KDF, macKey []byte) (*keyFile, []byte, error) {
+	kf := &keyFile{Version: 1, Info: info, KDF: kdf, Salt: randomBytes(32)}
+	kek, err := kdf.derive(passphrase, kf.Salt)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := chacha20poly1305.NewX(kek)
+	if err != nil {
+		return nil, nil, err
+	}
+	nonce := randomBytes(a.NonceSize())
+	kf.Sealed = a.Seal(nonce, nonce, master, []byte("pstsync master key"))
+	m := hmac.New(sha256.New, subKey(macKey, "key files"))
+	m.Write(kf.macBytes())
+	kf.MAC = m.Sum(nil)
+	data, err := json.MarshalIndent(kf, "", "  ")
+	if err != nil {
+		return nil, nil, err
+	}
+	return kf, append(data, '\n'), nil
+}
+
+// unwrap returns the master key when passphrase opens kf.
+func (kf *keyFile) unwrap(passphrase string) ([]byte, bool, error) {
+	kek, err := kf.KDF.derive(passphrase, kf.Salt)
+	if err != nil {
+		return nil, false, err
+	}
+	a, err := chacha20poly1305.NewX(kek)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(kf.Sealed) < a.NonceSize()+a.Overhead() {
+		return nil, false, errors.New("key file: sealed key cut short")
+	}
+	master, err := a.Open(nil, kf.Sealed[:a.NonceSize()], kf.Sealed[a.NonceSize():], []byte("pstsync master key"))
+	if err != nil {
+		return nil, false, nil
+	}
+	return master, true, nil
+}
+
+func parseKeyFile(data []byte) (*keyFile, error) {
+	var kf keyFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&kf); err != nil {
+		return nil, fmt.Errorf("key file: %w", err)
+	}
+	if kf.Version != 1 {
+		return nil, fmt.Errorf("key file: version %d (a newer pstsync may have written it)", kf.Version)
+	}
+	return &kf, nil
+}
+
+// newID returns a random key file ID.
+func newID() string { return hex.EncodeToString(randomBytes(8)) }
+
+// Init makes st an encrypted store: a new master key and a first key file
+// for passphrase. It refuses a store that has key files already. It writes
+// nothing else: converting existing data is Convert's job.
+func Init(ctx context.Context, st sink.Store, passphrase string, info KeyInfo, kdf KDF) (*Store, error) {
+	if passphrase == "" {
+		return nil, ErrNoPassphrase
+	}
+	enc, err := IsEncrypted(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if enc {
+		return nil, fmt.Errorf("store %s: %w", st, ErrEncrypted)
+	}
+	master := randomBytes(masterKeyBytes)
+	s, err := newStore(st, master, FirstKeyID)
+	if err != nil {
+		return nil, err
+	}
+	// the first key file has a fixed name, written put-if-absent: of two
+	// who encrypt the same store at once, one master key wins and the
+	// other opens it (with the same passphrase) instead
+	info.ID = FirstKeyID
+	_, data, err := newKeyFile(master, passphrase, info, kdf, s.macKey)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Put(ctx, KeysPrefix+FirstKeyID, data, sink.Cond{IfNoneMatch: true}); err != nil {
+		if sink.IsPreconditionFailed(err) {
+			return Open(ctx, st, passphrase)
+		}
+		return nil, fmt.Errorf("cryptstore: writing key file: %w", err)
+	}
+	return s, nil
+}
+
+// FirstKeyID is the ID of the key file Init writes.
+const FirstKeyID = "0000000000000001"
+
+// Open opens the encrypted store st with passphrase. It errors with
+// ErrNoPassphrase when passphrase is empty and ErrPassphrase when no key
+// file opens with it; it writes nothing.
+func Open(ctx context.Context, st sink.Store, passphrase string) (*Store, error) {
+	keys, _, err := listKeyFiles(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("store %s is not encrypted", st)
+	}
+	if passphrase == "" {
+		return nil, ErrNoPassphrase
+	}
+	var bad []string
+	for _, k := range keys {
+		data, _, err := st.Get(ctx, k)
+		if err != nil {
+			return nil, fmt.Errorf("cryptstore: reading %s: %w", k, err)
+		}
+		kf, err := parseKeyFile(data)
+		if err != nil {
+			bad = append(bad, k+": "+err.Error())
+			continue
+		}
+		master, ok, err := kf.unwrap(passphrase)
+		if err != nil {
+			bad = append(bad, k+": "+err.Error())
+			continue
+		}
+		if !ok {
+			continue
+		}
+		return newStore(st, master, strings.TrimPrefix(k, KeysPrefix))
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("%w (unreadable key files: %s)", ErrPassphrase, strings.Join(bad, "; "))
+	}
+	return nil, fmt.Errorf("%w: no key file opens with it (tried %s; a damaged key file fails the same way)", ErrPassphrase, strings.Join(keys, ", "))
+}
+
+func (s *Store) addKey(ctx context.Context, master []byte, passphrase string, info KeyInfo, kdf KDF) (string, error) {
+	if passphrase == "" {
+		return "", ErrNoPassphrase
+	}
+	info.ID = newID()
+	_, data, err := newKeyFile(master, passphrase, info, kdf, s.macKey)
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.inner.Put(ctx, KeysPrefix+info.ID, data, sink.Cond{IfNoneMatch: true}); err != nil {
+		return "", fmt.Errorf("cryptstore: writing key file: %w", err)
+	}
+	return info.ID, nil
+}
+
+// Keys lists the key files.
+func (s *Store) Keys(ctx context.Context) ([]KeyInfo, error) {
+	keys, _, err := listKeyFiles(ctx, s.inner)
+	if err != nil {
+		return nil, err
+	}
+	var out []KeyInfo
+	for _, k := range keys {
+		kf, err := s.readKeyFile(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		info := kf.Info
+		info.ID = strings.TrimPrefix(k, KeysPrefix)
+		out = append(out, info)
+	}
+	slices.SortFunc(out, func(a, b KeyInfo) int { return a.Created.Compare(b.Created) })
+	return out, nil
+}
+
+func (s *Store) readKeyFile(ctx context.Context, key string) (*keyFile, error) {
+	data, _, err := s.inner.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("cryptstore: reading %s: %w", key, err)
+	}
+	kf, err := parseKeyFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	canon, _ := json.MarshalIndent(kf, "", "  ")
+	if !s.keyFileMACOK(kf) || !bytes.Equal(append(canon, '\n'), data) {
+		return nil, fmt.Errorf("%s: %w", key, ErrTampered)
+	}
+	return kf, nil
+}
+
+func (s *Store) keyFileMACOK(kf *keyFile) bool {
+	m := hmac.New(sha256.New, subKey(s.macKey, "key files"))
+	m.Write(kf.macBytes())
+	return hmac.Equal(m.Sum(nil), kf.MAC)
+}
+
+// AddKey adds a key file for passphrase, opening the same master key, and
+// returns its ID. currentPassphrase is the passphrase that opened s (the
+// master key is taken from its key file).
+func (s *Store) AddKey(ctx context.Context, currentPassphrase, passphrase string, info KeyInfo, kdf KDF) (string, error) {
+	kf, err := s.readKeyFile(ctx, KeysPrefix+s.keyID)
+	if err != nil {
+		return "", err
+	}
+	master, ok, err := kf.unwrap(currentPassphrase)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", ErrPassphrase
+	}
+	return s.addKey(ctx, master, passphrase, info, kdf)
+}
+
+// RemoveKey deletes key file id. It refuses the key that opened the store
+// (use ChangePassphrase, or open with another passphrase) and so never
+// removes the last one.
+func (s *Store) RemoveKey(ctx context.Context, id string) error {
+	if id == s.keyID {
+		return fmt.Errorf("key %s is the one in use; open the store with another passphrase to remove it (the last key is never removed)", id)
+	}
+	if _, err := s.readKeyFile(ctx, KeysPrefix+id); err != nil {
+		if sink.IsNotExist(err) {
+			return fmt.Errorf("no key %s (pstsync key list shows the keys)", id)
+		}
+		return err
+	}
+	return s.inner.Delete(ctx, KeysPrefix+id)
+}
+
+// ChangePassphrase replaces the key file in use by one for newPassphrase
+// (written first, so a crash leaves both) and returns the new ID.
+func (s *Store) ChangePassphrase(ctx context.Context, currentPassphrase, newPassphrase string, info KeyInfo, kdf KDF) (string, error) {
+	id, err := s.AddKey(ctx, currentPassphrase, newPassphrase, info, kdf)
+	if err != nil {
+		return "", err
+	}
+	old := s.keyID
+	s.keyID = id
+	if err := s.inner.Delete(ctx, KeysPrefix+old); err != nil {
+		return id, fmt.Errorf("cryptstore: removing the old key file %s: %w", old, err)
+	}
+	return id, nil
+}
+
+// Problem is a file that failed verification.
+type Problem struct {
+	Key string // the name in the underlying store
+	Err error
+}
+
+// Verify reads every key file and data file and checks its MAC or
+// authentication tag; it reports each failure by name.
+func (s *Store) Verify(ctx context.Context) ([]Problem, error) {
+	var out []Problem
+	keys, _, err := listKeyFiles(ctx, s.inner)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if _, err := s.readKeyFile(ctx, k); err != nil {
+			out = append(out, Problem{Key: k, Err: err})
+		}
+	}
+	data, err := s.inner.List(ctx, DataPrefix)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range data {
+		lk, ok := s.inner2logical(k)
+		if !ok {
+			out = append(out, Problem{Key: k, Err: errors.New("not a name this store writes")})
+			continue
+		}
+		b, _, err := s.inner.Get(ctx, k)
+		if err != nil {
+			if sink.IsNotExist(err) {
+				continue
+			}
+			return nil, err
+		}
+		if _, err := s.open(lk, b); err != nil {
+			out = append(out, Problem{Key: k, Err: fmt.Errorf("%s: %w", lk, ErrTampered)})
+		}
+	}
+	others, err := s.inner.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range others {
+		if !strings.HasPrefix(k, KeysPrefix) && !strings.HasPrefix(k, DataPrefix) {
+			out = append(out, Problem{Key: k, Err: errors.New("a clear-text file in an encrypted store (left by a conversion or an old pstsync)")})
+		}
+	}
+	return out, nil
+}
