@@ -156,7 +156,7 @@ func TestOutlookScenario(t *testing.T) {
 	if !res.Committed || res.Added != 3 {
 		t.Fatalf("bob's first sync: %+v", res)
 	}
-	want := []string{"calendar/"+merge.PrivateTitle, "calendar/Planning", "calendar/Review", "calendar/" + series.Title(),
+	want := []string{"calendar/" + merge.PrivateTitle, "calendar/Planning", "calendar/Review", "calendar/" + series.Title(),
 		"contacts/Bea Chan", "contacts/Dan Dorn", "contacts/" + photo.Title()}
 	slices.Sort(want)
 	if got := e.storeTitles(); !slices.Equal(got, want) {
@@ -299,7 +299,7 @@ func TestOutlookScenario(t *testing.T) {
 	}
 
 	// Final state, in full.
-	want = []string{"calendar/"+merge.PrivateTitle, "calendar/Review Q3", "calendar/" + series.Title(), "contacts/Dan Dorn", "contacts/" + photo.Title()}
+	want = []string{"calendar/" + merge.PrivateTitle, "calendar/Review Q3", "calendar/" + series.Title(), "contacts/Dan Dorn", "contacts/" + photo.Title()}
 	if got := e.storeTitles(); !slices.Equal(got, sorted(want)) {
 		t.Fatalf("final store:\n got %q\nwant %q", got, sorted(want))
 	}
