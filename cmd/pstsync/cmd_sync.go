@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pstsync/pstsync/config"
+	"github.com/pstsync/pstsync/freebusy"
 	"github.com/pstsync/pstsync/logfile"
 	"github.com/pstsync/pstsync/merge"
 	"github.com/pstsync/pstsync/pstlock"
@@ -104,12 +105,16 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 	}
 	host, _ := os.Hostname()
 	var res *syncer.Result
+	readPath := "PST file " + cfg.PST
+	if cfg.Source != "" {
+		readPath = "folder " + cfg.Source
+	}
 	defer func() {
 		if c.Bool("dry-run") || cfg.Mailbox == "" {
 			return
 		}
 		s := logfile.Summary{User: cfg.User, Host: host, Store: cfg.Store, Started: started, Duration: time.Since(started),
-			ExitCode: exitCode(err), Err: err}
+			ExitCode: exitCode(err), Err: err, Path: readPath}
 		s.Outcome = exitOutcome[s.ExitCode]
 		if res != nil {
 			s.Revision, s.Added, s.Changed, s.Deleted, s.Conflicts = res.Rev, res.Added, res.Modified, res.Deleted, len(res.Conflicts)
@@ -129,8 +134,16 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 	// Read the PST through a consistent copy taken while Windows allows
 	// shared reading; when Outlook holds it exclusively, skip this run with
 	// nothing changed (exit 6) and try again at the next scheduled run.
+	ol, err := syncOutlook(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if ol != nil {
+		defer ol.Close()
+		readPath = "Outlook (the running Outlook, through the bridge)"
+	}
 	pstPath := cfg.PST
-	if pstPath != "" {
+	if pstPath != "" && ol == nil {
 		snap, err := copyPST(ctx, cfg)
 		if err != nil {
 			return err
@@ -153,12 +166,17 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	res, err = syncer.Sync(ctx, syncer.Options{
+	so := syncer.Options{
 		User: cfg.User, Host: host, PST: pstPath, Source: cfg.Source, Repo: repo, Mailbox: cfg.Mailbox,
 		Share: cfg.Share, OnConflict: onConflict, DryRun: c.Bool("dry-run"),
 		AllowMassDelete: c.Bool("allow-mass-delete"), Progress: prog, Logger: slog.Default(),
 		Machine: machine, TakeOver: c.Bool("take-over"),
-	})
+		FreeBusy: freeBusyDir(cfg), FreeBusyOptions: freebusy.Options{Name: cfg.User, Local: time.Local},
+	}
+	if ol != nil {
+		so.PST, so.Outlook = "", ol
+	}
+	res, err = syncer.Sync(ctx, so)
 	if bar != nil {
 		bar.Finish()
 	}
@@ -199,9 +217,12 @@ func machineID(dryRun bool) (string, error) {
 func syncError(cfg *config.Config, err error) error {
 	var ie *syncer.InputError
 	var om *syncer.OtherMachineError
+	var oe *syncer.OutlookError
 	switch {
 	case errors.As(err, &om):
 		return err
+	case errors.As(err, &oe):
+		return &outlookError{err: err}
 	case errors.As(err, &ie):
 		return &inputError{path: ie.Path, err: ie.Err}
 	case errors.Is(err, sink.ErrUnavailable), errors.Is(err, sink.ErrAccessDenied), errors.Is(err, sink.ErrStoreMissing):
@@ -261,8 +282,21 @@ func printResult(w io.Writer, res *syncer.Result, mailbox string) {
 	for _, c := range res.Conflicts {
 		fmt.Fprintf(w, "  conflict: %s %q field %s (%s)\n", c.Collection, c.Title, c.Field, c.Resolution)
 	}
+	if o := res.Outlook; o != nil {
+		fmt.Fprintf(w, "outlook: %d created, %d updated, %d removed", o.Created, o.Updated, o.Removed)
+		if n := len(o.PrivateKept); n > 0 {
+			fmt.Fprintf(w, "; %d private item(s) left as they are", n)
+		}
+		if n := len(o.Refused); n > 0 {
+			fmt.Fprintf(w, "; %d item(s) Outlook refused (see the log)", n)
+		}
+		fmt.Fprintln(w)
+	}
 	if mailbox != "" && !res.DryRun {
 		fmt.Fprintf(w, "mailbox: %s\n", mailbox)
+	}
+	if res.FreeBusy != "" {
+		fmt.Fprintf(w, "free/busy: %s\n", res.FreeBusy)
 	}
 }
 
