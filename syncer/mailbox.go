@@ -254,6 +254,9 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 			return w.written, err
 		}
 	}
+	if err := w.outlookImports(v.Rev, calIn, conIn); err != nil {
+		return w.written, err
+	}
 	if len(w.written) == 0 && idx.Rev == v.Rev && idx.Version == 1 {
 		return nil, nil // nothing new: the reports stand as they are
 	}
