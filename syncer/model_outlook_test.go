@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -216,4 +217,25 @@ func (m *model) olRefresh(t *rapid.T, u string) {
 		}
 	}
 	m.files[u] = now
+}
+
+// TestModelOutlookRegressions replays every history TestModelOutlook once
+// failed on (testdata/rapid/TestModelOutlook/*.fail): a colleague's busy
+// time delivered into Outlook (shown there as private) could not be
+// removed or updated, so quiet rounds kept trying.
+func TestModelOutlookRegressions(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "rapid", "TestModelOutlook", "*.fail"))
+	failfile, checks := flag.Lookup("rapid.failfile"), flag.Lookup("rapid.checks")
+	oldFile, oldChecks := failfile.Value.String(), checks.Value.String()
+	defer func() {
+		_ = failfile.Value.Set(oldFile)
+		_ = checks.Value.Set(oldChecks)
+	}()
+	_ = checks.Value.Set("1")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			_ = failfile.Value.Set(f)
+			rapid.Check(t, func(rt *rapid.T) { runModel(rt, true) })
+		})
+	}
 }

@@ -172,7 +172,7 @@ func (r *run) deliverOutlook(ctx context.Context, a *applied) error {
 		if it != nil {
 			key = it.key
 		}
-		e, err := outlook.Deliver(ctx, b, f, key, d)
+		e, err := deliverItem(ctx, b, f, it, d)
 		if err != nil {
 			if err := fail(k, err); err != nil {
 				return err
@@ -196,8 +196,14 @@ func (r *run) deliverOutlook(ctx context.Context, a *applied) error {
 		if kindOfColl(k.Coll) == merge.KindMessage || keptBack(a.plan, k) {
 			continue
 		}
+		if have[k].private {
+			// The owner's private item: only its busy time is shared, so
+			// its removal there is never the owner's.
+			r.log.DebugContext(ctx, "outlook: private item left as it is", "collection", k.Coll, "uid", k.UID)
+			continue
+		}
 		f, _ := outlook.FolderFor(k.Coll)
-		if err := outlook.Remove(ctx, b, f, have[k].key); err != nil {
+		if err := removeItem(ctx, b, f, have[k]); err != nil {
 			if err := fail(k, err); err != nil {
 				return err
 			}
@@ -207,6 +213,38 @@ func (r *run) deliverOutlook(ctx context.Context, a *applied) error {
 		od.removed[k] = true
 	}
 	return nil
+}
+
+// deliverItem writes d over the side's item it (a new item when nil). An
+// item exactly as pstsync delivered it (unchanged, not the user's private
+// item) is written directly: it may be a colleague's busy time, which
+// Outlook shows as private but which is no private item of this user.
+// Any other item goes through outlook.Deliver, which never replaces an
+// item private in Outlook.
+func deliverItem(ctx context.Context, b outlook.Bridge, f outlook.FolderRef, it *item, d *merge.Doc) (outlook.Entry, error) {
+	if it == nil {
+		return outlook.Deliver(ctx, b, f, "", d)
+	}
+	if it.unchanged && !it.private {
+		w, err := outlook.FromDoc(d)
+		if err != nil {
+			return outlook.Entry{}, err
+		}
+		return b.Write(ctx, f, strings.TrimPrefix(it.key, outlook.KeyPrefix), w)
+	}
+	return outlook.Deliver(ctx, b, f, it.key, d)
+}
+
+// removeItem deletes the side's item it, as deliver writes it.
+func removeItem(ctx context.Context, b outlook.Bridge, f outlook.FolderRef, it *item) error {
+	if it.unchanged && !it.private {
+		err := b.Delete(ctx, f, strings.TrimPrefix(it.key, outlook.KeyPrefix))
+		if errors.Is(err, outlook.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	return outlook.Remove(ctx, b, f, it.key)
 }
 
 // keptBack reports whether the plan left the user's item k as it was
