@@ -340,3 +340,50 @@ func TestOutlookBlocked(t *testing.T) {
 func quietOL(r *OutlookResult) bool {
 	return r != nil && r.Created+r.Updated+r.Removed == 0 && len(r.PrivateKept)+len(r.Refused) == 0
 }
+
+// TestOutlookShare: a --share folder in Outlook is shared as its own
+// collection and delivered into the same folder of a colleague's Outlook.
+func TestOutlookShare(t *testing.T) {
+	e := newEnv(t)
+	team := outlook.FolderRef{Kind: outlook.Named, Name: "Team"}
+	a, b := fake.New(), fake.New()
+	for _, o := range []*fake.Outlook{a, b} {
+		o.Now = tick
+		o.AddFolder(fake.DefaultStore, "Team", outlook.Calendar)
+	}
+	userAdds(t, a, olCal, docOf(t, icsEvent("A1", "Own")))
+	userAdds(t, a, team, docOf(t, icsEvent("T1", "Offsite")))
+	userAdds(t, b, olCal, docOf(t, icsEvent("B1", "Bob's")))
+	sync := func(u string, o *fake.Outlook) *Result {
+		op := e.outlookOpts(u, o)
+		op.Share = []string{"Team"}
+		res, err := Sync(context.Background(), op)
+		if err != nil {
+			t.Fatalf("sync %s: %v", u, err)
+		}
+		return res
+	}
+	sync("alice", a)
+	sync("bob", b)
+	if got, want := e.storeTitles(), []string{"calendar/Bob's", "calendar/Own", "share/Team/Offsite"}; !slices.Equal(got, want) {
+		t.Fatalf("store: %q", got)
+	}
+	if got, _ := outlookTitles(t, b, team); !slices.Equal(got, []string{"Offsite"}) {
+		t.Fatalf("bob's Team folder: %q", got)
+	}
+	if got, _ := outlookTitles(t, b, olCal); !slices.Equal(got, []string{"Bob's", "Own"}) {
+		t.Fatalf("bob's calendar: %q", got)
+	}
+	for _, u := range []string{"alice", "bob", "alice", "bob"} {
+		o := a
+		if u == "bob" {
+			o = b
+		}
+		if res := sync(u, o); res.Committed {
+			t.Fatalf("%s committed in a quiet round: %+v", u, res.Changes)
+		}
+	}
+	if res := sync("alice", a); res.Committed || !quietOL(res.Outlook) {
+		t.Fatalf("alice's last round: %+v", res.Outlook)
+	}
+}
