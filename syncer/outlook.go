@@ -125,6 +125,7 @@ func (r *run) deliverOutlook(ctx context.Context, a *applied) error {
 	r.outlook = od
 	res := &OutlookResult{}
 	r.res.Outlook = res
+	kept := keptBackSet(a.plan)
 	have := map[merge.Key]*item{}
 	for _, it := range r.side.items {
 		if uid, ok := a.assign[it]; ok {
@@ -162,6 +163,12 @@ func (r *run) deliverOutlook(ctx context.Context, a *applied) error {
 		if it != nil && it.marker.Hash == h {
 			continue // the user has this version
 		}
+		if it == nil && kept[k] {
+			// The user had it, in a folder not read completely this run
+			// (or a version is missing): whether it is still there is
+			// not known, so it is not created again.
+			continue
+		}
 		d, err := r.viewDoc(ctx, a, k, h, kind)
 		if err != nil {
 			r.log.WarnContext(ctx, "outlook: shared item unreadable, left as it was (pstsync check)", "collection", k.Coll, "uid", k.UID, "err", err)
@@ -193,7 +200,7 @@ func (r *run) deliverOutlook(ctx context.Context, a *applied) error {
 		if _, ok := a.plan.Deliver[k]; ok {
 			continue
 		}
-		if kindOfColl(k.Coll) == merge.KindMessage || keptBack(a.plan, k) {
+		if kindOfColl(k.Coll) == merge.KindMessage || kept[k] {
 			continue
 		}
 		if have[k].private {
@@ -247,10 +254,18 @@ func removeItem(ctx context.Context, b outlook.Bridge, f outlook.FolderRef, it *
 	return outlook.Remove(ctx, b, f, it.key)
 }
 
-// keptBack reports whether the plan left the user's item k as it was
-// (its source not read cleanly, or a version missing): never removed.
-func keptBack(p *merge.Plan, k merge.Key) bool {
-	return slices.Contains(p.NoOpinion, k) || slices.Contains(p.Missing, k)
+// keptBackSet is the set of items the plan left as the user had them
+// (their source not read cleanly, or a version missing): never created
+// again nor removed.
+func keptBackSet(p *merge.Plan) map[merge.Key]bool {
+	m := make(map[merge.Key]bool, len(p.NoOpinion)+len(p.Missing))
+	for _, k := range p.NoOpinion {
+		m[k] = true
+	}
+	for _, k := range p.Missing {
+		m[k] = true
+	}
+	return m
 }
 
 // viewDoc returns the decoded version h of item k of the view.

@@ -387,3 +387,43 @@ func TestOutlookShare(t *testing.T) {
 		t.Fatalf("alice's last round: %+v", res.Outlook)
 	}
 }
+
+// TestOutlookUnreadable: an item Outlook fails to give is a problem of its
+// folder: the other items are read, and nothing is deleted from that
+// folder that run; the next clean read deletes what the user deleted.
+func TestOutlookUnreadable(t *testing.T) {
+	e := newEnv(t)
+	o := fake.New()
+	o.Now = tick
+	a1 := userAdds(t, o, olCal, docOf(t, icsEvent("A1", "One")))
+	userAdds(t, o, olCal, docOf(t, icsEvent("A2", "Two")))
+	a3 := userAdds(t, o, olCal, docOf(t, icsEvent("A3", "Three")))
+	if res := e.syncOutlook("alice", o); res.Added != 3 {
+		t.Fatalf("first sync: %+v", res)
+	}
+	userEdits(t, o, olCal, a1.ID, func(w *outlook.Write) { w.Fields["Location"] = "Room 9" })
+	if err := o.Delete(context.Background(), olCal, a3.ID); err != nil {
+		t.Fatal(err)
+	}
+	o.Fail = func(op string) error {
+		if op == "Read" {
+			o.Fail = nil // the first read fails: A1, the only changed item
+			return errors.New("MAPI_E_CORRUPT_DATA")
+		}
+		return nil
+	}
+	res := e.syncOutlook("alice", o)
+	if res.Committed || res.Deleted != 0 || len(res.Problems) != 1 || res.Problems[0].Source != Calendar {
+		t.Fatalf("unreadable item: committed %v deleted %d problems %v", res.Committed, res.Deleted, res.Problems)
+	}
+	if n := len(e.latest().Collections[Calendar]); n != 3 {
+		t.Fatalf("%d items after an unclean read, want 3", n)
+	}
+	res = e.syncOutlook("alice", o)
+	if !res.Committed || res.Deleted != 1 || res.Modified != 1 || len(res.Problems) != 0 {
+		t.Fatalf("clean read: %+v", res)
+	}
+	if got := e.storeTitles(); !slices.Equal(got, []string{"calendar/One", "calendar/Two"}) {
+		t.Fatalf("store: %q", got)
+	}
+}
