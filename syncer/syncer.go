@@ -1,7 +1,8 @@
 // Package syncer is the main job of pstsync: it merges one user's calendar
-// and contacts (from a PST, or from a folder of .ics/.vcf files) three ways
-// against the shared snapshot, commits the result as a new revision and
-// writes the merged view into the user's mailbox folder.
+// and contacts (from a PST, a folder of .ics/.vcf files, or a running
+// Outlook) three ways against the shared snapshot, commits the result as a
+// new revision and writes the merged view into the user's mailbox folder
+// (and, for Outlook, back into Outlook: outlook.go).
 //
 // The rule above all: a sync never loses data. A conflict keeps both sides;
 // a deletion that collides with an edit is a conflict; lost or corrupt

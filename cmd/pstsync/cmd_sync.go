@@ -40,7 +40,8 @@ func newSyncCommand() *cli.Command {
 		Name:  "sync",
 		Usage: "merge your calendar and contacts with the office's shared snapshot and write the merged view",
 		Description: "Reads your PST's default Calendar and Contacts folders (and --share folders), or a --source\n" +
-			"folder of .ics/.vcf files, merges them three ways with the shared snapshot in --store (a folder,\n" +
+			"folder of .ics/.vcf files, or (Windows) the same folders in Outlook itself: with --outlook, or when\n" +
+			"Outlook runs and answers (the merged result is then written back into Outlook too). It merges them three ways with the shared snapshot in --store (a folder,\n" +
 			"also on a network share, or s3://BUCKET/PREFIX), commits a new revision and writes into --mailbox:\n" +
 			"calendar.ics and contacts.vcf (everything shared), calendar/ and contacts/ (the same, one file\n" +
 			"per item, for khal, khard, vdirsyncer), incoming/REV-calendar.ics and incoming/REV-contacts.vcf\n" +
@@ -50,8 +51,9 @@ func newSyncCommand() *cli.Command {
 			"AWS_SECRET_ACCESS_KEY), never as flags.\n" +
 			"Exit codes: 0 ok, 3 some files or folders could not be read cleanly (their items left as they\n" +
 			"were; see last-run.txt), 5 conflicts (both versions kept, see conflicts.html), 7 store\n" +
-			"unreachable, 8 bad configuration, 9 another run is going on, 10 your user name is synced from\n" +
-			"another computer, 1 any other failure.",
+			"unreachable, 8 bad configuration, 9 another run is going on, 10 Outlook unavailable (--outlook),\n" +
+			"11 Outlook blocked or not answering, 12 your user name is synced from another computer, 1 any\n" +
+			"other failure.",
 		Flags: append(configFlags(), syncFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
