@@ -427,3 +427,33 @@ func TestOutlookUnreadable(t *testing.T) {
 		t.Fatalf("store: %q", got)
 	}
 }
+
+// TestFreeBusyAfterSync: a sync publishes the user's free/busy file from
+// the merged calendar: colleagues' items and the user's own private item
+// as busy time, with no summary of it.
+func TestFreeBusyAfterSync(t *testing.T) {
+	e := newEnv(t)
+	o := fake.New()
+	o.Now = tick
+	set, err := outlook.SelftestSet(time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	private := set[2].Doc
+	userAdds(t, o, olCal, private)
+	put(t, e.src("bob"), "b1.ics", icsEvent("B1", "Review"))
+	e.sync("bob")
+	op := e.outlookOpts("alice", o)
+	op.FreeBusy = filepath.Join(e.root, "freebusy")
+	res, err := Sync(context.Background(), op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FreeBusy != filepath.Join(op.FreeBusy, "alice.vfb") {
+		t.Fatalf("free/busy file %q", res.FreeBusy)
+	}
+	fb := strings.ReplaceAll(read(t, res.FreeBusy), "\r\n", "\n")
+	if strings.Count(fb, "\nFREEBUSY") < 2 || !strings.Contains(fb, "20250301T100000Z/") || strings.Contains(fb, private.Title()) {
+		t.Fatalf("free/busy file:\n%s", fb)
+	}
+}
