@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -55,6 +56,7 @@ func TestModelOutlook(t *testing.T) {
 
 func (m *model) useOutlook(u string) {
 	m.olUser = u
+	m.olBad = map[string]bool{}
 	m.ol = fake.New()
 	m.ol.AddStore("Archive")
 	clk := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -238,4 +240,40 @@ func TestModelOutlookRegressions(t *testing.T) {
 			rapid.Check(t, func(rt *rapid.T) { runModel(rt, true) })
 		})
 	}
+}
+
+// unreadable is a Bridge whose Read fails for some items (a damaged item
+// Outlook cannot give), as the Outlook side's damage.
+type unreadable struct {
+	outlook.Bridge
+	bad map[string]bool
+}
+
+func (u *unreadable) Read(ctx context.Context, f outlook.FolderRef, id string) (*outlook.Item, error) {
+	if u.bad[id] {
+		return nil, errors.New("MAPI_E_CORRUPT_DATA")
+	}
+	return u.Bridge.Read(ctx, f, id)
+}
+
+// olDamage is the Outlook side's damage: the user edits an item, and at
+// the next sync Outlook cannot give it (its folder is then not read
+// completely: no deletions from it, the edit waits for a later sync).
+func (m *model) olDamage(t *rapid.T) {
+	u := m.olUser
+	id, f := m.pick(t, u)
+	g := *f
+	tok := m.token()
+	m.supersede(g.f2)
+	g.f2 = tok
+	if g.private {
+		m.secret[tok] = true
+		m.secretBy[tok] = u
+	} else {
+		m.pending[u][tok] = true
+	}
+	m.olWrite(t, id, &g)
+	g.damaged = true
+	m.olBad[id] = true
+	t.Logf("damage in Outlook %s: %+v", id, g)
 }
