@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pstsync/pstsync/freebusy"
 	"github.com/pstsync/pstsync/merge"
@@ -330,11 +333,49 @@ func btoi(b bool) int {
 	return 0
 }
 
+// freeBusyRefresh is how often an unchanged calendar's free/busy file is
+// written again (its window moves with the days).
+const freeBusyRefresh = 12 * time.Hour
+
+// freeBusyCurrent reports whether the user's free/busy file stands: it is
+// younger than freeBusyRefresh and the calendar delivered to the user is
+// the one of the last run (so a quiet run decodes nothing for it).
+func (r *run) freeBusyCurrent(a *applied) bool {
+	name := r.o.FreeBusyOptions.Name
+	if name == "" {
+		name = r.o.User
+	}
+	st, err := os.Stat(filepath.Join(r.o.FreeBusy, freebusy.FileName(name)))
+	if err != nil || r.st == nil || r.o.Now().Sub(st.ModTime()) > freeBusyRefresh || r.o.Now().Before(st.ModTime().Add(-time.Minute)) {
+		return false
+	}
+	prev := map[string]string{}
+	for _, d := range r.st.Delivered {
+		if d.Collection == Calendar {
+			prev[d.UID] = d.Hash
+		}
+	}
+	n := 0
+	for k, h := range a.plan.Deliver {
+		if k.Coll != Calendar {
+			continue
+		}
+		n++
+		if prev[k.UID] != h {
+			return false
+		}
+	}
+	return n == len(prev)
+}
+
 // publishFreeBusy writes the user's free/busy file from the merged
 // calendar of the run (the user's own version of their private items: busy
 // time only ever leaves in the file). A failure is logged: free/busy is a
 // convenience, never a reason to fail the sync.
 func (r *run) publishFreeBusy(ctx context.Context, a *applied) {
+	if r.freeBusyCurrent(a) {
+		return
+	}
 	var docs []*merge.Doc
 	for _, k := range slices.SortedFunc(maps.Keys(a.plan.Deliver), compareKeys) {
 		if k.Coll != Calendar {

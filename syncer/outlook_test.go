@@ -457,3 +457,32 @@ func TestFreeBusyAfterSync(t *testing.T) {
 		t.Fatalf("free/busy file:\n%s", fb)
 	}
 }
+
+// TestFreeBusyOnlyWhenChanged: a run whose calendar is the last run's does
+// not write the free/busy file again (nor decode the calendar for it); a
+// change does.
+func TestFreeBusyOnlyWhenChanged(t *testing.T) {
+	e := newEnv(t)
+	dir := filepath.Join(e.root, "freebusy")
+	syncFB := func(u string) *Result {
+		op := e.opts(u)
+		op.FreeBusy, op.Now = dir, time.Now
+		res, err := Sync(context.Background(), op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	put(t, e.src("ann"), "a.ics", icsEvent("A1", "One"))
+	if res := syncFB("ann"); res.FreeBusy == "" {
+		t.Fatal("first run wrote no free/busy file")
+	}
+	if res := syncFB("ann"); res.FreeBusy != "" || res.Decoded != 0 {
+		t.Fatalf("quiet run: free/busy %q, decoded %d", res.FreeBusy, res.Decoded)
+	}
+	put(t, e.src("bob"), "b.ics", icsEvent("B1", "Two"))
+	syncFB("bob")
+	if res := syncFB("ann"); res.FreeBusy == "" {
+		t.Fatal("a colleague's new item did not renew the free/busy file")
+	}
+}
