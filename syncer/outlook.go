@@ -129,6 +129,19 @@ func (r *run) deliverOutlook(ctx context.Context, a *applied) error {
 	res := &OutlookResult{}
 	r.res.Outlook = res
 	kept := keptBackSet(a.plan)
+	// Items the user had in a folder not read completely this run: they
+	// may still be there, so they are never created again.
+	clean := r.side.cleanMap(r.links)
+	// Without a state this run can trust, which items the user has in a
+	// folder not read completely is not known: nothing is created there.
+	blind := r.st == nil || !r.trusted || r.recovered
+	if r.st != nil {
+		for _, l := range r.st.Links {
+			if !l.Copy && !clean[linkSource(l)] {
+				kept[merge.Key{Coll: l.Collection, UID: l.UID}] = true
+			}
+		}
+	}
 	have := map[merge.Key]*item{}
 	for _, it := range r.side.items {
 		if uid, ok := a.assign[it]; ok {
@@ -166,7 +179,7 @@ func (r *run) deliverOutlook(ctx context.Context, a *applied) error {
 		if it != nil && it.marker.Hash == h {
 			continue // the user has this version
 		}
-		if it == nil && kept[k] {
+		if it == nil && (kept[k] || (blind && !clean[k.Coll])) {
 			// The user had it, in a folder not read completely this run
 			// (or a version is missing): whether it is still there is
 			// not known, so it is not created again.
