@@ -104,6 +104,9 @@ func (or *OutlookReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, e
 type outlookDelivery struct {
 	links   map[merge.Key]snapshot.Link // created or updated items
 	removed map[merge.Key]bool          // items deleted in Outlook
+	// skipped: items of the view not written into Outlook this run (left
+	// as they were): what was delivered of them stays what it was.
+	skipped map[merge.Key]bool
 }
 
 // OutlookResult counts what a run wrote into Outlook.
@@ -124,7 +127,7 @@ type OutlookResult struct {
 // folder.
 func (r *run) deliverOutlook(ctx context.Context, a *applied) error {
 	b := r.o.Outlook
-	od := &outlookDelivery{links: map[merge.Key]snapshot.Link{}, removed: map[merge.Key]bool{}}
+	od := &outlookDelivery{links: map[merge.Key]snapshot.Link{}, removed: map[merge.Key]bool{}, skipped: map[merge.Key]bool{}}
 	r.outlook = od
 	res := &OutlookResult{}
 	r.res.Outlook = res
@@ -149,6 +152,7 @@ func (r *run) deliverOutlook(ctx context.Context, a *applied) error {
 		}
 	}
 	fail := func(k merge.Key, err error) error {
+		od.skipped[k] = true
 		if errors.Is(err, outlook.ErrBlocked) || errors.Is(err, outlook.ErrTimeout) || errors.Is(err, outlook.ErrNotRunning) ||
 			errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return &OutlookError{Err: fmt.Errorf("writing %s/%s: %w", k.Coll, k.UID, err)}
@@ -183,11 +187,13 @@ func (r *run) deliverOutlook(ctx context.Context, a *applied) error {
 			// The user had it, in a folder not read completely this run
 			// (or a version is missing): whether it is still there is
 			// not known, so it is not created again.
+			od.skipped[k] = true
 			continue
 		}
 		d, err := r.viewDoc(ctx, a, k, h, kind)
 		if err != nil {
 			r.log.WarnContext(ctx, "outlook: shared item unreadable, left as it was (pstsync check)", "collection", k.Coll, "uid", k.UID, "err", err)
+			od.skipped[k] = true
 			continue
 		}
 		f, _ := outlook.FolderFor(k.Coll)
@@ -268,6 +274,23 @@ func removeItem(ctx context.Context, b outlook.Bridge, f outlook.FolderRef, it *
 		return err
 	}
 	return outlook.Remove(ctx, b, f, it.key)
+}
+
+// outlookDelivered is the version of k to record as delivered: the
+// plan's, unless the run left k in Outlook as it was (then the one
+// delivered before, the base of what the user has there).
+func (r *run) outlookDelivered(k merge.Key, planned string) string {
+	if r.outlook == nil || !r.outlook.skipped[k] {
+		return planned
+	}
+	if r.st != nil {
+		for _, d := range r.st.Delivered {
+			if d.Collection == k.Coll && d.UID == k.UID {
+				return d.Hash
+			}
+		}
+	}
+	return ""
 }
 
 // keptBackSet is the set of items the plan left as the user had them

@@ -825,9 +825,22 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 		}
 	}
 	st.Links = r.outlookLinks(st.Links)
+	unknown := false
 	for k, s := range a.plan.State {
-		if s.Delivered != "" {
-			st.Delivered = append(st.Delivered, snapshot.Delivered{Collection: k.Coll, UID: k.UID, Hash: s.Delivered})
+		d := r.outlookDelivered(k, s.Delivered)
+		if d != "" {
+			st.Delivered = append(st.Delivered, snapshot.Delivered{Collection: k.Coll, UID: k.UID, Hash: d})
+		} else if s.Delivered != "" {
+			unknown = true
+		}
+	}
+	if unknown {
+		// Something the user has in Outlook was not delivered and what
+		// it is based on is not known: the base revision stays the last
+		// one known, so the new revision never stands in for it.
+		st.BaseRev = 0
+		if r.st != nil && r.trusted && !r.recovered {
+			st.BaseRev = r.st.BaseRev
 		}
 	}
 	st.Sources = r.side.sources
