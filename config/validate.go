@@ -33,8 +33,10 @@ func (c *Config) Validate() []error {
 		bad("user", "%q: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", c.User)
 	}
 	switch {
-	case c.PST == "" && c.Source == "":
-		bad("pst", "missing: set pst = \"PATH\\\\Outlook.pst\" (or source = a folder of .ics/.vcf files)")
+	case c.PST == "" && c.Source == "" && !c.Outlook:
+		bad("pst", "missing: set pst = \"PATH\\\\Outlook.pst\" (or source = a folder of .ics/.vcf files, or outlook = true)")
+	case c.Source != "" && c.Outlook:
+		bad("source", "give either source or outlook, not both")
 	case c.PST != "" && c.Source != "":
 		bad("source", "give either pst or source, not both")
 	}

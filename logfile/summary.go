@@ -37,6 +37,9 @@ type Summary struct {
 	Skipped    bool   // nothing was done on purpose (PST locked, already running)
 	Err        error  // why the run failed or was skipped
 	LogFile    string // where the details are
+	// Path says what the user's side was read from: "Outlook (…)", "PST
+	// file …" or "folder …".
+	Path string
 }
 
 // Log writes the run's one summary line: info when it succeeded, warn when
@@ -65,6 +68,9 @@ func (s Summary) Log(ctx context.Context, l *slog.Logger) {
 	}
 	if s.Store != "" {
 		attrs = append(attrs, slog.String("store", s.Store))
+	}
+	if s.Path != "" {
+		attrs = append(attrs, slog.String("read_from", s.Path))
 	}
 	if len(s.Problems) > 0 {
 		attrs = append(attrs, slog.Int("not_read", len(s.Problems)))
@@ -97,6 +103,9 @@ func (s Summary) Text() string {
 	}
 	if s.Store != "" {
 		line("Store", "%s", s.Store)
+	}
+	if s.Path != "" {
+		line("Read from", "%s", s.Path)
 	}
 	if s.Revision != 0 {
 		line("Revision", "%d", s.Revision)

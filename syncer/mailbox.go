@@ -98,8 +98,9 @@ func vdirPath(coll, uid string, kind merge.Kind) string {
 	return ShareDir + "/" + sink.SafeName(strings.TrimPrefix(coll, SharePrefix)) + "/" + FileName(uid) + extOf(kind)
 }
 
-// Target receives the user's view after a run: the mailbox folder today;
-// an Outlook bridge (create, update and delete per shared UID) later.
+// Target receives the user's view after a run: the mailbox folder. (The
+// Outlook bridge is the user's side itself: the run writes into it item by
+// item and links what it wrote, see deliverOutlook.)
 type Target interface {
 	Deliver(ctx context.Context, v *View) ([]string, error)
 }
@@ -253,6 +254,9 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 			return w.written, err
 		}
 	}
+	if err := w.outlookImports(v.Rev, calIn, conIn); err != nil {
+		return w.written, err
+	}
 	if len(w.written) == 0 && idx.Rev == v.Rev && idx.Version == 1 {
 		return nil, nil // nothing new: the reports stand as they are
 	}
@@ -368,6 +372,9 @@ func (r *run) deliver(ctx context.Context, a *applied) ([]string, error) {
 		}
 		if base != nil && base.Collections[k.Coll][k.UID].Hash == h {
 			continue
+		}
+		if r.inOutlook(k) {
+			continue // written into Outlook itself
 		}
 		v.Incoming[k] = true
 		r.res.Incoming[k.Coll]++

@@ -18,6 +18,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/pstsync/pstsync/merge"
+	"github.com/pstsync/pstsync/outlook/fake"
 	"github.com/pstsync/pstsync/sink/memstore"
 	"github.com/pstsync/pstsync/snapshot"
 )
@@ -76,9 +77,16 @@ func TestModel(t *testing.T) {
 }
 
 // modelHistory is one random history of the model, checked as it goes.
-func modelHistory(rt *rapid.T) {
+func modelHistory(rt *rapid.T) { runModel(rt, false) }
+
+// runModel runs one history; withOutlook makes the last user's side a
+// (fake) Outlook (model_outlook_test.go).
+func runModel(rt *rapid.T, withOutlook bool) {
 	m := newModel(rt)
 	defer os.RemoveAll(m.root)
+	if withOutlook {
+		m.useOutlook(users[len(users)-1])
+	}
 	rt.Repeat(map[string]func(*rapid.T){
 		"create":    m.create,
 		"edit":      m.edit,
@@ -86,6 +94,7 @@ func modelHistory(rt *rapid.T) {
 		"damage":    m.damage,
 		"sync":      m.sync,
 		"loseState": m.loseState,
+		"move":      m.move,
 		"":          func(*rapid.T) {},
 	})
 	m.quietRounds(rt)
@@ -145,6 +154,11 @@ type model struct {
 	secretBy        map[string]string // secret token → the user who wrote it
 	seed            uint64
 	clock           time.Time
+	// ol is the (fake) Outlook of user olUser ("" : everyone on source
+	// folders): their items are in Outlook, keyed by EntryID in files.
+	ol     *fake.Outlook
+	olUser string
+	olBad  map[string]bool // EntryIDs Outlook fails to give at the next sync
 }
 
 func newModel(t *rapid.T) *model {
@@ -185,6 +199,10 @@ func content(f *file) string {
 }
 
 func (m *model) write(t *rapid.T, u, name string, f *file) {
+	if u == m.olUser {
+		m.olWrite(t, name, f)
+		return
+	}
 	put(t, m.src(u), name, content(f))
 	m.files[u][name] = f
 }
@@ -204,11 +222,11 @@ func (m *model) create(t *rapid.T) {
 		m.private[f.uid] = true
 		m.secret[f.f1], m.secret[f.f2] = true, true
 		m.secretBy[f.f1], m.secretBy[f.f2] = u, u
-		m.write(t, u, f.uid+".ics", f)
+		m.create1(t, u, f.uid+".ics", f)
 		return
 	}
 	m.pending[u][f.f1], m.pending[u][f.f2] = true, true
-	m.write(t, u, f.uid+ext, f)
+	m.create1(t, u, f.uid+ext, f)
 }
 
 func (m *model) pick(t *rapid.T, u string) (string, *file) {
@@ -269,7 +287,9 @@ func (m *model) delete(t *rapid.T) {
 	}
 	m.supersede(f.f1 + " " + f.f2)
 	m.deletedUIDs[f.uid] = true
-	if err := os.Remove(filepath.Join(m.src(u), name)); err != nil {
+	if u == m.olUser {
+		m.olDelete(t, name, f)
+	} else if err := os.Remove(filepath.Join(m.src(u), name)); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("delete %s %s (%s)", u, name, f.uid)
@@ -280,6 +300,10 @@ func (m *model) delete(t *rapid.T) {
 // opinion until a later import writes the file again.
 func (m *model) damage(t *rapid.T) {
 	u := rapid.SampledFrom(users).Draw(t, "user")
+	if u == m.olUser {
+		m.olDamage(t)
+		return
+	}
 	name, f := m.pick(t, u)
 	data := content(f)
 	switch rapid.IntRange(0, 2).Draw(t, "how") {
@@ -357,9 +381,14 @@ func (m *model) importAll(t *rapid.T, u string) {
 func (m *model) syncUser(t *rapid.T, u string) *Result {
 	m.seed++
 	before := m.items(t)
-	res, err := Sync(context.Background(), Options{User: u, Source: m.src(u), Repo: m.repo, Mailbox: m.mb(u),
+	o := Options{User: u, Source: m.src(u), Repo: m.repo, Mailbox: m.mb(u),
 		Machine: "pc-" + u, Now: func() time.Time { m.clock = m.clock.Add(time.Second); return m.clock },
-		Rand: rand.New(rand.NewPCG(m.seed, 3))})
+		Rand: rand.New(rand.NewPCG(m.seed, 3))}
+	if u == m.olUser {
+		o.Source, o.Outlook = "", &unreadable{Bridge: m.ol, bad: m.olBad}
+		defer func() { m.olBad = map[string]bool{} }()
+	}
+	res, err := Sync(context.Background(), o)
 	if err != nil {
 		var es *EmptySideError
 		if errors.As(err, &es) {
@@ -367,7 +396,7 @@ func (m *model) syncUser(t *rapid.T, u string) *Result {
 		}
 		t.Fatalf("sync %s: %v", u, err)
 	}
-	t.Logf("sync %s: rev %d changes %v conflicts %d deleted %d problems %d duplicates %v", u, res.Rev, res.Changes, len(res.Conflicts), res.Deleted, len(res.Problems), res.Duplicates)
+	t.Logf("sync %s: rev %d changes %v conflicts %d deleted %d problems %d duplicates %v decoded %d outlook %+v", u, res.Rev, res.Changes, len(res.Conflicts), res.Deleted, len(res.Problems), res.Duplicates, res.Decoded, res.Outlook)
 	for _, f := range m.files[u] {
 		if f.damaged {
 			continue
@@ -382,6 +411,10 @@ func (m *model) syncUser(t *rapid.T, u string) *Result {
 	m.checkConflicts(t, u, res)
 	m.checkDeletions(t, before)
 	m.check(t)
+	if u == m.olUser {
+		m.olRefresh(t, u)
+		return res
+	}
 	m.importAll(t, u)
 	return res
 }
@@ -542,10 +575,13 @@ func (m *model) check(t *rapid.T) {
 // quietRounds: everyone syncs and imports, nobody edits. From the second
 // round on nothing is committed, and every mailbox ends the same.
 func (m *model) quietRounds(t *rapid.T) {
+	m.olBad = map[string]bool{} // Outlook gives every item again
 	for round := 1; round <= 3; round++ {
 		for _, u := range users {
 			if res := m.syncUser(t, u); res.Committed && round > 1 {
 				t.Fatalf("quiet round %d: %s committed %v", round, u, res.Changes)
+			} else if round > 1 && res.Outlook != nil && !quietOL(res.Outlook) {
+				t.Fatalf("quiet round %d: %s's sync wrote into Outlook: %+v", round, u, res.Outlook)
 			}
 		}
 	}
@@ -568,9 +604,14 @@ func (m *model) quietRounds(t *rapid.T) {
 	}
 }
 
+var vtimezoneRE = regexp.MustCompile(`(?s)BEGIN:VTIMEZONE\r\n.*?END:VTIMEZONE\r\n`)
+
 // withoutPrivate drops the private appointments from a calendar.ics (the
-// owner's mailbox has their own version, everyone else's the busy time).
+// owner's mailbox has their own version, everyone else's the busy time),
+// and the time zones (an owner's version read from Outlook brings its
+// own).
 func (m *model) withoutPrivate(cal string) string {
+	cal = vtimezoneRE.ReplaceAllString(cal, "")
 	var out strings.Builder
 	for _, block := range strings.SplitAfter(cal, "END:VEVENT\r\n") {
 		if mt := uidRE.FindStringSubmatch(strings.ReplaceAll(block, "\r\n ", "")); mt != nil && m.private[mt[1]] {

@@ -1,7 +1,8 @@
 // Package syncer is the main job of pstsync: it merges one user's calendar
-// and contacts (from a PST, or from a folder of .ics/.vcf files) three ways
-// against the shared snapshot, commits the result as a new revision and
-// writes the merged view into the user's mailbox folder.
+// and contacts (from a PST, a folder of .ics/.vcf files, or a running
+// Outlook) three ways against the shared snapshot, commits the result as a
+// new revision and writes the merged view into the user's mailbox folder
+// (and, for Outlook, back into Outlook: outlook.go).
 //
 // The rule above all: a sync never loses data. A conflict keeps both sides;
 // a deletion that collides with an edit is a conflict; lost or corrupt
@@ -43,7 +44,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pstsync/pstsync/freebusy"
 	"github.com/pstsync/pstsync/merge"
+	"github.com/pstsync/pstsync/outlook"
 	"github.com/pstsync/pstsync/sink"
 	"github.com/pstsync/pstsync/snapshot"
 )
@@ -64,7 +67,16 @@ type Options struct {
 	// Exactly one must be set.
 	PST    string
 	Source string
-	Repo   *snapshot.Repo
+	// Outlook, when set instead of PST and Source, is the user's side:
+	// read through the bridge, and the merged result is written back
+	// into it (OutlookReader, deliverOutlook).
+	Outlook outlook.Bridge
+	// FreeBusy is the folder the user's free/busy file (NAME.vfb) is
+	// published in after a run ("" publishes none); FreeBusyOptions
+	// its name, address and zone.
+	FreeBusy        string
+	FreeBusyOptions freebusy.Options
+	Repo            *snapshot.Repo
 	// Mailbox is the folder the merged view is written into; empty
 	// writes none (pstsync merge).
 	Mailbox string
@@ -135,6 +147,10 @@ type Result struct {
 	// Duplicates lists items whose UID another item of the user's side
 	// has too: each became a separate shared item with a fresh UID.
 	Duplicates []Duplicate
+	// Outlook says what was written into Outlook (nil without the
+	// bridge); FreeBusy is the free/busy file written ("" none).
+	Outlook  *OutlookResult
+	FreeBusy string
 }
 
 // Problem is a source or item that could not be read cleanly this run.
@@ -264,6 +280,8 @@ type run struct {
 	// unreadable; it links items but never implies deletions.
 	recovered bool
 	res       *Result
+	// outlook is what the run wrote into Outlook (nil without it).
+	outlook *outlookDelivery
 }
 
 // Sync runs one user's sync; see the package comment.
@@ -274,8 +292,8 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 	if !snapshot.ValidUser(o.User) {
 		return nil, fmt.Errorf("syncer: invalid user name %q (letters, digits, '.', '_' and '-')", o.User)
 	}
-	if (o.PST == "") == (o.Source == "") {
-		return nil, errors.New("syncer: give exactly one of a PST file and a source folder")
+	if n := btoi(o.PST != "") + btoi(o.Source != "") + btoi(o.Outlook != nil); n != 1 {
+		return nil, errors.New("syncer: give exactly one of a PST file, a source folder and Outlook")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -330,7 +348,9 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 	r.links = linkIndex(st)
 
 	var reader SideReader
-	if o.Source != "" {
+	if o.Outlook != nil {
+		reader = &OutlookReader{Bridge: o.Outlook, Share: o.Share}
+	} else if o.Source != "" {
 		reader = &FolderReader{Dir: o.Source, MaxFileSize: o.MaxFileSize}
 	} else {
 		reader = &PSTReader{Path: o.PST, Share: o.Share, Progress: o.Progress}
@@ -405,6 +425,14 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 
 	// Deliver before saving the state: should saving the state fail, the
 	// next run delivers the same items again, which is harmless.
+	if o.Outlook != nil {
+		if err := r.deliverOutlook(ctx, a); err != nil {
+			return r.res, err
+		}
+	}
+	if o.FreeBusy != "" {
+		r.publishFreeBusy(ctx, a)
+	}
 	if o.Mailbox != "" {
 		files, err := r.deliver(ctx, a)
 		r.res.Files = files
@@ -813,9 +841,23 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 			}
 		}
 	}
+	st.Links = r.outlookLinks(st.Links)
+	unknown := false
 	for k, s := range a.plan.State {
-		if s.Delivered != "" {
-			st.Delivered = append(st.Delivered, snapshot.Delivered{Collection: k.Coll, UID: k.UID, Hash: s.Delivered})
+		d := r.outlookDelivered(k, s.Delivered)
+		if d != "" {
+			st.Delivered = append(st.Delivered, snapshot.Delivered{Collection: k.Coll, UID: k.UID, Hash: d})
+		} else if s.Delivered != "" {
+			unknown = true
+		}
+	}
+	if unknown {
+		// Something the user has in Outlook was not delivered and what
+		// it is based on is not known: the base revision stays the last
+		// one known, so the new revision never stands in for it.
+		st.BaseRev = 0
+		if r.st != nil && r.trusted && !r.recovered {
+			st.BaseRev = r.st.BaseRev
 		}
 	}
 	st.Sources = r.side.sources

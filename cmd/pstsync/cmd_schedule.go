@@ -124,11 +124,15 @@ func runScheduleInstall(c *cli.Context) error {
 		if err := schedule.Install(c.Context, schedule.Exec, s); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "registered the task %q: runs every %s while you are logged on, also with Outlook open\ncheck it with: pstsync schedule status\n", s.Name, schedule.HumanDuration(s.Every))
+		fmt.Fprintf(w, "registered the task %q: runs every %s while you are logged on, also with Outlook open\n%s\ncheck it with: pstsync schedule status\n", s.Name, schedule.HumanDuration(s.Every), scheduleReadsNote)
 		return nil
 	}
 	return printUnixSchedule(w, s)
 }
+
+// scheduleReadsNote says what a scheduled run reads (issue 11).
+const scheduleReadsNote = "each run works with Outlook itself while Outlook is open and answers (or always, with outlook = true),\n" +
+	"and reads the PST file while Outlook is closed; last-run.txt in the mailbox folder says which one ran"
 
 func printUnixSchedule(w io.Writer, s schedule.Spec) error {
 	if runtime.GOOS == "darwin" {

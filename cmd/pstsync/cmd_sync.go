@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pstsync/pstsync/config"
+	"github.com/pstsync/pstsync/freebusy"
 	"github.com/pstsync/pstsync/logfile"
 	"github.com/pstsync/pstsync/merge"
 	"github.com/pstsync/pstsync/pstlock"
@@ -39,7 +40,8 @@ func newSyncCommand() *cli.Command {
 		Name:  "sync",
 		Usage: "merge your calendar and contacts with the office's shared snapshot and write the merged view",
 		Description: "Reads your PST's default Calendar and Contacts folders (and --share folders), or a --source\n" +
-			"folder of .ics/.vcf files, merges them three ways with the shared snapshot in --store (a folder,\n" +
+			"folder of .ics/.vcf files, or (Windows) the same folders in Outlook itself: with --outlook, or when\n" +
+			"Outlook runs and answers (the merged result is then written back into Outlook too). It merges them three ways with the shared snapshot in --store (a folder,\n" +
 			"also on a network share, or s3://BUCKET/PREFIX), commits a new revision and writes into --mailbox:\n" +
 			"calendar.ics and contacts.vcf (everything shared), calendar/ and contacts/ (the same, one file\n" +
 			"per item, for khal, khard, vdirsyncer), incoming/REV-calendar.ics and incoming/REV-contacts.vcf\n" +
@@ -49,9 +51,9 @@ func newSyncCommand() *cli.Command {
 			"AWS_SECRET_ACCESS_KEY), never as flags.\n" +
 			"Exit codes: 0 ok, 3 some files or folders could not be read cleanly (their items left as they\n" +
 			"were; see last-run.txt), 5 conflicts (both versions kept, see conflicts.html), 7 store\n" +
-			"unreachable, 8 bad configuration, 9 another run is going on, 10/11 Outlook unavailable or\n" +
-			"blocked, 12 your user name is synced from another computer, 13 wrong or missing store\n" +
-			"passphrase, 1 any other failure.",
+			"unreachable, 8 bad configuration, 9 another run is going on, 10 Outlook unavailable (--outlook),\n" +
+			"11 Outlook blocked or not answering, 12 your user name is synced from another computer,\n" +
+			"13 wrong or missing store passphrase, 1 any other failure.",
 		Flags: append(configFlags(), syncFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -105,12 +107,16 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 	}
 	host, _ := os.Hostname()
 	var res *syncer.Result
+	readPath := "PST file " + cfg.PST
+	if cfg.Source != "" {
+		readPath = "folder " + cfg.Source
+	}
 	defer func() {
 		if c.Bool("dry-run") || cfg.Mailbox == "" {
 			return
 		}
 		s := logfile.Summary{User: cfg.User, Host: host, Store: cfg.Store, Started: started, Duration: time.Since(started),
-			ExitCode: exitCode(err), Err: err}
+			ExitCode: exitCode(err), Err: err, Path: readPath}
 		s.Outcome = exitOutcome[s.ExitCode]
 		if res != nil {
 			s.Revision, s.Added, s.Changed, s.Deleted, s.Conflicts = res.Rev, res.Added, res.Modified, res.Deleted, len(res.Conflicts)
@@ -130,8 +136,16 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 	// Read the PST through a consistent copy taken while Windows allows
 	// shared reading; when Outlook holds it exclusively, skip this run with
 	// nothing changed (exit 6) and try again at the next scheduled run.
+	ol, err := syncOutlook(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if ol != nil {
+		defer ol.Close()
+		readPath = "Outlook (the running Outlook, through the bridge)"
+	}
 	pstPath := cfg.PST
-	if pstPath != "" {
+	if pstPath != "" && ol == nil {
 		snap, err := copyPST(ctx, cfg)
 		if err != nil {
 			return err
@@ -154,12 +168,17 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	res, err = syncer.Sync(ctx, syncer.Options{
+	so := syncer.Options{
 		User: cfg.User, Host: host, PST: pstPath, Source: cfg.Source, Repo: repo, Mailbox: cfg.Mailbox,
 		Share: cfg.Share, OnConflict: onConflict, DryRun: c.Bool("dry-run"),
 		AllowMassDelete: c.Bool("allow-mass-delete"), Progress: prog, Logger: slog.Default(),
 		Machine: machine, TakeOver: c.Bool("take-over"),
-	})
+		FreeBusy: freeBusyDir(cfg), FreeBusyOptions: freebusy.Options{Name: cfg.User, Local: time.Local},
+	}
+	if ol != nil {
+		so.PST, so.Outlook = "", ol
+	}
+	res, err = syncer.Sync(ctx, so)
 	if bar != nil {
 		bar.Finish()
 	}
@@ -200,9 +219,12 @@ func machineID(dryRun bool) (string, error) {
 func syncError(cfg *config.Config, err error) error {
 	var ie *syncer.InputError
 	var om *syncer.OtherMachineError
+	var oe *syncer.OutlookError
 	switch {
 	case errors.As(err, &om):
 		return err
+	case errors.As(err, &oe):
+		return &outlookError{err: err}
 	case errors.As(err, &ie):
 		return &inputError{path: ie.Path, err: ie.Err}
 	case errors.Is(err, sink.ErrUnavailable), errors.Is(err, sink.ErrAccessDenied), errors.Is(err, sink.ErrStoreMissing):
@@ -265,8 +287,21 @@ func printResult(w io.Writer, res *syncer.Result, mailbox string) {
 	for _, c := range res.Conflicts {
 		fmt.Fprintf(w, "  conflict: %s %q field %s (%s)\n", c.Collection, c.Title, c.Field, c.Resolution)
 	}
+	if o := res.Outlook; o != nil {
+		fmt.Fprintf(w, "outlook: %d created, %d updated, %d removed", o.Created, o.Updated, o.Removed)
+		if n := len(o.PrivateKept); n > 0 {
+			fmt.Fprintf(w, "; %d private item(s) left as they are", n)
+		}
+		if n := len(o.Refused); n > 0 {
+			fmt.Fprintf(w, "; %d item(s) Outlook refused (see the log)", n)
+		}
+		fmt.Fprintln(w)
+	}
 	if mailbox != "" && !res.DryRun {
 		fmt.Fprintf(w, "mailbox: %s\n", mailbox)
+	}
+	if res.FreeBusy != "" {
+		fmt.Fprintf(w, "free/busy: %s\n", res.FreeBusy)
 	}
 }
 

@@ -37,6 +37,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf16"
 
@@ -65,7 +66,13 @@ type Outlook struct {
 	stores  []*store
 	nextID  uint64
 	changes uint64
+	// instance tells this fake's items from another's: Outlook's search
+	// keys and GlobalObjectIDs are unique worldwide, so two users' new
+	// items never share a UID.
+	instance string
 }
+
+var instances atomic.Uint64
 
 type store struct {
 	name    string
@@ -94,7 +101,7 @@ const DefaultStore = "Outlook Data File"
 // New returns a fake Outlook with one store holding Calendar, Contacts and
 // Deleted Items.
 func New() *Outlook {
-	o := &Outlook{Now: time.Now, Local: time.UTC}
+	o := &Outlook{Now: time.Now, Local: time.UTC, instance: fmt.Sprintf("%04x", instances.Add(1)&0xffff)}
 	o.User.Name, o.User.Address = "Office User", "user@example.com"
 	o.AddStore(DefaultStore)
 	return o
@@ -421,7 +428,7 @@ func (o *Outlook) save(w *outlook.Write, it *item, now time.Time) (*pst.Message,
 		set(pst.TagBody, pst.TypeString, crlf(body))
 	}
 	// Identity Outlook gives at creation and keeps.
-	key := []byte(it.id)
+	key := []byte(it.id + o.instance)
 	if it.msg != nil {
 		key = it.msg.Props.Binary(pst.TagSearchKey)
 	}
@@ -512,7 +519,7 @@ func (o *Outlook) saveAppointment(w *outlook.Write, it *item, b *outlook.PropBag
 		goid = it.msg.Props.Binary(it.msg.Props.NamedID(pst.PSETIDMeeting, 0x0003))
 	}
 	if goid == nil {
-		goid = globalObjectID(it.id)
+		goid = globalObjectID(it.id + o.instance)
 	}
 	b.Set(outlook.PropGlobalObjectID, goid)
 	b.Set(outlook.PropCleanGlobalObjID, goid)
