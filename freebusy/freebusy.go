@@ -199,18 +199,7 @@ func eventPeriods(d *merge.Doc, from, to time.Time, local *time.Location) ([]Per
 	if err != nil {
 		return nil, err
 	}
-	var master *ical.Component
-	var overrides []*ical.Component
-	for _, ch := range c.Children {
-		if ch.Name != ical.CompEvent {
-			continue
-		}
-		if ch.Props.Get(ical.PropRecurrenceID) != nil {
-			overrides = append(overrides, ch)
-		} else if master == nil {
-			master = ch
-		}
-	}
+	master, overrides := merge.EventParts(c)
 	var out []Period
 	add := func(s, e time.Time, typ string) {
 		if typ == "" || !e.After(s) || !e.After(from) || !s.Before(to) {

@@ -453,3 +453,20 @@ func ridPrefix(rid string) string { return "RID=" + ridEscaper.Replace(rid) + "/
 func ridOf(prefix string) string {
 	return ridUnescaper.Replace(strings.TrimSuffix(strings.TrimPrefix(prefix, "RID="), "/"))
 }
+
+// EventParts splits a calendar's VEVENTs into the master (the first one
+// without RECURRENCE-ID; nil when there is none, as for an item that holds
+// only overrides) and its overrides.
+func EventParts(c *ical.Calendar) (master *ical.Component, overrides []*ical.Component) {
+	for _, ch := range c.Children {
+		if ch.Name != ical.CompEvent {
+			continue
+		}
+		if ch.Props.Get(ical.PropRecurrenceID) != nil {
+			overrides = append(overrides, ch)
+		} else if master == nil {
+			master = ch
+		}
+	}
+	return master, overrides
+}

@@ -169,18 +169,7 @@ func FromDoc(d *merge.Doc) (*Write, error) {
 }
 
 func eventWrite(uid string, c *ical.Calendar) (*Write, error) {
-	var master *ical.Component
-	var overrides []*ical.Component
-	for _, ch := range c.Children {
-		if ch.Name != ical.CompEvent {
-			continue
-		}
-		if ch.Props.Get(ical.PropRecurrenceID) != nil {
-			overrides = append(overrides, ch)
-		} else if master == nil {
-			master = ch
-		}
-	}
+	master, overrides := merge.EventParts(c)
 	if master == nil {
 		return nil, fmt.Errorf("outlook: event %s: no master VEVENT: %w", uid, ErrRefused)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -136,24 +135,7 @@ func BenchmarkFirstSync(b *testing.B) {
 // the clear state key, which an encrypted store does not have (TestModel
 // covers it; it does not depend on the store).
 func TestModelEncrypted(t *testing.T) {
-	checks := 100
-	if testing.Short() {
-		checks = 30
-	}
-	if v := os.Getenv("PSTSYNC_RAPID_CHECKS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			t.Fatalf("PSTSYNC_RAPID_CHECKS=%q: %v", v, err)
-		}
-		checks = n
-	}
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "rapid.checks" })
-	if f := flag.Lookup("rapid.checks"); f != nil && !explicit {
-		old := f.Value.String()
-		_ = f.Value.Set(strconv.Itoa(checks))
-		defer func() { _ = f.Value.Set(old) }()
-	}
+	setRapidChecks(t, 100, 30, "PSTSYNC_RAPID_CHECKS")
 	rapid.Check(t, func(rt *rapid.T) {
 		m := newModel(rt)
 		defer os.RemoveAll(m.root)

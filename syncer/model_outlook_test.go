@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,22 +31,7 @@ import (
 // Histories: PSTSYNC_RAPID_CHECKS_OUTLOOK (default 40, about 10 s; 10 with
 // -short).
 func TestModelOutlook(t *testing.T) {
-	checks := 40
-	if testing.Short() {
-		checks = 10
-	}
-	if v := os.Getenv("PSTSYNC_RAPID_CHECKS_OUTLOOK"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			t.Fatalf("PSTSYNC_RAPID_CHECKS_OUTLOOK=%q: %v", v, err)
-		}
-		checks = n
-	}
-	if f := flag.Lookup("rapid.checks"); f != nil {
-		old := f.Value.String()
-		_ = f.Value.Set(strconv.Itoa(checks))
-		defer func() { _ = f.Value.Set(old) }()
-	}
+	checks := setRapidChecks(t, 40, 10, "PSTSYNC_RAPID_CHECKS_OUTLOOK")
 	start := time.Now()
 	rapid.Check(t, func(rt *rapid.T) { runModel(rt, true) })
 	t.Logf("%d histories in %s", checks, time.Since(start).Round(time.Millisecond))

@@ -53,14 +53,26 @@ import (
 // Histories: PSTSYNC_RAPID_CHECKS (default 150, about 20 s; 20 with -short), or
 // -rapid.checks when given. A longer run: PSTSYNC_RAPID_CHECKS=2000.
 func TestModel(t *testing.T) {
-	checks := 150
+	checks := setRapidChecks(t, 150, 20, "PSTSYNC_RAPID_CHECKS")
+	start := time.Now()
+	rapid.Check(t, modelHistory)
+	t.Logf("%d histories in %s", checks, time.Since(start).Round(time.Millisecond))
+}
+
+// setRapidChecks sets how many histories rapid.Check runs in this test:
+// def (short with -short), or the number in the environment variable env,
+// unless -rapid.checks was given. It returns the number and restores the
+// flag when the test ends.
+func setRapidChecks(t *testing.T, def, short int, env string) int {
+	t.Helper()
+	checks := def
 	if testing.Short() {
-		checks = 20
+		checks = short
 	}
-	if v := os.Getenv("PSTSYNC_RAPID_CHECKS"); v != "" {
+	if v := os.Getenv(env); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			t.Fatalf("PSTSYNC_RAPID_CHECKS=%q: %v", v, err)
+			t.Fatalf("%s=%q: %v", env, v, err)
 		}
 		checks = n
 	}
@@ -69,11 +81,9 @@ func TestModel(t *testing.T) {
 	if f := flag.Lookup("rapid.checks"); f != nil && !explicit {
 		old := f.Value.String()
 		_ = f.Value.Set(strconv.Itoa(checks))
-		defer func() { _ = f.Value.Set(old) }()
+		t.Cleanup(func() { _ = f.Value.Set(old) })
 	}
-	start := time.Now()
-	rapid.Check(t, modelHistory)
-	t.Logf("%d histories in %s", checks, time.Since(start).Round(time.Millisecond))
+	return checks
 }
 
 // modelHistory is one random history of the model, checked as it goes.
