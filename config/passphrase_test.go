@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/pstsync/pstsync/internal/testutil"
 )
 
 func TestStorePassphrase(t *testing.T) {
-	dir := t.TempDir()
+	dir := testutil.TempDir(t)
 	file := filepath.Join(dir, "pass")
 	if err := os.WriteFile(file, []byte("from file\r\nsecond line\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,9 @@ const (
 	stateName       = "/state.json"
 	auditPrefix     = "audit/"
 	headKey         = "head.json"
+	// prunedKey records below which revision number prune has removed
+	// revisions (see Repo.stalePut).
+	prunedKey = "pruned.json"
 )
 
 // HashOf returns the hash naming data as an object: lowercase hex SHA-256.

@@ -233,8 +233,12 @@ func (r *Repo) Prune(ctx context.Context, pol Policy, now time.Time) (*PruneResu
 		}
 		headers[h.Rev] = h
 	}
-	// 2. The audit record of what goes, then the removal.
+	// 2. The audit record of what goes, then the removal, after marking
+	// the numbers removed so that a writer cannot bring one back.
 	if len(res.Removed) > 0 {
+		if err := r.markPruned(ctx, latest.Rev); err != nil {
+			return nil, fmt.Errorf("snapshot: prune: %w", err)
+		}
 		af := auditFile{Version: HeaderVersion}
 		for _, rev := range res.Removed {
 			h := *headers[rev]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -155,11 +156,25 @@ func (r *Repo) want(ctx context.Context, hashes map[string]bool) error {
 	})
 }
 
+// headAttempts bounds how often updateHead tries to move the head while
+// commits move it too (about 2 s of backoff in all).
+const headAttempts = 20
+
 // updateHead changes head.json with fn, conditionally on what it read,
 // retrying when a commit moved the head meanwhile. fn returning false
 // leaves the head alone.
 func (r *Repo) updateHead(ctx context.Context, fn func(*headFile) bool) error {
-	for attempt := 0; attempt < 8; attempt++ {
+	for attempt := 0; attempt < headAttempts; attempt++ {
+		if attempt > 0 {
+			// Back off with jitter: busy committers move the head in a
+			// tight loop, and a retry right away loses to them again.
+			d := time.Millisecond << min(attempt, 7)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(d/2 + rand.N(d)):
+			}
+		}
 		data, tag, err := r.store.Get(ctx, headKey)
 		if sink.IsNotExist(err) {
 			// No head yet (an empty or old store): write one first.

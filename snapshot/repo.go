@@ -744,6 +744,9 @@ func (r *Repo) Commit(ctx context.Context, m *Manifest) (*Manifest, error) {
 		}
 		return nil, fmt.Errorf("snapshot: writing %s: %w", RevisionKey(c.Rev), err)
 	}
+	if err := r.stalePut(ctx, c.Rev); err != nil {
+		return nil, err
+	}
 
 	r.mu.Lock()
 	if r.top() == c.Parent {
@@ -976,4 +979,71 @@ func (r *Repo) Restore(ctx context.Context, rev int64, author Author, now time.T
 			return nil, fmt.Errorf("snapshot: restore revision %d: %w", rev, err)
 		}
 	}
+}
+
+// prunedMark is the content of pruned.json.
+type prunedMark struct {
+	// Below: prune removed revisions below this number (its latest
+	// revision when it ran); no new revision can have such a number.
+	Below int64 `json:"below"`
+}
+
+// stalePut undoes a revision just written under number rev when prune had
+// removed that number: a writer that merged against a revision older than
+// what prune saw as the latest finds the pruned number free and would
+// otherwise bring back an old revision that nothing leads to (its commit
+// lost). Prune marks the numbers before it removes any, so a writer whose
+// put came after a removal sees the mark.
+func (r *Repo) stalePut(ctx context.Context, rev int64) error {
+	data, _, err := r.store.Get(ctx, prunedKey)
+	if sink.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("snapshot: reading %s: %w", prunedKey, err)
+	}
+	var pm prunedMark
+	if err := decodeStrict(data, &pm); err != nil {
+		return fmt.Errorf("snapshot: %s: %w", prunedKey, err)
+	}
+	if rev >= pm.Below {
+		return nil
+	}
+	if err := r.store.Delete(ctx, RevisionKey(rev)); err != nil && !sink.IsNotExist(err) {
+		return fmt.Errorf("snapshot: removing the stale %s: %w", RevisionKey(rev), err)
+	}
+	// This view is older than the pruned history: read the head again.
+	r.mu.Lock()
+	r.loaded = false
+	r.latest, r.latestH = nil, nil
+	r.mu.Unlock()
+	return &ConflictError{Rev: rev, Err: fmt.Errorf("revision %d was pruned; merge against the latest revision", rev)}
+}
+
+// markPruned records in pruned.json that no revision below below may be
+// written again (it never lowers the mark).
+func (r *Repo) markPruned(ctx context.Context, below int64) error {
+	data, _, err := r.store.Get(ctx, prunedKey)
+	var pm prunedMark
+	switch {
+	case sink.IsNotExist(err):
+	case err != nil:
+		return fmt.Errorf("snapshot: reading %s: %w", prunedKey, err)
+	default:
+		if err := decodeStrict(data, &pm); err != nil {
+			return fmt.Errorf("snapshot: %s: %w", prunedKey, err)
+		}
+	}
+	if pm.Below >= below {
+		return nil
+	}
+	pm.Below = below
+	out, err := encodeJSON(&pm)
+	if err != nil {
+		return err
+	}
+	if _, err := r.store.Put(ctx, prunedKey, out, sink.Cond{}); err != nil {
+		return fmt.Errorf("snapshot: writing %s: %w", prunedKey, err)
+	}
+	return nil
 }
