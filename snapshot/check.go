@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/pstsync/pstsync/sink"
@@ -217,8 +216,8 @@ func (r *Repo) Check(ctx context.Context) ([]Problem, error) {
 		return nil, fmt.Errorf("snapshot: check: listing user states: %w", err)
 	}
 	for _, key := range ukeys {
-		user, ok := strings.CutSuffix(strings.TrimPrefix(key, usersPrefix), stateName)
-		if !ok || strings.Contains(user, "/") {
+		user, ok := parseStateKey(key)
+		if !ok {
 			continue
 		}
 		data, _, err := r.store.Get(ctx, key)

@@ -61,6 +61,13 @@ func StateKey(user string) string { return usersPrefix + user + stateName }
 
 // parseRevisionKey returns the revision a key of revisions/ names, or false
 // for any other key (temporary files, stray names).
+// parseStateKey returns the user whose state file key is (the inverse of
+// StateKey); ok is false for any other key under users/.
+func parseStateKey(key string) (user string, ok bool) {
+	user, ok = strings.CutSuffix(strings.TrimPrefix(key, usersPrefix), stateName)
+	return user, ok && !strings.Contains(user, "/")
+}
+
 func parseRevisionKey(key string) (int64, bool) {
 	name, ok := strings.CutPrefix(key, revisionsPrefix)
 	if !ok {

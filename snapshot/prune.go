@@ -8,7 +8,6 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/pstsync/pstsync/sink"
@@ -322,8 +321,8 @@ func (r *Repo) userStates(ctx context.Context) ([]userRef, error) {
 	}
 	var out []userRef
 	for _, key := range keys {
-		user, ok := strings.CutSuffix(strings.TrimPrefix(key, usersPrefix), stateName)
-		if !ok || strings.Contains(user, "/") {
+		user, ok := parseStateKey(key)
+		if !ok {
 			continue
 		}
 		data, _, err := r.store.Get(ctx, key)

@@ -995,16 +995,9 @@ type prunedMark struct {
 // lost). Prune marks the numbers before it removes any, so a writer whose
 // put came after a removal sees the mark.
 func (r *Repo) stalePut(ctx context.Context, rev int64) error {
-	data, _, err := r.store.Get(ctx, prunedKey)
-	if sink.IsNotExist(err) {
-		return nil
-	}
+	pm, err := r.prunedMark(ctx)
 	if err != nil {
-		return fmt.Errorf("snapshot: reading %s: %w", prunedKey, err)
-	}
-	var pm prunedMark
-	if err := decodeStrict(data, &pm); err != nil {
-		return fmt.Errorf("snapshot: %s: %w", prunedKey, err)
+		return err
 	}
 	if rev >= pm.Below {
 		return nil
@@ -1020,19 +1013,28 @@ func (r *Repo) stalePut(ctx context.Context, rev int64) error {
 	return &ConflictError{Rev: rev, Err: fmt.Errorf("revision %d was pruned; merge against the latest revision", rev)}
 }
 
+// prunedMark reads pruned.json (the zero mark when there is none).
+func (r *Repo) prunedMark(ctx context.Context) (prunedMark, error) {
+	var pm prunedMark
+	data, _, err := r.store.Get(ctx, prunedKey)
+	if sink.IsNotExist(err) {
+		return pm, nil
+	}
+	if err != nil {
+		return pm, fmt.Errorf("snapshot: reading %s: %w", prunedKey, err)
+	}
+	if err := decodeStrict(data, &pm); err != nil {
+		return pm, fmt.Errorf("snapshot: %s: %w", prunedKey, err)
+	}
+	return pm, nil
+}
+
 // markPruned records in pruned.json that no revision below below may be
 // written again (it never lowers the mark).
 func (r *Repo) markPruned(ctx context.Context, below int64) error {
-	data, _, err := r.store.Get(ctx, prunedKey)
-	var pm prunedMark
-	switch {
-	case sink.IsNotExist(err):
-	case err != nil:
-		return fmt.Errorf("snapshot: reading %s: %w", prunedKey, err)
-	default:
-		if err := decodeStrict(data, &pm); err != nil {
-			return fmt.Errorf("snapshot: %s: %w", prunedKey, err)
-		}
+	pm, err := r.prunedMark(ctx)
+	if err != nil {
+		return err
 	}
 	if pm.Below >= below {
 		return nil
