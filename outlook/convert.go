@@ -52,7 +52,18 @@ type Write struct {
 	Recurrence *Recurrence
 	// Photo is the contact picture (ContactItem.AddPicture), JPEG or PNG.
 	Photo []byte
+	// UserProps are further user properties (text) by name, beside
+	// UIDProperty: RRuleProperty keeps what RecurrencePattern cannot (a
+	// series' WKST). An empty value removes the property.
+	UserProps map[string]string
 }
+
+// RRuleProperty is the user property holding the RRULE pstsync wrote when
+// Outlook's RecurrencePattern cannot keep all of it (WKST: Outlook takes
+// the week start from the user's calendar options). The converter
+// (pst/cal) uses it while the item's pattern is still that rule apart from
+// WKST, on both the PST and the Outlook path.
+const RRuleProperty = cal.RRuleProperty
 
 // Recipient is one attendee.
 type Recipient struct {
@@ -245,7 +256,11 @@ func eventWrite(uid string, c *ical.Calendar) (*Write, error) {
 		}
 	}
 	w.Recipients = attendees(p)
+	w.UserProps = map[string]string{RRuleProperty: ""}
 	if rr := p.Get(ical.PropRecurrenceRule); rr != nil {
+		if strings.Contains(strings.ToUpper(rr.Value), "WKST=") {
+			w.UserProps[RRuleProperty] = rr.Value
+		}
 		if w.Recurrence, err = recurrence(rr.Value, start, loc, allDay); err != nil {
 			return nil, fmt.Errorf("outlook: event %s: %w", uid, err)
 		}

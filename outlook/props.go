@@ -74,7 +74,15 @@ var (
 	PropBirthdayLocal    = addrLID(0x80DE, pst.TypeTime)
 	PropAnnivLocal       = addrLID(0x80DF, pst.TypeTime)
 	PropHasPicture       = addrLID(0x8015, pst.TypeBool)
+	PropRRule            = PropRef{Set: pst.PSPublicStrings, Name: RRuleProperty, Type: pst.TypeString}
 )
+
+// UserProp is the MAPI property of a user property (text) named name: a
+// string-named property in PS_PUBLIC_STRINGS, as UserProperties.Add makes
+// it.
+func UserProp(name string) PropRef {
+	return PropRef{Set: pst.PSPublicStrings, Name: name, Type: pst.TypeString}
+}
 
 // ContactFields maps the ContactItem members pstsync writes (by their
 // object-model name) to the MAPI property Outlook stores them in. The
@@ -166,7 +174,7 @@ var (
 		PropKeywords, PropGlobalObjectID, PropCleanGlobalObjID, PropBusyStatus, PropLocation,
 		PropStartWhole, PropEndWhole, PropSubType, PropRecur, PropStateFlags, PropRecurring,
 		PropTZDescription, PropTZDefStart, PropTZDefEnd, PropTZDefRecur, PropSequence,
-		PropReminderDelta, PropReminderSet, PropCommonStart, PropCommonEnd,
+		PropReminderDelta, PropReminderSet, PropCommonStart, PropCommonEnd, PropRRule,
 	}
 	ContactProps = contactProps()
 )

@@ -6,9 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -739,8 +741,13 @@ func (s *session) Write(ctx context.Context, f outlook.FolderRef, id string, w *
 		if err != nil {
 			return fmt.Errorf("%w: %w", outlook.ErrRefused, err)
 		}
-		if err := setUID(it, w.UID); err != nil {
+		if err := setUserProp(it, outlook.UIDProperty, w.UID); err != nil {
 			return err
+		}
+		for _, k := range slices.Sorted(maps.Keys(w.UserProps)) {
+			if err := setUserProp(it, k, w.UserProps[k]); err != nil {
+				return err
+			}
 		}
 		if _, err := call(it, "Save"); err != nil {
 			return fmt.Errorf("%w: save: %w", outlook.ErrRefused, err)
@@ -762,18 +769,27 @@ func (s *session) Write(ctx context.Context, f outlook.FolderRef, id string, w *
 	return out, err
 }
 
-func setUID(it *ole.IDispatch, uid string) error {
+// setUserProp sets the text user property name (adding it when absent);
+// an empty value removes a property the item has.
+func setUserProp(it *ole.IDispatch, name, value string) error {
 	ups, err := getObj(it, "UserProperties")
 	if err != nil {
 		return err
 	}
-	up, err := call(ups, "Find", outlook.UIDProperty)
+	up, err := call(ups, "Find", name)
+	if value == "" {
+		if err == nil && up != nil {
+			_, err = call(up, "Delete")
+			return err
+		}
+		return nil
+	}
 	if err != nil || up == nil {
-		if up, err = call(ups, "Add", outlook.UIDProperty, olText, false); err != nil {
+		if up, err = call(ups, "Add", name, olText, false); err != nil {
 			return err
 		}
 	}
-	return put(up, "Value", uid)
+	return put(up, "Value", value)
 }
 
 func (s *session) writeAppointment(it *ole.IDispatch, w *outlook.Write) error {

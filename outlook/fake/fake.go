@@ -424,6 +424,12 @@ func (o *Outlook) save(w *outlook.Write, it *item, now time.Time) (*pst.Message,
 		}
 		b.Set(outlook.PropKeywords, cats)
 	}
+	// User properties: string-named properties in PS_PUBLIC_STRINGS.
+	for _, k := range slices.Sorted(maps.Keys(w.UserProps)) {
+		if v := w.UserProps[k]; v != "" {
+			b.Set(outlook.UserProp(k), v)
+		}
+	}
 	if body := str(w, "Body"); body != "" {
 		set(pst.TagBody, pst.TypeString, crlf(body))
 	}

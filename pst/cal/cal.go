@@ -172,6 +172,16 @@ func Event(m *pst.Message, opts Options) (*ical.Calendar, error) {
 	if b.endZone == nil || pat != nil {
 		b.endZone = b.startZone
 	}
+	// A zone that is UTC itself (Windows "UTC": no offset, no daylight
+	// time) gives UTC times, as an item without a zone does: the same
+	// instants, and an appointment written with UTC times into Outlook
+	// (which gives every appointment a zone) comes back as it was.
+	if b.startZone.isUTC() {
+		b.startZone = nil
+	}
+	if b.endZone.isUTC() {
+		b.endZone = nil
+	}
 
 	method := map[kind]string{kindRequest: "REQUEST", kindReply: "REPLY", kindCancel: "CANCEL"}[k]
 	c := newCalendar(method)
@@ -665,7 +675,7 @@ func (b *eventBuilder) recurrence(ev *ical.Component, pat *recur.Pattern) []*ica
 	if err != nil {
 		return nil // unsupported (e.g. Hijri): keep the single event
 	}
-	ev.Props.Set(&ical.Prop{Name: ical.PropRecurrenceRule, Params: ical.Params{}, Value: rule})
+	ev.Props.Set(&ical.Prop{Name: ical.PropRecurrenceRule, Params: ical.Params{}, Value: b.writtenRule(rule)})
 
 	modified := map[string]bool{}
 	for _, e := range pat.Exceptions {
@@ -684,6 +694,40 @@ func (b *eventBuilder) recurrence(ev *ical.Component, pat *recur.Pattern) []*ica
 		e := &pat.Exceptions[i]
 		out = append(out, b.exception(ev, e, offset, objects[e.OriginalStart.Format(dateFormat)]))
 	}
+	return out
+}
+
+// RRuleProperty is the user property (a string in PS_PUBLIC_STRINGS) in
+// which pstsync's Outlook bridge keeps the RRULE it wrote when the
+// recurrence pattern cannot hold all of it: Outlook takes a series' week
+// start (WKST) from the user's calendar options, not from the item.
+const RRuleProperty = "pstsyncRRULE"
+
+// writtenRule returns the RRULE pstsync wrote (RRuleProperty) when the
+// item's pattern is still that rule apart from its WKST, else rule: a
+// series whose pattern the user changed in Outlook is read as it is.
+func (b *eventBuilder) writtenRule(rule string) string {
+	w := strings.TrimSpace(b.p.String(b.p.NamedStrID(pst.PSPublicStrings, RRuleProperty)))
+	if w == "" || w == rule || !slices.Equal(ruleParts(w), ruleParts(rule)) {
+		return rule
+	}
+	return w
+}
+
+// ruleParts are an RRULE's parts without WKST, upper case, their value
+// lists and the parts sorted.
+func ruleParts(rule string) []string {
+	var out []string
+	for _, p := range strings.Split(strings.ToUpper(rule), ";") {
+		k, v, _ := strings.Cut(p, "=")
+		if p == "" || k == "WKST" {
+			continue
+		}
+		vs := strings.Split(v, ",")
+		slices.Sort(vs)
+		out = append(out, k+"="+strings.Join(vs, ","))
+	}
+	slices.Sort(out)
 	return out
 }
 

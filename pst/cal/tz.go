@@ -214,6 +214,21 @@ type zone struct {
 	def  *TZDefinition
 }
 
+// isUTC reports whether z is UTC itself: named so (Windows "UTC",
+// "Coordinated Universal Time") and without offset or daylight time in any
+// rule.
+func (z *zone) isUTC() bool {
+	if z == nil || z.def == nil || (z.tzid != "Etc/UTC" && z.tzid != "UTC") {
+		return false
+	}
+	for _, r := range z.def.Rules {
+		if r.Bias != 0 || r.StandardBias != 0 || (r.HasDST() && r.DaylightBias != 0) {
+			return false
+		}
+	}
+	return true
+}
+
 // ruleFor returns the rule for the year of the UTC instant t.
 func (z *zone) ruleFor(t time.Time) *TZRule { return z.def.Rule(t.Year()) }
 
