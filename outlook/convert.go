@@ -65,6 +65,12 @@ type Write struct {
 // WKST, on both the PST and the Outlook path.
 const RRuleProperty = cal.RRuleProperty
 
+// UTCProperty is the user property ("1") on an appointment written with
+// UTC times: Outlook gives it the zone "UTC", and the converter (pst/cal)
+// reads its times as UTC times again while that is its zone, on both
+// paths.
+const UTCProperty = cal.UTCProperty
+
 // Recipient is one attendee.
 type Recipient struct {
 	Name, Address string
@@ -256,7 +262,10 @@ func eventWrite(uid string, c *ical.Calendar) (*Write, error) {
 		}
 	}
 	w.Recipients = attendees(p)
-	w.UserProps = map[string]string{RRuleProperty: ""}
+	w.UserProps = map[string]string{RRuleProperty: "", UTCProperty: ""}
+	if !allDay && loc == time.UTC { // UTC (or floating) times, no TZID
+		w.UserProps[UTCProperty] = "1"
+	}
 	if rr := p.Get(ical.PropRecurrenceRule); rr != nil {
 		if strings.Contains(strings.ToUpper(rr.Value), "WKST=") {
 			w.UserProps[RRuleProperty] = rr.Value

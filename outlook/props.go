@@ -74,7 +74,8 @@ var (
 	PropBirthdayLocal    = addrLID(0x80DE, pst.TypeTime)
 	PropAnnivLocal       = addrLID(0x80DF, pst.TypeTime)
 	PropHasPicture       = addrLID(0x8015, pst.TypeBool)
-	PropRRule            = PropRef{Set: pst.PSPublicStrings, Name: RRuleProperty, Type: pst.TypeString}
+	PropRRule            = UserProp(RRuleProperty)
+	PropUTC              = UserProp(UTCProperty)
 )
 
 // UserProp is the MAPI property of a user property (text) named name: a
@@ -174,7 +175,7 @@ var (
 		PropKeywords, PropGlobalObjectID, PropCleanGlobalObjID, PropBusyStatus, PropLocation,
 		PropStartWhole, PropEndWhole, PropSubType, PropRecur, PropStateFlags, PropRecurring,
 		PropTZDescription, PropTZDefStart, PropTZDefEnd, PropTZDefRecur, PropSequence,
-		PropReminderDelta, PropReminderSet, PropCommonStart, PropCommonEnd, PropRRule,
+		PropReminderDelta, PropReminderSet, PropCommonStart, PropCommonEnd, PropRRule, PropUTC,
 	}
 	ContactProps = contactProps()
 )

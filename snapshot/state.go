@@ -50,6 +50,13 @@ type Link struct {
 	// (another item of the side holds it); it has no opinion while it
 	// stays as Marker says.
 	Copy bool `json:"copy,omitempty"`
+	// Rewrites (Outlook bridge): the fields of the item as pstsync wrote
+	// it into Outlook that Outlook shows differently (its own rewriting:
+	// organizer, picture, time zones), one per line as "written shown
+	// field" with short hashes of the two values ("-" for none). A field
+	// read back as Outlook showed it is no edit of the user's. Encoded by
+	// the syncer; a string so that a Link stays comparable.
+	Rewrites string `json:"rewrites,omitempty"`
 }
 
 // Delivered is the version (Hash) of shared item UID in Collection last

@@ -2,6 +2,8 @@ package syncer
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -39,6 +41,11 @@ func (e *OutlookError) Unwrap() error { return e.Err }
 type OutlookReader struct {
 	Bridge outlook.Bridge
 	Share  []string
+	// Delivered returns the version of shared item uid last delivered to
+	// the user (nil when unknown): an item pstsync wrote gets back its
+	// delivered value in every field Outlook rewrote and the user left
+	// as Outlook showed it (see snapshot.Link.Rewrites).
+	Delivered func(ctx context.Context, coll, uid string) *merge.Doc
 }
 
 // outlookColls are the collections an Outlook side has.
@@ -82,6 +89,11 @@ func (or *OutlookReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, e
 				}
 			} else {
 				s.Decoded++
+				if l := prev.outlookLink(coll, it.Key, it.Doc.UID); l != nil && l.Rewrites != "" && or.Delivered != nil {
+					if d := or.Delivered(ctx, coll, l.UID); d != nil {
+						undoRewrites(it.Doc, d, l.Rewrites)
+					}
+				}
 				priv := it.Private || merge.IsPrivate(it.Doc)
 				if priv && it.Doc.Kind == merge.KindContact {
 					continue // private contacts are not shared
@@ -216,7 +228,7 @@ func (r *run) deliverOutlook(ctx context.Context, a *applied) error {
 		m := outlookMarker(e)
 		m.Hash = h
 		od.links[k] = snapshot.Link{Key: outlook.Key(e), UID: k.UID, Collection: k.Coll, Marker: m, Source: k.Coll,
-			Private: it != nil && it.private}
+			Private: it != nil && it.private, Rewrites: shownRewrites(ctx, b, f, e.ID, d)}
 	}
 	for _, k := range slices.SortedFunc(maps.Keys(have), compareKeys) {
 		if _, ok := a.plan.Deliver[k]; ok {
@@ -341,6 +353,13 @@ func (r *run) outlookLinks(links []snapshot.Link) []snapshot.Link {
 		if !l.Copy && (od.removed[k] || od.links[k].Key != "") {
 			continue
 		}
+		if !l.Copy && l.Rewrites == "" {
+			// Not written this run: what Outlook made of the last write
+			// stays (also when the user moved the item: a new EntryID).
+			if p := r.prevSide().outlookLink(l.Collection, l.Key, l.UID); p != nil && p.UID == l.UID {
+				l.Rewrites = p.Rewrites
+			}
+		}
 		out = append(out, l)
 	}
 	for _, k := range slices.SortedFunc(maps.Keys(od.links), compareKeys) {
@@ -440,4 +459,175 @@ func (r *run) publishFreeBusy(ctx context.Context, a *applied) {
 		return
 	}
 	r.res.FreeBusy = path
+}
+
+// ---------------------------------------------------------------- rewrites
+
+// Outlook rewrites parts of every item written through its object model:
+// the organizer becomes the PC's user, a picture is re-encoded as JPEG,
+// defaults are added (CLASS, PRIORITY, TRANSP, busy status), its own time
+// zone definitions replace the item's. Right after writing an item the
+// run reads it back and records in the link which fields Outlook shows
+// differently from what was written (shownRewrites). When the item is read
+// again later, a field still as Outlook showed it gets back the delivered
+// value (undoRewrites): only the fields the user changed are the user's
+// edit, so Outlook's rewriting never reaches colleagues as one.
+
+// fieldHash is a short hash of one field ("-" for none).
+func fieldHash(f merge.Field, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%q %q %t %q", f.Name, f.Group, f.Comp, f.Value)
+	for _, k := range slices.Sorted(maps.Keys(f.Params)) {
+		fmt.Fprintf(h, " %q=%q", k, f.Params[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func zoneHash(z string, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	sum := sha256.Sum256([]byte(z))
+	return hex.EncodeToString(sum[:])[:16]
+}
+
+// zonePrefix marks a time zone (VTIMEZONE by TZID) among the fields of a
+// rewrite list.
+const zonePrefix = "\x00zone "
+
+// rewriteList encodes the fields (and zones) of shown that differ from
+// written, as snapshot.Link.Rewrites holds them.
+func rewriteList(written, shown *merge.Doc) string {
+	var lines []string
+	for _, k := range merge.ChangedKeys(written, shown) {
+		w, wok := written.Fields[k]
+		g, gok := shown.Fields[k]
+		lines = append(lines, fieldHash(w, wok)+" "+fieldHash(g, gok)+" "+k)
+	}
+	for _, z := range slices.Sorted(maps.Keys(shown.Zones)) {
+		w, wok := written.Zones[z]
+		if g := shown.Zones[z]; !wok || g != w {
+			lines = append(lines, zoneHash(w, wok)+" "+zoneHash(g, true)+" "+zonePrefix+z)
+		}
+	}
+	for _, z := range slices.Sorted(maps.Keys(written.Zones)) {
+		if _, ok := shown.Zones[z]; !ok {
+			lines = append(lines, zoneHash(written.Zones[z], true)+" - "+zonePrefix+z)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// shownRewrites reads back the item pstsync just wrote (id) and returns
+// what Outlook shows differently from d, encoded; "" when it shows d as it
+// is or cannot be read back (the item is then read as Outlook shows it).
+func shownRewrites(ctx context.Context, b outlook.Bridge, f outlook.FolderRef, id string, d *merge.Doc) string {
+	it, err := b.Read(ctx, f, id)
+	if err != nil {
+		return ""
+	}
+	shown, err := outlook.ToDoc(it)
+	if err != nil {
+		return ""
+	}
+	return rewriteList(d, shown)
+}
+
+// undoRewrites gives s back the delivered value of every field Outlook
+// rewrote (rw) that s still has as Outlook showed it, when the delivered
+// version d has the value pstsync wrote there.
+func undoRewrites(s, d *merge.Doc, rw string) {
+	for _, line := range strings.Split(rw, "\n") {
+		parts := strings.SplitN(line, " ", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		written, shown, k := parts[0], parts[1], parts[2]
+		if z, ok := strings.CutPrefix(k, zonePrefix); ok {
+			cur, cok := s.Zones[z]
+			dv, dok := d.Zones[z]
+			if zoneHash(cur, cok) != shown || zoneHash(dv, dok) != written {
+				continue
+			}
+			if dok {
+				if s.Zones == nil {
+					s.Zones = map[string]string{}
+				}
+				s.Zones[z] = dv
+			} else {
+				delete(s.Zones, z)
+			}
+			continue
+		}
+		cur, cok := s.Fields[k]
+		dv, dok := d.Fields[k]
+		if fieldHash(cur, cok) != shown || fieldHash(dv, dok) != written {
+			continue
+		}
+		if dok {
+			dv.Params = maps.Clone(dv.Params)
+			s.Fields[k] = dv
+		} else {
+			delete(s.Fields, k)
+		}
+	}
+}
+
+// outlookLink is the link of the item with key in coll, else (an item the
+// user moved to another store: a new EntryID) the link of shared item uid.
+func (p *PrevSide) outlookLink(coll, key, uid string) *snapshot.Link {
+	if l := p.Link(coll, key); l != nil {
+		return l
+	}
+	if uid == "" {
+		return nil
+	}
+	for i := range p.Links {
+		if l := &p.Links[i]; l.Collection == coll && l.UID == uid && !l.Copy {
+			return l
+		}
+	}
+	return nil
+}
+
+// outlookMemo holds what the Outlook side's run looks up more than once.
+type outlookMemo struct {
+	prev      *PrevSide
+	delivered map[merge.Key]string // hash last delivered, by item
+}
+
+// prevSide is the last run's links, for carrying forward what a link
+// knows.
+func (r *run) prevSide() *PrevSide {
+	if r.olMemo.prev == nil {
+		r.olMemo.prev = r.prev()
+	}
+	return r.olMemo.prev
+}
+
+// deliveredDoc is the version of coll/uid last delivered to the user,
+// decoded (nil when unknown or unreadable).
+func (r *run) deliveredDoc(ctx context.Context, coll, uid string) *merge.Doc {
+	if r.st == nil {
+		return nil
+	}
+	if r.olMemo.delivered == nil {
+		r.olMemo.delivered = make(map[merge.Key]string, len(r.st.Delivered))
+		for _, d := range r.st.Delivered {
+			r.olMemo.delivered[merge.Key{Coll: d.Collection, UID: d.UID}] = d.Hash
+		}
+	}
+	h := r.olMemo.delivered[merge.Key{Coll: coll, UID: uid}]
+	if h == "" {
+		return nil
+	}
+	d, err := r.doc(ctx, h, kindOfColl(coll))
+	if err != nil {
+		r.log.WarnContext(ctx, "outlook: delivered version unreadable: the item is read as Outlook shows it", "collection", coll, "uid", uid, "err", err)
+		return nil
+	}
+	return d
 }

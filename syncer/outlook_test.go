@@ -1,9 +1,13 @@
 package syncer
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"slices"
@@ -485,4 +489,133 @@ func TestFreeBusyOnlyWhenChanged(t *testing.T) {
 	if res := syncFB("ann"); res.FreeBusy == "" {
 		t.Fatal("a colleague's new item did not renew the free/busy file")
 	}
+}
+
+// pngPhoto is a small PNG picture as a vCard 4.0 PHOTO data URI.
+func pngPhoto(t testing.TB) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return "PHOTO:data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes())
+}
+
+// TestOutlookRewritesNotShared: Outlook rewrites parts of every item
+// written through its object model (the organizer becomes the PC's user,
+// a picture is re-encoded as JPEG). When alice edits one field of an item
+// pstsync delivered into her Outlook, only that field is her edit: bob
+// receives the new SUMMARY (or job title) and keeps his organizer and
+// picture.
+func TestOutlookRewritesNotShared(t *testing.T) {
+	e := newEnv(t)
+	o := fake.New()
+	o.Now = tick
+	put(t, e.src("bob"), "b1.ics", icsEvent("B1", "Design review", "ORGANIZER;CN=Bob Baker:mailto:bob@example.com",
+		"ATTENDEE;CN=Alice;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION:mailto:alice@example.com",
+		"ATTENDEE;CN=Bob Baker;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:bob@example.com"))
+	put(t, e.src("bob"), "c1.vcf", vcfCard("C1", "Carol Cole", "N:Cole;Carol;;;", "EMAIL:carol@example.com", pngPhoto(t)))
+	e.sync("bob")
+	res := e.syncOutlook("alice", o)
+	if res.Outlook.Created != 2 {
+		t.Fatalf("delivery into Outlook: %+v", res.Outlook)
+	}
+	before := map[string]*merge.Doc{Calendar: e.doc(Calendar, "B1"), Contacts: e.doc(Contacts, "C1")}
+
+	// Outlook did rewrite them (else this test shows nothing).
+	_, cal := outlookTitles(t, o, olCal)
+	_, con := outlookTitles(t, o, olCon)
+	shown := map[string]*merge.Doc{Calendar: readDoc(t, o, olCal, cal["Design review"].ID), Contacts: readDoc(t, o, olCon, con["Carol Cole"].ID)}
+	if got := merge.ChangedKeys(before[Calendar], shown[Calendar]); !slices.Contains(got, "ORGANIZER") {
+		t.Fatalf("Outlook kept the organizer (changed: %q): the fake no longer rewrites it", got)
+	}
+	if got := merge.ChangedKeys(before[Contacts], shown[Contacts]); !slices.Contains(got, "PHOTO") {
+		t.Fatalf("Outlook kept the picture (changed: %q): the fake no longer re-encodes it", got)
+	}
+	if res := e.syncOutlook("alice", o); res.Committed || !quietOL(res.Outlook) {
+		t.Fatalf("quiet round after the delivery: committed %v %+v", res.Committed, res.Outlook)
+	}
+
+	// alice edits one field of each in Outlook.
+	if _, err := o.EditAsUser(olCal, cal["Design review"].ID, func(w *outlook.Write) { w.Fields["Subject"] = "Design review v2" }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.EditAsUser(olCon, con["Carol Cole"].ID, func(w *outlook.Write) { w.Fields["JobTitle"] = "Architect" }); err != nil {
+		t.Fatal(err)
+	}
+	res = e.syncOutlook("alice", o)
+	if !res.Committed || res.Modified != 2 || len(res.Conflicts) != 0 {
+		t.Fatalf("alice's edits: %+v", res)
+	}
+	for coll, want := range map[string][]string{Calendar: {"SUMMARY"}, Contacts: {"TITLE"}} {
+		uid := map[string]string{Calendar: "B1", Contacts: "C1"}[coll]
+		if got := merge.ChangedKeys(before[coll], e.doc(coll, uid)); !slices.Equal(got, want) {
+			t.Errorf("%s/%s: alice's edit changed %q in the store, want only %q", coll, uid, got, want)
+		}
+	}
+	// bob gets the new summary with his own organizer and picture.
+	e.sync("bob")
+	if got := read(t, filepath.Join(e.mailbox("bob"), CalendarDir, FileName("B1")+".ics")); !strings.Contains(got, "SUMMARY:Design review v2") ||
+		!strings.Contains(got, "ORGANIZER;CN=Bob Baker:mailto:bob@example.com") || strings.Contains(got, o.User.Address) {
+		t.Errorf("bob's copy of the event:\n%s", got)
+	}
+	if res := e.syncOutlook("alice", o); res.Committed || !quietOL(res.Outlook) {
+		t.Fatalf("quiet round after the edit: committed %v %+v", res.Committed, res.Outlook)
+	}
+
+	// A second edit of the same item (not written again since: alice's
+	// version is the shared one) is again only what she changed.
+	before[Calendar] = e.doc(Calendar, "B1")
+	if _, err := o.EditAsUser(olCal, cal["Design review"].ID, func(w *outlook.Write) { w.Fields["Location"] = "Room 4" }); err != nil {
+		t.Fatal(err)
+	}
+	if res := e.syncOutlook("alice", o); !res.Committed || res.Modified != 1 {
+		t.Fatalf("alice's second edit: %+v", res)
+	}
+	if got := merge.ChangedKeys(before[Calendar], e.doc(Calendar, "B1")); !slices.Equal(got, []string{"LOCATION"}) {
+		t.Errorf("alice's second edit changed %q in the store, want only LOCATION", got)
+	}
+	// bob changes the event: it is written into alice's Outlook again,
+	// and her next edit is again only hers.
+	put(t, e.src("bob"), "b1.ics", strings.Replace(read(t, filepath.Join(e.src("bob"), "b1.ics")), "SUMMARY:Design review", "SUMMARY:Design review (final)", 1))
+	e.sync("bob")
+	if res := e.syncOutlook("alice", o); res.Outlook.Updated != 1 {
+		t.Fatalf("bob's change into alice's Outlook: %+v", res.Outlook)
+	}
+	before[Calendar] = e.doc(Calendar, "B1")
+	if _, err := o.EditAsUser(olCal, cal["Design review"].ID, func(w *outlook.Write) { w.Fields["Body"] = "Agenda attached" }); err != nil {
+		t.Fatal(err)
+	}
+	e.syncOutlook("alice", o)
+	if got := merge.ChangedKeys(before[Calendar], e.doc(Calendar, "B1")); !slices.Equal(got, []string{"DESCRIPTION"}) {
+		t.Errorf("alice's third edit changed %q in the store, want only DESCRIPTION", got)
+	}
+}
+
+// readDoc reads one Outlook item as a merge doc.
+func readDoc(t testing.TB, o *fake.Outlook, f outlook.FolderRef, id string) *merge.Doc {
+	t.Helper()
+	it, err := o.Read(context.Background(), f, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := outlook.ToDoc(it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// doc is the latest shared version of coll/uid, decoded.
+func (e *env) doc(coll, uid string) *merge.Doc {
+	e.t.Helper()
+	d, err := ParseObject([]byte(e.object(coll, uid)), kindOfColl(coll))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return d
 }

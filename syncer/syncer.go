@@ -282,6 +282,7 @@ type run struct {
 	res       *Result
 	// outlook is what the run wrote into Outlook (nil without it).
 	outlook *outlookDelivery
+	olMemo  outlookMemo
 }
 
 // Sync runs one user's sync; see the package comment.
@@ -349,7 +350,7 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 
 	var reader SideReader
 	if o.Outlook != nil {
-		reader = &OutlookReader{Bridge: o.Outlook, Share: o.Share}
+		reader = &OutlookReader{Bridge: o.Outlook, Share: o.Share, Delivered: r.deliveredDoc}
 	} else if o.Source != "" {
 		reader = &FolderReader{Dir: o.Source, MaxFileSize: o.MaxFileSize}
 	} else {

@@ -309,6 +309,37 @@ func (o *Outlook) Move(from outlook.FolderRef, id string, to outlook.FolderRef) 
 	return it.id, nil
 }
 
+// EditAsUser changes an item as its user does in Outlook's own window: the
+// members edit changes take their new values; everything else stays as
+// Outlook stores it (its organizer, its re-encoded picture, its time zone
+// definitions, the user properties). It returns the saved entry.
+func (o *Outlook) EditAsUser(f outlook.FolderRef, id string, edit func(w *outlook.Write)) (outlook.Entry, error) {
+	o.mu.Lock()
+	_, fo, err := o.resolve(f)
+	if err != nil {
+		o.mu.Unlock()
+		return outlook.Entry{}, err
+	}
+	it := fo.items[id]
+	if it == nil {
+		o.mu.Unlock()
+		return outlook.Entry{}, fmt.Errorf("outlook: %s item %s: %w", f, id, outlook.ErrNotFound)
+	}
+	w := *it.w
+	w.Fields = maps.Clone(it.w.Fields)
+	w.UserProps = maps.Clone(it.w.UserProps)
+	w.Categories = slices.Clone(it.w.Categories)
+	w.Recipients = slices.Clone(it.w.Recipients)
+	if r := it.w.Recurrence; r != nil {
+		c := *r
+		c.Exceptions = slices.Clone(r.Exceptions)
+		w.Recurrence = &c
+	}
+	o.mu.Unlock()
+	edit(&w)
+	return o.Write(context.Background(), f, id, &w)
+}
+
 // Deleted returns the entries in a store's Deleted Items.
 func (o *Outlook) Deleted(storeName string) []outlook.Entry {
 	o.mu.Lock()

@@ -172,15 +172,16 @@ func Event(m *pst.Message, opts Options) (*ical.Calendar, error) {
 	if b.endZone == nil || pat != nil {
 		b.endZone = b.startZone
 	}
-	// A zone that is UTC itself (Windows "UTC": no offset, no daylight
-	// time) gives UTC times, as an item without a zone does: the same
-	// instants, and an appointment written with UTC times into Outlook
-	// (which gives every appointment a zone) comes back as it was.
-	if b.startZone.isUTC() {
-		b.startZone = nil
-	}
-	if b.endZone.isUTC() {
-		b.endZone = nil
+	// Outlook gives every appointment a zone: one pstsync wrote with UTC
+	// times (UTCProperty) has UTC times again while its zone is UTC
+	// itself (Windows "UTC": no offset, no daylight time).
+	if p.String(p.NamedStrID(pst.PSPublicStrings, UTCProperty)) != "" {
+		if b.startZone.isUTC() {
+			b.startZone = nil
+		}
+		if b.endZone.isUTC() {
+			b.endZone = nil
+		}
 	}
 
 	method := map[kind]string{kindRequest: "REQUEST", kindReply: "REPLY", kindCancel: "CANCEL"}[k]
@@ -702,6 +703,12 @@ func (b *eventBuilder) recurrence(ev *ical.Component, pat *recur.Pattern) []*ica
 // recurrence pattern cannot hold all of it: Outlook takes a series' week
 // start (WKST) from the user's calendar options, not from the item.
 const RRuleProperty = "pstsyncRRULE"
+
+// UTCProperty is the user property (a string in PS_PUBLIC_STRINGS, "1")
+// that pstsync's Outlook bridge sets on an appointment it wrote with UTC
+// times: Outlook gives it the zone "UTC", and its times are read as UTC
+// times again while that is its zone.
+const UTCProperty = "pstsyncUTC"
 
 // writtenRule returns the RRULE pstsync wrote (RRuleProperty) when the
 // item's pattern is still that rule apart from its WKST, else rule: a
