@@ -217,6 +217,11 @@ func (o *Outlook) Read(ctx context.Context, f outlook.FolderRef, id string) (*ou
 
 // Write implements outlook.Bridge.
 func (o *Outlook) Write(ctx context.Context, f outlook.FolderRef, id string, w *outlook.Write) (outlook.Entry, error) {
+	return o.write(ctx, f, id, w, nil)
+}
+
+// write saves an item; imp is set for an item an iCalendar import saves.
+func (o *Outlook) write(ctx context.Context, f outlook.FolderRef, id string, w *outlook.Write, imp *importing) (outlook.Entry, error) {
 	if err := o.fail("Write"); err != nil {
 		return outlook.Entry{}, err
 	}
@@ -243,7 +248,7 @@ func (o *Outlook) Write(ctx context.Context, f outlook.FolderRef, id string, w *
 		it = &item{id: o.entryID(s, o.nextID)}
 	}
 	now := o.Now().UTC().Truncate(time.Second)
-	msg, err := o.save(w, it, now)
+	msg, err := o.save(w, it, now, imp)
 	if err != nil {
 		return outlook.Entry{}, err
 	}
@@ -431,7 +436,7 @@ func crlf(s string) string {
 func str(w *outlook.Write, k string) string { s, _ := w.Fields[k].(string); return s }
 
 // save computes the item's properties from what was written.
-func (o *Outlook) save(w *outlook.Write, it *item, now time.Time) (*pst.Message, error) {
+func (o *Outlook) save(w *outlook.Write, it *item, now time.Time, imp *importing) (*pst.Message, error) {
 	b := outlook.NewPropBag()
 	set := func(t uint16, typ pst.PropType, v any) { b.Set(outlook.PropRef{Tag: t, Type: typ}, v) }
 	set(pst.TagMessageClass, pst.TypeString, w.Class)
@@ -474,7 +479,7 @@ func (o *Outlook) save(w *outlook.Write, it *item, now time.Time) (*pst.Message,
 	var err error
 	switch w.Class {
 	case outlook.ClassAppointment:
-		err = o.saveAppointment(w, it, b, m)
+		err = o.saveAppointment(w, it, b, m, imp)
 	case outlook.ClassContact:
 		err = o.saveContact(w, b, m)
 	default:
@@ -494,17 +499,17 @@ func subject(s string) string {
 	return s
 }
 
-func (o *Outlook) saveAppointment(w *outlook.Write, it *item, b *outlook.PropBag, m *pst.Message) error {
+func (o *Outlook) saveAppointment(w *outlook.Write, it *item, b *outlook.PropBag, m *pst.Message, imp *importing) error {
 	set := func(t uint16, typ pst.PropType, v any) { b.Set(outlook.PropRef{Tag: t, Type: typ}, v) }
 	set(pst.TagSubject, pst.TypeString, subject(str(w, "Subject")))
 	if s := str(w, "Location"); s != "" {
 		b.Set(outlook.PropLocation, s)
 	}
-	imp, ok := w.Fields["Importance"].(int)
+	importance, ok := w.Fields["Importance"].(int)
 	if !ok {
-		imp = 1
+		importance = 1
 	}
-	set(pst.TagImportance, pst.TypeInt32, int32(imp))
+	set(pst.TagImportance, pst.TypeInt32, int32(importance))
 	busy, ok := w.Fields["BusyStatus"].(int)
 	if !ok {
 		busy = 2
@@ -555,11 +560,22 @@ func (o *Outlook) saveAppointment(w *outlook.Write, it *item, b *outlook.PropBag
 	if it.msg != nil {
 		goid = it.msg.Props.Binary(it.msg.Props.NamedID(pst.PSETIDMeeting, 0x0003))
 	}
+	if goid == nil && imp != nil {
+		goid = imp.goid // an imported event: from its UID
+	}
 	if goid == nil {
 		goid = globalObjectID(it.id + o.instance)
 	}
 	b.Set(outlook.PropGlobalObjectID, goid)
-	b.Set(outlook.PropCleanGlobalObjID, goid)
+	b.Set(outlook.PropCleanGlobalObjID, cleanGOID(goid))
+	var seq int64
+	if it.msg != nil {
+		seq, _ = it.msg.Props.Int(it.msg.Props.NamedID(pst.PSETIDAppointment, 0x8201))
+	}
+	if imp != nil {
+		seq = int64(imp.seq)
+	}
+	b.Set(outlook.PropSequence, int32(seq))
 	if len(w.Recipients) > 0 {
 		b.Set(outlook.PropStateFlags, int32(1)) // asfMeeting
 		b.Set(outlook.PropRef{Tag: pst.TagResponseRequested, Type: pst.TypeBool}, true)
