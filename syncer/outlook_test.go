@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"github.com/pstsync/pstsync/merge"
 	"github.com/pstsync/pstsync/outlook"
 	"github.com/pstsync/pstsync/outlook/fake"
+	"github.com/pstsync/pstsync/sink"
 )
 
 var olCal = outlook.FolderRef{Kind: outlook.Calendar}
@@ -618,4 +620,191 @@ func (e *env) doc(coll, uid string) *merge.Doc {
 		e.t.Fatal(err)
 	}
 	return d
+}
+
+// berlinSeries is a weekly series in Europe/Berlin with a moved and a
+// deleted occurrence; summary is the series' SUMMARY, moved the moved
+// occurrence's new day (2025-03-DD).
+func berlinSeries(uid, summary string, moved int) string {
+	return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//test//EN\r\n" +
+		"BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n" +
+		"BEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nTZNAME:CEST\r\nDTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\n" +
+		"BEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\nDTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\n" +
+		"END:VTIMEZONE\r\n" +
+		"BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20250101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20250303T090000\r\nDTEND;TZID=Europe/Berlin:20250303T093000\r\n" +
+		"RRULE:FREQ=WEEKLY;COUNT=8;BYDAY=MO\r\nEXDATE;TZID=Europe/Berlin:20250317T090000\r\nSUMMARY:" + summary + "\r\nEND:VEVENT\r\n" +
+		"BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20250101T000000Z\r\nRECURRENCE-ID;TZID=Europe/Berlin:20250310T090000\r\n" +
+		fmt.Sprintf("DTSTART;TZID=Europe/Berlin:202503%02dT090000\r\nDTEND;TZID=Europe/Berlin:202503%02dT093000\r\n", moved, moved) +
+		"SUMMARY:" + summary + " (moved)\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+}
+
+// importOutlookFiles imports every calendar file of the user's newest
+// incoming/NNNNNN-outlook folder into o, as the user does on a PC
+// without the bridge, and returns what the imports did.
+func (e *env) importOutlookFiles(user string, o *fake.Outlook, dir string) fake.ImportResult {
+	e.t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "calendar", "*.ics"))
+	if err != nil || len(files) == 0 {
+		e.t.Fatalf("no calendar files in %s (%v)", dir, err)
+	}
+	var total fake.ImportResult
+	for _, f := range files {
+		res, err := o.ImportICS(context.Background(), []byte(read(e.t, f)))
+		if err != nil {
+			e.t.Fatalf("importing %s: %v", f, err)
+		}
+		total.Created += res.Created
+		total.Updated += res.Updated
+		total.Ignored += res.Ignored
+		total.IDs = append(total.IDs, res.IDs...)
+	}
+	return total
+}
+
+// outlookDirs lists the user's incoming/NNNNNN-outlook folders, oldest
+// first.
+func (e *env) outlookDirs(user string) []string {
+	e.t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(e.mailbox(user), IncomingDir, "*-"+OutlookImportDir))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	slices.Sort(dirs)
+	return dirs
+}
+
+// scheduleFields are the fields that say when an event and its
+// occurrences are, and what they are called: UTC times in one form (an
+// iCalendar import gives UTC times Outlook's "UTC" zone), RRULE parts
+// sorted.
+func scheduleFields(d *merge.Doc) map[string]string {
+	out := map[string]string{}
+	for k, f := range d.Fields {
+		name := k
+		if i := strings.LastIndex(k, "/"); i >= 0 {
+			name = k[i+1:]
+		}
+		switch name {
+		case "RRULE":
+			parts := strings.Split(f.Value, ";")
+			slices.Sort(parts)
+			out[k] = strings.Join(parts, ";")
+			continue
+		case "DTSTART", "DTEND", "SUMMARY", "RECURRENCE-ID":
+		default:
+			if !strings.HasPrefix(name, "EXDATE") {
+				continue
+			}
+		}
+		switch tz := strings.Join(f.Params["TZID"], ","); tz {
+		case "Etc/UTC":
+			out[k] = f.Value + "Z"
+		case "":
+			out[k] = f.Value
+		default:
+			out[k] = f.Value + " " + tz
+		}
+	}
+	return out
+}
+
+// TestOutlookImportFiles: on a PC without the bridge, the user imports the
+// METHOD:REQUEST calendar files of incoming/NNNNNN-outlook into Outlook
+// (the fake, with Outlook's documented import: a REQUEST is matched to
+// the appointment whose global object id its UID gives, and updates it in
+// place). Importing them twice, and the next revision's files after a
+// colleague's changes, never duplicates an appointment; the updates land
+// in place with the series' moved and deleted occurrences right; an older
+// file imported again changes nothing.
+func TestOutlookImportFiles(t *testing.T) {
+	e := newEnv(t)
+	o := fake.New()
+	o.Now = tick
+	o.Local, _ = time.LoadLocation("Europe/Berlin")
+	// alice's own appointment, made in Outlook: the PST path reads it
+	// with the UID pst/cal derives from its global object id (stood in
+	// for here by a file in her source folder).
+	own := userAdds(t, o, olCal, docOf(t, icsEvent("A1", "Planning")))
+	ownDoc := readDoc(t, o, olCal, own.ID)
+	if !strings.HasPrefix(ownDoc.UID, "040000008200E00074C5B7101A82E008") {
+		t.Fatalf("UID of an appointment made in Outlook: %q", ownDoc.UID)
+	}
+	c, err := merge.ToCalendar(ownDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := sink.EncodeICS(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	put(t, e.src("alice"), "planning.ics", b.String())
+	e.sync("alice")
+	put(t, e.src("bob"), "s1.ics", berlinSeries("S1", "Standup", 11))
+	put(t, e.src("bob"), "b1.ics", icsEvent("B1", "Review"))
+	e.sync("bob")
+	e.sync("alice")
+	dirs := e.outlookDirs("alice")
+	if len(dirs) != 1 {
+		t.Fatalf("outlook import folders after the first sync: %q", dirs)
+	}
+	check := func(when string, wantIDs []string) []string {
+		t.Helper()
+		titles, by := outlookTitles(t, o, olCal)
+		if len(titles) != 3 {
+			t.Fatalf("%s: Outlook calendar holds %q, want 3 appointments", when, titles)
+		}
+		var ids []string
+		for _, title := range titles {
+			en := by[title]
+			ids = append(ids, en.ID)
+			got := readDoc(t, o, olCal, en.ID)
+			want := e.doc(Calendar, got.UID)
+			if g, w := scheduleFields(got), scheduleFields(want); !maps.Equal(g, w) {
+				t.Errorf("%s: %q in Outlook:\n got %v\nwant %v", when, title, g, w)
+			}
+		}
+		slices.Sort(ids)
+		if wantIDs != nil && !slices.Equal(ids, wantIDs) {
+			t.Errorf("%s: EntryIDs %q, want %q (updated in place)", when, ids, wantIDs)
+		}
+		return ids
+	}
+	if res := e.importOutlookFiles("alice", o, dirs[0]); res.Created != 2 || res.Updated != 0 {
+		t.Fatalf("first import: %+v", res)
+	}
+	ids := check("first import", nil)
+	if res := e.importOutlookFiles("alice", o, dirs[0]); res.Created != 0 || res.Updated+res.Ignored != 2 {
+		t.Fatalf("the same files imported again: %+v", res)
+	}
+	check("second import of the same files", ids)
+
+	// bob renames the series and moves its occurrence to another day,
+	// edits the single event and alice's own appointment.
+	put(t, e.src("bob"), "s1.ics", berlinSeries("S1", "Daily standup", 12))
+	put(t, e.src("bob"), "b1.ics", icsEvent("B1", "Review Q3"))
+	e.importItem("bob", Calendar, ownDoc.UID)
+	p := filepath.Join(e.src("bob"), "imported-"+FileName(ownDoc.UID)+".ics")
+	put(t, e.src("bob"), filepath.Base(p), strings.Replace(read(t, p), "SUMMARY:Planning", "SUMMARY:Planning (room B)", 1))
+	e.sync("bob")
+	e.sync("alice")
+	dirs = e.outlookDirs("alice")
+	if len(dirs) != 2 {
+		t.Fatalf("outlook import folders after the second sync: %q", dirs)
+	}
+	if res := e.importOutlookFiles("alice", o, dirs[1]); res.Created != 0 || res.Updated != 3 {
+		t.Fatalf("import of the changes: %+v", res)
+	}
+	check("import of the changes", ids)
+	want := []string{"Daily standup", "Planning (room B)", "Review Q3"}
+	if titles, _ := outlookTitles(t, o, olCal); !slices.Equal(titles, want) {
+		t.Fatalf("Outlook calendar after the changes: %q", titles)
+	}
+	// The first revision's files again: out of date, nothing changes.
+	if res := e.importOutlookFiles("alice", o, dirs[0]); res.Created != 0 || res.Updated != 0 || res.Ignored != 2 {
+		t.Fatalf("old files imported again: %+v", res)
+	}
+	check("old files imported again", ids)
+	if titles, _ := outlookTitles(t, o, olCal); !slices.Equal(titles, want) {
+		t.Fatalf("Outlook calendar after the old files: %q", titles)
+	}
 }
