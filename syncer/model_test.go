@@ -169,6 +169,7 @@ type model struct {
 	ol     *fake.Outlook
 	olUser string
 	olBad  map[string]bool // EntryIDs Outlook fails to give at the next sync
+	olLost bool            // the Outlook user's state was lost
 }
 
 func newModel(t *rapid.T) *model {
@@ -439,6 +440,7 @@ func (m *model) loseState(t *rapid.T) {
 		t.Fatal(err)
 	}
 	// half the time the local copy in the mailbox folder is gone too
+	m.olLost = m.olLost || u == m.olUser
 	if rapid.Bool().Draw(t, "alsoLocalCopy") {
 		if err := os.Remove(filepath.Join(m.mb(u), ".pstsync", "state-"+FileName(u)+".json")); err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)

@@ -89,12 +89,17 @@ func (or *OutlookReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, e
 				}
 			} else {
 				s.Decoded++
-				if l := prev.outlookLink(coll, it.Key, it.Doc.UID); l != nil && l.Rewrites != "" && or.Delivered != nil {
+				priv := it.Private || merge.IsPrivate(it.Doc)
+				// Outlook's rewriting of what pstsync wrote is no edit.
+				// Not for a private item: the version delivered to its
+				// owner is their own, which never leaves the PC (not in
+				// the store), so it is read as Outlook shows it, the same
+				// every run.
+				if l := prev.outlookLink(coll, it.Key, it.Doc.UID); !priv && l != nil && l.Rewrites != "" && or.Delivered != nil {
 					if d := or.Delivered(ctx, coll, l.UID); d != nil {
 						undoRewrites(it.Doc, d, l.Rewrites)
 					}
 				}
-				priv := it.Private || merge.IsPrivate(it.Doc)
 				if priv && it.Doc.Kind == merge.KindContact {
 					continue // private contacts are not shared
 				}
