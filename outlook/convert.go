@@ -153,13 +153,31 @@ func ToDoc(it *Item) (*merge.Doc, error) {
 		return nil, fmt.Errorf("outlook: item %s: class %q is not an appointment or contact", it.ID, m.Class())
 	}
 	if it.UID != "" {
-		d.UID = it.UID
-		if f, ok := d.Fields["UID"]; ok {
-			f.Value = it.UID
-			d.Fields["UID"] = f
-		}
+		SetUID(d, it.UID)
 	}
 	return d, nil
+}
+
+// StoredUID returns the pstsync UID user property of an item as its
+// store holds it (a string-named property in PS_PUBLIC_STRINGS, as
+// UserProperties.Add makes it): "" for an item pstsync never wrote. The
+// PST path uses it as the item's UID, as the bridge does, so an item
+// pstsync wrote through Outlook is the same shared item whichever way it
+// is read.
+func StoredUID(m *pst.Message) string {
+	if m == nil || m.Props == nil {
+		return ""
+	}
+	return strings.TrimSpace(m.Props.String(m.Props.NamedStrID(pst.PSPublicStrings, UIDProperty)))
+}
+
+// SetUID makes uid the UID of d.
+func SetUID(d *merge.Doc, uid string) {
+	d.UID = uid
+	if f, ok := d.Fields["UID"]; ok {
+		f.Value = uid
+		d.Fields["UID"] = f
+	}
 }
 
 // ---------------------------------------------------------------- write

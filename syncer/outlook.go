@@ -41,11 +41,6 @@ func (e *OutlookError) Unwrap() error { return e.Err }
 type OutlookReader struct {
 	Bridge outlook.Bridge
 	Share  []string
-	// Delivered returns the version of shared item uid last delivered to
-	// the user (nil when unknown): an item pstsync wrote gets back its
-	// delivered value in every field Outlook rewrote and the user left
-	// as Outlook showed it (see snapshot.Link.Rewrites).
-	Delivered func(ctx context.Context, coll, uid string) *merge.Doc
 }
 
 // outlookColls are the collections an Outlook side has.
@@ -90,16 +85,6 @@ func (or *OutlookReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, e
 			} else {
 				s.Decoded++
 				priv := it.Private || merge.IsPrivate(it.Doc)
-				// Outlook's rewriting of what pstsync wrote is no edit.
-				// Not for a private item: the version delivered to its
-				// owner is their own, which never leaves the PC (not in
-				// the store), so it is read as Outlook shows it, the same
-				// every run.
-				if l := prev.outlookLink(coll, it.Key, it.Doc.UID); !priv && l != nil && l.Rewrites != "" && or.Delivered != nil {
-					if d := or.Delivered(ctx, coll, l.UID); d != nil {
-						undoRewrites(it.Doc, d, l.Rewrites)
-					}
-				}
 				if priv && it.Doc.Kind == merge.KindContact {
 					continue // private contacts are not shared
 				}
@@ -348,6 +333,18 @@ func (r *run) viewDoc(ctx context.Context, a *applied, k merge.Key, h string, ki
 // outlookLinks puts what deliverOutlook wrote into the new state's links:
 // the written item's link replaces the side's, a removed item's link goes.
 func (r *run) outlookLinks(links []snapshot.Link) []snapshot.Link {
+	if r.st != nil {
+		for i := range links {
+			if l := &links[i]; !l.Copy && l.Rewrites == "" {
+				// Not written this run: what Outlook made of the last
+				// write stays (also when the item was moved to another
+				// store, or read from the PST: another key).
+				if p := r.prevSide().outlookLink(l.Collection, l.Key, l.UID); p != nil && p.UID == l.UID {
+					l.Rewrites = p.Rewrites
+				}
+			}
+		}
+	}
 	od := r.outlook
 	if od == nil {
 		return links
@@ -357,13 +354,6 @@ func (r *run) outlookLinks(links []snapshot.Link) []snapshot.Link {
 		k := merge.Key{Coll: l.Collection, UID: l.UID}
 		if !l.Copy && (od.removed[k] || od.links[k].Key != "") {
 			continue
-		}
-		if !l.Copy && l.Rewrites == "" {
-			// Not written this run: what Outlook made of the last write
-			// stays (also when the user moved the item: a new EntryID).
-			if p := r.prevSide().outlookLink(l.Collection, l.Key, l.UID); p != nil && p.UID == l.UID {
-				l.Rewrites = p.Rewrites
-			}
 		}
 		out = append(out, l)
 	}
@@ -539,6 +529,42 @@ func shownRewrites(ctx context.Context, b outlook.Bridge, f outlook.FolderRef, i
 		return ""
 	}
 	return rewriteList(d, shown)
+}
+
+// undoOutlookRewrites gives the items of a side read from Outlook or its
+// PST (a lossy side) back the delivered value of every field Outlook
+// rewrote when pstsync wrote the item and the user left as Outlook showed
+// it (see shownRewrites): Outlook's rewriting of what pstsync wrote is no
+// edit, whichever way the item is read. The item's link is found by its
+// key, else by its UID (an item moved to another store, or read the other
+// way: the PST path keys items by node id, the bridge by EntryID). Not for
+// a private item: the version delivered to its owner is their own, which
+// never leaves the PC (not in the store), so it is read as Outlook shows
+// it, the same every run.
+func (r *run) undoOutlookRewrites(ctx context.Context, s *Side) {
+	if !s.Lossy || r.st == nil {
+		return
+	}
+	prev := r.prevSide()
+	for i := range s.Items {
+		x := &s.Items[i]
+		if x.Doc == nil || x.Private || merge.IsPrivate(x.Doc) {
+			continue
+		}
+		l := prev.outlookLink(x.Collection, x.Key, x.Doc.UID)
+		if l == nil || l.Rewrites == "" {
+			continue
+		}
+		if d := r.deliveredDoc(ctx, x.Collection, l.UID); d != nil {
+			undoRewrites(x.Doc, d, l.Rewrites)
+			if merge.SameFields(x.Doc, d) {
+				// What was delivered, as Outlook keeps it: the delivered
+				// version itself (its stamps and zones too), so that it
+				// is not written into Outlook again.
+				x.Doc = d.Clone()
+			}
+		}
+	}
 }
 
 // undoRewrites gives s back the delivered value of every field Outlook

@@ -19,7 +19,10 @@ import (
 	"github.com/pstsync/pstsync/merge"
 	"github.com/pstsync/pstsync/outlook"
 	"github.com/pstsync/pstsync/outlook/fake"
+	"github.com/pstsync/pstsync/pst"
+	"github.com/pstsync/pstsync/pst/contact"
 	"github.com/pstsync/pstsync/sink"
+	"github.com/pstsync/pstsync/snapshot"
 )
 
 var olCal = outlook.FolderRef{Kind: outlook.Calendar}
@@ -806,5 +809,105 @@ func TestOutlookImportFiles(t *testing.T) {
 	check("old files imported again", ids)
 	if titles, _ := outlookTitles(t, o, olCal); !slices.Equal(titles, want) {
 		t.Fatalf("Outlook calendar after the old files: %q", titles)
+	}
+}
+
+// pstOfOutlook reads the store of a (fake) Outlook as the PST path reads
+// the PST file behind it while Outlook is closed: every appointment and
+// contact keyed by its node id (here the end of its EntryID) and
+// converted by pstMessageItem, as PSTReader does.
+type pstOfOutlook struct{ o *fake.Outlook }
+
+func (p *pstOfOutlook) ReadSide(ctx context.Context, prev *PrevSide) (*Side, error) {
+	s := &Side{Collections: map[string]bool{}, Lossy: true}
+	for _, coll := range []string{Calendar, Contacts} {
+		f, _ := outlook.FolderFor(coll)
+		es, err := p.o.List(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		s.Collections[coll] = true
+		src := snapshot.Source{Key: coll, Clean: true}
+		for _, e := range es {
+			it, err := p.o.Read(ctx, f, e.ID)
+			if err != nil {
+				return nil, err
+			}
+			x, err := pstMessageItem(it.Msg, pst.KindOf(it.Msg.Class()), coll, "nid:"+e.ID[len(e.ID)-8:], prev, contact.DistListOptions{})
+			if err != nil {
+				return nil, err
+			}
+			if x == nil {
+				continue
+			}
+			src.Items++
+			if x.Doc != nil {
+				s.Decoded++
+			}
+			s.Items = append(s.Items, *x)
+		}
+		s.Sources = append(s.Sources, src)
+	}
+	return s, nil
+}
+
+// TestOutlookPathSwitch: a PC syncs through the bridge while Outlook runs
+// and from the PST file while it is closed. The items pstsync wrote into
+// Outlook carry their shared UID in a user property, which the PST path
+// reads too, and what Outlook rewrote in them is no edit either way: a
+// switch in either direction commits nothing, deletes nothing and makes
+// no duplicate, and an edit read from the PST is only what the user
+// changed.
+func TestOutlookPathSwitch(t *testing.T) {
+	e := newEnv(t)
+	o := fake.New()
+	o.Now = tick
+	put(t, e.src("bob"), "b1.ics", icsEvent("B1", "Design review", "ORGANIZER;CN=Bob Baker:mailto:bob@example.com",
+		"ATTENDEE;CN=Alice;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION:mailto:alice@example.com"))
+	put(t, e.src("bob"), "c1.vcf", vcfCard("C1", "Carol Cole", "N:Cole;Carol;;;", "EMAIL:carol@example.com", pngPhoto(t)))
+	e.sync("bob")
+	userAdds(t, o, olCal, docOf(t, icsEvent("A1", "Planning")))
+	if res := e.syncOutlook("alice", o); res.Outlook.Created != 2 || res.Added != 1 {
+		t.Fatalf("alice's first sync through the bridge: added %d, %+v", res.Added, res.Outlook)
+	}
+	pstSync := func(when string) *Result {
+		t.Helper()
+		op := e.outlookOpts("alice", o)
+		op.Outlook, op.PST, op.pstReader = nil, filepath.Join(e.root, "alice.pst"), &pstOfOutlook{o}
+		res, err := Sync(context.Background(), op)
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		return res
+	}
+	before := e.storeTitles()
+	for i, sync := range []func() *Result{
+		func() *Result { return pstSync("first sync from the PST") },
+		func() *Result { return pstSync("second sync from the PST") },
+		func() *Result { return e.syncOutlook("alice", o) },
+	} {
+		res := sync()
+		if res.Committed || res.Deleted != 0 || len(res.Duplicates) != 0 || (res.Outlook != nil && !quietOL(res.Outlook)) {
+			t.Fatalf("switch %d: committed %v %+v, deleted %d, duplicates %v, outlook %+v", i, res.Committed, res.Changes, res.Deleted, res.Duplicates, res.Outlook)
+		}
+	}
+	if got := e.storeTitles(); !slices.Equal(got, before) {
+		t.Fatalf("store after switching: %q, want %q", got, before)
+	}
+
+	// alice edits the event; the PST path reads it: only SUMMARY is hers.
+	_, cal := outlookTitles(t, o, olCal)
+	prev := e.doc(Calendar, "B1")
+	if _, err := o.EditAsUser(olCal, cal["Design review"].ID, func(w *outlook.Write) { w.Fields["Subject"] = "Design review v2" }); err != nil {
+		t.Fatal(err)
+	}
+	if res := pstSync("edit read from the PST"); !res.Committed || res.Modified != 1 || len(res.Duplicates) != 0 {
+		t.Fatalf("edit read from the PST: %+v", res)
+	}
+	if got := merge.ChangedKeys(prev, e.doc(Calendar, "B1")); !slices.Equal(got, []string{"SUMMARY"}) {
+		t.Errorf("alice's edit read from the PST changed %q, want only SUMMARY", got)
+	}
+	if res := e.syncOutlook("alice", o); res.Committed || !quietOL(res.Outlook) {
+		t.Fatalf("back to the bridge: committed %v %+v", res.Committed, res.Outlook)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/emersion/go-vcard"
 
 	"github.com/pstsync/pstsync/merge"
+	"github.com/pstsync/pstsync/outlook"
 	"github.com/pstsync/pstsync/pst"
 	"github.com/pstsync/pstsync/pst/cal"
 	"github.com/pstsync/pstsync/pst/contact"
@@ -626,7 +627,12 @@ func readPSTItem(f *pst.File, coll string, r pst.ItemRef, prev *PrevSide, dl con
 	if err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("nid:%08x", r.NID)
+	return pstMessageItem(m, kind, coll, fmt.Sprintf("nid:%08x", r.NID), prev, dl)
+}
+
+// pstMessageItem is one message of a PST folder as a side item, keyed by
+// key.
+func pstMessageItem(m *pst.Message, kind pst.Kind, coll, key string, prev *PrevSide, dl contact.DistListOptions) (*Item, error) {
 	mk := snapshot.Marker{}
 	if t, ok := m.Props.Time(pst.TagLastModificationTime); ok {
 		mk.LastModified = t.UTC()
@@ -658,6 +664,7 @@ func readPSTItem(f *pst.File, coll string, r pst.ItemRef, prev *PrevSide, dl con
 		}
 	case pst.KindContact, pst.KindDistList:
 		var card vcard.Card
+		var err error
 		if kind == pst.KindContact {
 			card, err = contact.ToVCard(m)
 		} else {
@@ -695,6 +702,9 @@ func readPSTItem(f *pst.File, coll string, r pst.ItemRef, prev *PrevSide, dl con
 		}
 		it.Doc = merge.FromMessage(uid, h, strings.TrimPrefix(coll, SharePrefix), fl)
 		it.Content = [][]byte{eml}
+	}
+	if u := outlook.StoredUID(m); u != "" && kind != pst.KindMail {
+		outlook.SetUID(it.Doc, u) // written by the Outlook bridge: the shared item's UID
 	}
 	it.Private = kind == pst.KindAppointment && merge.IsPrivate(it.Doc)
 	return it, nil

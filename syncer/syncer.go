@@ -67,6 +67,8 @@ type Options struct {
 	// Exactly one must be set.
 	PST    string
 	Source string
+	// pstReader, in tests, reads the side in place of the PST file.
+	pstReader SideReader
 	// Outlook, when set instead of PST and Source, is the user's side:
 	// read through the bridge, and the merged result is written back
 	// into it (OutlookReader, deliverOutlook).
@@ -350,16 +352,20 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 
 	var reader SideReader
 	if o.Outlook != nil {
-		reader = &OutlookReader{Bridge: o.Outlook, Share: o.Share, Delivered: r.deliveredDoc}
+		reader = &OutlookReader{Bridge: o.Outlook, Share: o.Share}
 	} else if o.Source != "" {
 		reader = &FolderReader{Dir: o.Source, MaxFileSize: o.MaxFileSize}
 	} else {
 		reader = &PSTReader{Path: o.PST, Share: o.Share, Progress: o.Progress}
+		if o.pstReader != nil {
+			reader = o.pstReader
+		}
 	}
 	read, err := reader.ReadSide(ctx, r.prev())
 	if err != nil {
 		return nil, err
 	}
+	r.undoOutlookRewrites(ctx, read)
 	r.side = newSide(read, r.links)
 	r.res.Decoded += r.side.decoded
 	r.res.Problems = r.side.problems
@@ -830,13 +836,17 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 	for _, k := range a.plan.Missing {
 		kept[k] = true
 	}
+	// With this machine's own state recovered from its local copy (not
+	// trusted for deletions), an item of a source not read cleanly is
+	// still the user's: its link stays, or a later run creates it again.
+	clean := r.side.cleanMap(r.links)
 	if r.st != nil {
 		for _, l := range r.st.Links {
 			if l.Copy {
 				continue
 			}
 			k := merge.Key{Coll: l.Collection, UID: l.UID}
-			if kept[k] && !have[k] && !seen[linkKey{l.Collection, l.Key}] {
+			if (kept[k] || (r.recovered && !clean[linkSource(l)])) && !have[k] && !seen[linkKey{l.Collection, l.Key}] {
 				st.Links = append(st.Links, l)
 				seen[linkKey{l.Collection, l.Key}] = true
 			}

@@ -461,6 +461,9 @@ func (o *Outlook) save(w *outlook.Write, it *item, now time.Time, imp *importing
 		b.Set(outlook.PropKeywords, cats)
 	}
 	// User properties: string-named properties in PS_PUBLIC_STRINGS.
+	if w.UID != "" {
+		b.Set(outlook.UserProp(outlook.UIDProperty), w.UID)
+	}
 	for _, k := range slices.Sorted(maps.Keys(w.UserProps)) {
 		if v := w.UserProps[k]; v != "" {
 			b.Set(outlook.UserProp(k), v)
