@@ -816,7 +816,8 @@ func TestOutlookImportFiles(t *testing.T) {
 // the PST file behind it while Outlook is closed: every appointment and
 // contact keyed by its node id (here the end of its EntryID) and
 // converted by pstMessageItem, as PSTReader does.
-type pstOfOutlook struct{ o *fake.Outlook }
+// An item the bridge cannot read is an item the PST reader cannot read.
+type pstOfOutlook struct{ o outlook.Bridge }
 
 func (p *pstOfOutlook) ReadSide(ctx context.Context, prev *PrevSide) (*Side, error) {
 	s := &Side{Collections: map[string]bool{}, Lossy: true}
@@ -831,7 +832,9 @@ func (p *pstOfOutlook) ReadSide(ctx context.Context, prev *PrevSide) (*Side, err
 		for _, e := range es {
 			it, err := p.o.Read(ctx, f, e.ID)
 			if err != nil {
-				return nil, err
+				s.Problems = append(s.Problems, Problem{Source: coll, Item: e.ID, Err: err.Error()})
+				src.Clean = false
+				continue
 			}
 			x, err := pstMessageItem(it.Msg, pst.KindOf(it.Msg.Class()), coll, "nid:"+e.ID[len(e.ID)-8:], prev, contact.DistListOptions{})
 			if err != nil {
