@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -37,6 +38,33 @@ func TestModelOutlook(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) { runModel(rt, true) })
 	t.Logf("%d histories in %s", checks, time.Since(start).Round(time.Millisecond))
 }
+
+// TestModelOutlookSwitch is TestModelOutlook with every third sync of the
+// Outlook user reading the PST file behind Outlook (Outlook closed: the
+// PST path, which delivers into the mailbox folder only; emulated over the
+// fake's items by pstOfOutlook) instead of Outlook: switching between the
+// two paths, in any order and in the quiet rounds too, keeps every
+// invariant.
+func TestModelOutlookSwitch(t *testing.T) {
+	checks := setRapidChecks(t, 40, 10, "PSTSYNC_RAPID_CHECKS_OUTLOOK")
+	start := time.Now()
+	rapid.Check(t, func(rt *rapid.T) {
+		m := newModel(rt)
+		defer os.RemoveAll(m.root)
+		m.useOutlook(users[len(users)-1])
+		m.olSwitch = true
+		rt.Repeat(map[string]func(*rapid.T){
+			"create": m.create, "edit": m.edit, "delete": m.delete, "damage": m.damage,
+			"sync": m.sync, "loseState": m.loseState, "move": m.move, "": func(*rapid.T) {},
+		})
+		m.quietRounds(rt)
+	})
+	t.Logf("%d histories in %s", checks, time.Since(start).Round(time.Millisecond))
+}
+
+// olClosed reports whether this sync of the Outlook user reads the PST
+// file (TestModelOutlookSwitch).
+func (m *model) olClosed() bool { return m.olSwitch && m.seed%3 == 0 }
 
 func (m *model) useOutlook(u string) {
 	m.olUser = u

@@ -170,6 +170,9 @@ type model struct {
 	olUser string
 	olBad  map[string]bool // EntryIDs Outlook fails to give at the next sync
 	olLost bool            // the Outlook user's state was lost
+	// olSwitch: every third sync of the Outlook user reads the PST file
+	// (Outlook closed) instead of Outlook.
+	olSwitch bool
 }
 
 func newModel(t *rapid.T) *model {
@@ -397,6 +400,9 @@ func (m *model) syncUser(t *rapid.T, u string) *Result {
 		Rand: rand.New(rand.NewPCG(m.seed, 3))}
 	if u == m.olUser {
 		o.Source, o.Outlook = "", &unreadable{Bridge: m.ol, bad: m.olBad}
+		if m.olClosed() {
+			o.Outlook, o.PST, o.pstReader = nil, "closed.pst", &pstOfOutlook{o: o.Outlook}
+		}
 		defer func() { m.olBad = map[string]bool{} }()
 	}
 	res, err := Sync(context.Background(), o)

@@ -185,10 +185,12 @@ func (r *run) deliverOutlook(ctx context.Context, a *applied) error {
 		if it != nil && it.marker.Hash == h {
 			continue // the user has this version
 		}
-		if it == nil && (kept[k] || (blind && !clean[k.Coll])) {
+		if it == nil && (kept[k] || (!clean[k.Coll] && (blind || r.deliveredHash(k) != ""))) {
 			// The user had it, in a folder not read completely this run
-			// (or a version is missing): whether it is still there is
-			// not known, so it is not created again.
+			// (or a version is missing), or it was delivered there
+			// before (a state that lost the item's link, say): whether
+			// it is still there is not known, so it is not created
+			// again.
 			od.skipped[k] = true
 			continue
 		}
@@ -281,8 +283,19 @@ func removeItem(ctx context.Context, b outlook.Bridge, f outlook.FolderRef, it *
 // outlookDelivered is the version of k to record as delivered: the
 // plan's, unless the run left k in Outlook as it was (then the one
 // delivered before, the base of what the user has there).
-func (r *run) outlookDelivered(k merge.Key, planned string) string {
-	if r.outlook == nil || !r.outlook.skipped[k] {
+//
+// A run from the PST on a PC whose last runs wrote into Outlook (Outlook
+// closed this time) puts what is new for the user only into the mailbox
+// folder: the bridge's next run writes it into Outlook, so until then
+// what the user has in Outlook is still based on what was delivered
+// before (seen: the user's version this run; planned equal to it is the
+// user's own).
+func (r *run) outlookDelivered(k merge.Key, planned, seen string) string {
+	skipped := r.outlook != nil && r.outlook.skipped[k]
+	if !skipped && r.o.Outlook == nil && planned != seen && r.bridgePC() {
+		skipped = true
+	}
+	if !skipped {
 		return planned
 	}
 	if r.st != nil {
@@ -293,6 +306,25 @@ func (r *run) outlookDelivered(k merge.Key, planned string) string {
 		}
 	}
 	return ""
+}
+
+// bridgePC reports whether this user's runs wrote into Outlook: links to
+// Outlook items, or to items pstsync wrote there (Rewrites, kept over PST
+// runs).
+func (r *run) bridgePC() bool {
+	if r.olMemo.bridge == nil {
+		b := false
+		if r.st != nil && r.o.PST != "" {
+			for _, l := range r.st.Links {
+				if strings.HasPrefix(l.Key, outlook.KeyPrefix) || l.Rewrites != "" {
+					b = true
+					break
+				}
+			}
+		}
+		r.olMemo.bridge = &b
+	}
+	return *r.olMemo.bridge
 }
 
 // keptBackSet is the set of items the plan left as the user had them
@@ -537,10 +569,11 @@ func shownRewrites(ctx context.Context, b outlook.Bridge, f outlook.FolderRef, i
 // it (see shownRewrites): Outlook's rewriting of what pstsync wrote is no
 // edit, whichever way the item is read. The item's link is found by its
 // key, else by its UID (an item moved to another store, or read the other
-// way: the PST path keys items by node id, the bridge by EntryID). Not for
-// a private item: the version delivered to its owner is their own, which
-// never leaves the PC (not in the store), so it is read as Outlook shows
-// it, the same every run.
+// way: the PST path keys items by node id, the bridge by EntryID). A
+// colleague's busy time pstsync wrote shows as private in Outlook and is
+// treated alike; once the user changes it, the version delivered to them
+// is their own (never in the store), and the item is read as Outlook
+// shows it, the same every run.
 func (r *run) undoOutlookRewrites(ctx context.Context, s *Side) {
 	if !s.Lossy || r.st == nil {
 		return
@@ -548,28 +581,29 @@ func (r *run) undoOutlookRewrites(ctx context.Context, s *Side) {
 	prev := r.prevSide()
 	for i := range s.Items {
 		x := &s.Items[i]
-		if x.Doc == nil || x.Private || merge.IsPrivate(x.Doc) {
+		if x.Doc == nil {
 			continue
 		}
 		l := prev.outlookLink(x.Collection, x.Key, x.Doc.UID)
 		if l == nil || l.Rewrites == "" {
 			continue
 		}
-		if d := r.deliveredDoc(ctx, x.Collection, l.UID); d != nil {
-			undoRewrites(x.Doc, d, l.Rewrites)
-			if merge.SameFields(x.Doc, d) {
-				// What was delivered, as Outlook keeps it: the delivered
-				// version itself (its stamps and zones too), so that it
-				// is not written into Outlook again.
-				x.Doc = d.Clone()
-			}
+		d := r.deliveredDoc(ctx, x.Collection, l.UID, x.Private || merge.IsPrivate(x.Doc))
+		undoRewrites(x.Doc, d, l.Rewrites)
+		if d != nil && merge.SameFields(x.Doc, d) {
+			// What was delivered, as Outlook keeps it: the delivered
+			// version itself (its stamps and zones too), so that it is
+			// not written into Outlook again.
+			x.Doc = d.Clone()
 		}
 	}
 }
 
 // undoRewrites gives s back the delivered value of every field Outlook
 // rewrote (rw) that s still has as Outlook showed it, when the delivered
-// version d has the value pstsync wrote there.
+// version d has the value pstsync wrote there. Without d (a private item
+// whose delivered version is its owner's own) only the fields Outlook
+// added go.
 func undoRewrites(s, d *merge.Doc, rw string) {
 	for _, line := range strings.Split(rw, "\n") {
 		parts := strings.SplitN(line, " ", 3)
@@ -577,6 +611,14 @@ func undoRewrites(s, d *merge.Doc, rw string) {
 			continue
 		}
 		written, shown, k := parts[0], parts[1], parts[2]
+		if d == nil {
+			// Without the delivered version only what Outlook added to
+			// what was written goes.
+			if cur, ok := s.Fields[k]; written == "-" && ok && fieldHash(cur, true) == shown {
+				delete(s.Fields, k)
+			}
+			continue
+		}
 		if z, ok := strings.CutPrefix(k, zonePrefix); ok {
 			cur, cok := s.Zones[z]
 			dv, dok := d.Zones[z]
@@ -628,6 +670,7 @@ func (p *PrevSide) outlookLink(coll, key, uid string) *snapshot.Link {
 type outlookMemo struct {
 	prev      *PrevSide
 	delivered map[merge.Key]string // hash last delivered, by item
+	bridge    *bool                // bridgePC, once known
 }
 
 // prevSide is the last run's links, for carrying forward what a link
@@ -639,11 +682,11 @@ func (r *run) prevSide() *PrevSide {
 	return r.olMemo.prev
 }
 
-// deliveredDoc is the version of coll/uid last delivered to the user,
-// decoded (nil when unknown or unreadable).
-func (r *run) deliveredDoc(ctx context.Context, coll, uid string) *merge.Doc {
+// deliveredHash is the version of k last delivered to the user ("" when
+// none).
+func (r *run) deliveredHash(k merge.Key) string {
 	if r.st == nil {
-		return nil
+		return ""
 	}
 	if r.olMemo.delivered == nil {
 		r.olMemo.delivered = make(map[merge.Key]string, len(r.st.Delivered))
@@ -651,11 +694,21 @@ func (r *run) deliveredDoc(ctx context.Context, coll, uid string) *merge.Doc {
 			r.olMemo.delivered[merge.Key{Coll: d.Collection, UID: d.UID}] = d.Hash
 		}
 	}
-	h := r.olMemo.delivered[merge.Key{Coll: coll, UID: uid}]
+	return r.olMemo.delivered[k]
+}
+
+// deliveredDoc is the version of coll/uid last delivered to the user,
+// decoded (nil when unknown or unreadable; for a private item, whose
+// delivered version may be the owner's own, not in the store, quietly).
+func (r *run) deliveredDoc(ctx context.Context, coll, uid string, private bool) *merge.Doc {
+	h := r.deliveredHash(merge.Key{Coll: coll, UID: uid})
 	if h == "" {
 		return nil
 	}
 	d, err := r.doc(ctx, h, kindOfColl(coll))
+	if err != nil && private {
+		return nil
+	}
 	if err != nil {
 		r.log.WarnContext(ctx, "outlook: delivered version unreadable: the item is read as Outlook shows it", "collection", coll, "uid", uid, "err", err)
 		return nil

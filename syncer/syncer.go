@@ -855,7 +855,7 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 	st.Links = r.outlookLinks(st.Links)
 	unknown := false
 	for k, s := range a.plan.State {
-		d := r.outlookDelivered(k, s.Delivered)
+		d := r.outlookDelivered(k, s.Delivered, s.Seen)
 		if d != "" {
 			st.Delivered = append(st.Delivered, snapshot.Delivered{Collection: k.Coll, UID: k.UID, Hash: d})
 		} else if s.Delivered != "" {
