@@ -63,8 +63,13 @@ func TestModelOutlookSwitch(t *testing.T) {
 }
 
 // olClosed reports whether this sync of the Outlook user reads the PST
-// file (TestModelOutlookSwitch).
-func (m *model) olClosed() bool { return m.olSwitch && m.seed%3 == 0 }
+// file (TestModelOutlookSwitch). Not once the Outlook user's state was
+// lost: a run from the PST without the state takes what it puts into the
+// mailbox folder as delivered (it cannot know that the PC's Outlook
+// receives its items through the bridge), so an item the user then edits
+// in Outlook, unread by that run, is merged against a version they never
+// had (a known limit).
+func (m *model) olClosed() bool { return m.olSwitch && !m.olLost && m.seed%3 == 0 }
 
 func (m *model) useOutlook(u string) {
 	m.olUser = u
@@ -257,11 +262,6 @@ func (m *model) checkRewrites(t *rapid.T) {
 		if !strings.HasPrefix(uid, "U") {
 			continue
 		}
-		// The busy time of a private item: the Outlook user's version
-		// of it is read as Outlook shows it (see OutlookReader), so
-		// Outlook's defaults of its busy fields may reach it.
-		base, _, _ := strings.Cut(uid, "-")
-		busy := m.private[base]
 		data, err := m.repo.GetObject(context.Background(), en.Hash)
 		if err != nil {
 			t.Fatal(err)
@@ -272,7 +272,7 @@ func (m *model) checkRewrites(t *rapid.T) {
 		}
 		for k := range d.Fields {
 			name := k[strings.LastIndex(k, "/")+1:]
-			if slices.Contains(outlookAdded, name) && !(busy && (name == "TRANSP" || name == "X-MICROSOFT-CDO-BUSYSTATUS")) {
+			if slices.Contains(outlookAdded, name) {
 				t.Fatalf("%s: field %s, which only Outlook adds, reached the store:\n%s", uid, k, data)
 			}
 		}
