@@ -249,6 +249,48 @@ func TestKeysRoundTrip(t *testing.T) {
 	}
 }
 
+// TestOpenAsTriesTheUsersKeyFirst: with one key file per colleague, a
+// colleague's run derives one key (theirs) instead of trying the others'
+// first; any passphrase still opens the store whatever the user.
+func TestOpenAsTriesTheUsersKeyFirst(t *testing.T) {
+	ctx := context.Background()
+	mem := memstore.New()
+	s := newEnc(t, mem) // alice's key, 0000000000000001
+	var ids []string
+	for _, u := range []string{"bob", "cleo", "dan"} {
+		id, err := s.AddKey(ctx, "correct horse", u+" pass", KeyInfo{User: u}, testKDF)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	for _, tc := range []struct {
+		user, pass, id string
+		derive         int64
+	}{
+		{"dan", "dan pass", ids[2], 1},
+		{"alice", "correct horse", FirstKeyID, 1},
+		{"dan", "correct horse", FirstKeyID, 0}, // dan's key is tried first, then the others
+		{"", "dan pass", ids[2], 0},
+	} {
+		before := derivations.Load()
+		o, err := OpenAs(ctx, mem, tc.pass, tc.user)
+		if err != nil || o.KeyID() != tc.id {
+			t.Fatalf("OpenAs(%q, %q): %v", tc.pass, tc.user, err)
+		}
+		if n := derivations.Load() - before; tc.derive > 0 && n != tc.derive {
+			t.Errorf("OpenAs(%q, %q) derived %d keys, want %d", tc.pass, tc.user, n, tc.derive)
+		}
+	}
+	before := derivations.Load()
+	if _, err := OpenAs(ctx, mem, "wrong", "bob"); !errors.Is(err, ErrPassphrase) {
+		t.Fatalf("wrong passphrase: %v", err)
+	}
+	if n := derivations.Load() - before; n != 4 {
+		t.Errorf("a wrong passphrase tried %d key files, want all 4", n)
+	}
+}
+
 func TestVerifyFindsEveryFlippedByte(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
