@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -134,11 +135,11 @@ func TestEncryptedStoreEndToEnd(t *testing.T) {
 
 	// keys: add, list, passwd, remove
 	t.Setenv("PSTSYNC_NEW_PASSPHRASE", "bob's own")
-	if code, out, errb := runCLI(t, "key", "add", "--store", store, "--user", "alice"); code != exitOK || !strings.Contains(out, "added") {
+	if code, out, errb := runCLI(t, "key", "add", "--store", store, "--user", "bob"); code != exitOK || !strings.Contains(out, "added") {
 		t.Fatalf("key add: %d %s %s", code, out, errb)
 	}
 	_, list, _ := runCLI(t, "key", "list", "--store", store)
-	if strings.Count(list, "\n") != 2 || !strings.Contains(list, "* ") {
+	if strings.Count(list, "\n") != 2 || !strings.Contains(list, "* ") || !regexp.MustCompile(`(?m)^  [0-9a-f]+  bob `).MatchString(list) {
 		t.Fatalf("key list:\n%s", list)
 	}
 	t.Setenv("PSTSYNC_PASSPHRASE", "bob's own")
