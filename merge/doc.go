@@ -237,6 +237,33 @@ func ChangedKeys(a, b *Doc) []string {
 	return out
 }
 
+// ChangedFields returns the sorted property names (Field.Name: "SUMMARY",
+// "DTSTART", "TEL", "VALARM"), each once, of the fields that differ between
+// a and b: what an audit record says an edit touched. Names only, never a
+// value or a key (a multi-valued field's key holds its value).
+func ChangedFields(a, b *Doc) []string {
+	var fa, fb map[string]Field
+	if a != nil {
+		fa = a.Fields
+	}
+	if b != nil {
+		fb = b.Fields
+	}
+	var out []string
+	for k, f := range fa {
+		if g, ok := fb[k]; !ok || !f.Equal(g) {
+			out = append(out, f.Name)
+		}
+	}
+	for k, f := range fb {
+		if _, ok := fa[k]; !ok {
+			out = append(out, f.Name)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // addField stores f under key, or under key#2, key#3... when key is taken
 // (a repeated single-valued property or two values with the same
 // identity).

@@ -729,8 +729,15 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 		copies[k] = true
 	}
 	for i := range a.changes {
-		if ch := &a.changes[i]; ch.Op == snapshot.OpAdd && copies[merge.Key{Coll: ch.Collection, UID: ch.UID}] {
+		ch := &a.changes[i]
+		k := merge.Key{Coll: ch.Collection, UID: ch.UID}
+		if ch.Op == snapshot.OpAdd && copies[k] {
 			ch.Op = snapshot.OpConflictCopy
+		}
+		// The audit record names the fields an edit changed (property
+		// names of the shared versions: a private item's are busy time).
+		if old := in.Docs[T[k.Coll][k.UID].Hash]; ch.Op == snapshot.OpModify && old != nil && p.Put[k] != nil {
+			ch.Fields = merge.ChangedFields(old, p.Put[k])
 		}
 	}
 	for _, items := range T {

@@ -94,7 +94,7 @@ func openEncryption(ctx context.Context, cfg *config.Config, st sink.Store, crea
 		}
 		return st, nil
 	}
-	cs, err := cryptstore.Open(ctx, st, pass)
+	cs, err := cryptstore.OpenAs(ctx, st, pass, cfg.User)
 	if err != nil {
 		if errors.Is(err, cryptstore.ErrPassphrase) || errors.Is(err, cryptstore.ErrNoPassphrase) {
 			return nil, &passphraseError{store: sink.RedactURL(cfg.Store), err: err}
@@ -199,7 +199,7 @@ func newStoreCommand() *cli.Command {
 				}
 				var cs *cryptstore.Store
 				if enc {
-					cs, err = cryptstore.Open(ctx, st, pass)
+					cs, err = cryptstore.OpenAs(ctx, st, pass, cfg.User)
 					if err != nil {
 						return &passphraseError{store: sink.RedactURL(cfg.Store), err: err}
 					}

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/pstsync/pstsync/config"
 	"github.com/pstsync/pstsync/sink/cryptstore"
 	"github.com/pstsync/pstsync/sink/localstore"
+	"github.com/pstsync/pstsync/snapshot"
 )
 
 // storeFiles returns every file below dir with its bytes.
@@ -132,11 +135,11 @@ func TestEncryptedStoreEndToEnd(t *testing.T) {
 
 	// keys: add, list, passwd, remove
 	t.Setenv("PSTSYNC_NEW_PASSPHRASE", "bob's own")
-	if code, out, errb := runCLI(t, "key", "add", "--store", store, "--user", "alice"); code != exitOK || !strings.Contains(out, "added") {
+	if code, out, errb := runCLI(t, "key", "add", "--store", store, "--user", "bob"); code != exitOK || !strings.Contains(out, "added") {
 		t.Fatalf("key add: %d %s %s", code, out, errb)
 	}
 	_, list, _ := runCLI(t, "key", "list", "--store", store)
-	if strings.Count(list, "\n") != 2 || !strings.Contains(list, "* ") {
+	if strings.Count(list, "\n") != 2 || !strings.Contains(list, "* ") || !regexp.MustCompile(`(?m)^  [0-9a-f]+  bob `).MatchString(list) {
 		t.Fatalf("key list:\n%s", list)
 	}
 	t.Setenv("PSTSYNC_PASSPHRASE", "bob's own")
@@ -270,6 +273,86 @@ func TestLogItemAfterPrune(t *testing.T) {
 	}
 }
 
+// TestLogItemFields: log --item, --json and --csv name the fields each
+// edit changed (property names, never values), also after prune removed
+// the revisions; a private item's record names busy-time fields only and
+// keeps its title private.
+func TestLogItemFields(t *testing.T) {
+	dir := syncEnv(t)
+	t.Setenv("PSTSYNC_PASSPHRASE", "fields")
+	t.Setenv("PSTSYNC_TEST_CHEAP_KDF", "1")
+	store := filepath.Join(dir, "store")
+	cli := func(args ...string) (int, string) {
+		code, out, errb := runCLI(t, args...)
+		return code, out + errb
+	}
+	withProps := func(ics string, props ...string) string {
+		return strings.Replace(ics, "END:VEVENT", strings.Join(props, "\r\n")+"\r\nEND:VEVENT", 1)
+	}
+	steps := []struct{ a, p string }{
+		{withProps(ev("A-uid", "Alpha"), "LOCATION:Room 1", "DESCRIPTION:agenda"),
+			withProps(ev("P-uid", "Dentist Smith"), "CLASS:PRIVATE", "LOCATION:Clinic 7")},
+		{withProps(ev("A-uid", "Alpha moved"), "LOCATION:Room 2", "DESCRIPTION:agenda"),
+			strings.Replace(withProps(ev("P-uid", "Dentist Jones"), "CLASS:PRIVATE", "LOCATION:Clinic 9"),
+				"DTEND:20250301T110000Z", "DTEND:20250301T113000Z", 1)},
+	}
+	for i, s := range steps {
+		writeSrc(t, filepath.Join(dir, "alice"), "a.ics", s.a, time.Duration(3-i)*time.Hour)
+		writeSrc(t, filepath.Join(dir, "alice"), "p.ics", s.p, time.Duration(3-i)*time.Hour)
+		if code, out := cli("sync", "--user", "alice", "--source", filepath.Join(dir, "alice"), "--store", store,
+			"--mailbox", filepath.Join(dir, "mb"), "--quiet", "--init", "--prune-every", "0s"); code != exitOK {
+			t.Fatalf("sync %d: %d %s", i, code, out)
+		}
+	}
+	// a later revision, so that prune removes both of the edits
+	writeSrc(t, filepath.Join(dir, "alice"), "b.ics", ev("B-uid", "Beta"), time.Hour)
+	if code, out := cli("sync", "--user", "alice", "--source", filepath.Join(dir, "alice"), "--store", store,
+		"--mailbox", filepath.Join(dir, "mb"), "--quiet", "--prune-every", "0s"); code != exitOK {
+		t.Fatalf("sync: %d %s", code, out)
+	}
+	check := func(when string, pruned bool) {
+		t.Helper()
+		code, out := cli("log", "--item", "A-uid", "--store", store)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if code != exitOK || len(lines) != 2 || strings.Contains(lines[0], "fields:") ||
+			!strings.Contains(lines[1], `"Alpha moved" fields: LOCATION,SUMMARY`) || strings.Contains(out, "pruned") != pruned {
+			t.Fatalf("%s: log --item A-uid: %d\n%s", when, code, out)
+		}
+		code, out = cli("log", "--item", "P-uid", "--store", store)
+		lines = strings.Split(strings.TrimSpace(out), "\n")
+		if code != exitOK || len(lines) != 2 || !strings.Contains(lines[1], `"Private appointment" fields: DTEND`) ||
+			strings.Contains(out, "pruned") != pruned {
+			t.Fatalf("%s: log --item P-uid: %d\n%s", when, code, out)
+		}
+		code, out = cli("log", "--json", "--store", store)
+		var events []snapshot.Event
+		if err := json.Unmarshal([]byte(out), &events); code != exitOK || err != nil || len(events) != 5 {
+			t.Fatalf("%s: log --json: %d %v\n%s", when, code, err, out)
+		}
+		if e := events[2]; e.UID != "A-uid" || !slices.Equal(e.Fields, []string{"LOCATION", "SUMMARY"}) || e.Pruned != pruned {
+			t.Fatalf("%s: log --json: %+v", when, events)
+		}
+		code, csvOut := cli("log", "--csv", "--store", store)
+		if code != exitOK || !strings.Contains(csvOut, ",A-uid,Alpha moved,modify,LOCATION;SUMMARY,false,") ||
+			!strings.Contains(csvOut, ",P-uid,Private appointment,modify,DTEND,false,") {
+			t.Fatalf("%s: log --csv: %d\n%s", when, code, csvOut)
+		}
+		for _, secret := range []string{"Dentist", "Smith", "Jones", "Clinic", "LOCATION;", "DESCRIPTION"} {
+			if strings.Contains(out, secret) || strings.Contains(strings.ReplaceAll(csvOut, "LOCATION;SUMMARY", ""), secret) {
+				t.Errorf("%s: the audit trail reveals %q", when, secret)
+			}
+		}
+	}
+	check("before prune", false)
+	if code, out := cli("forget", "--keep-within", "0d", "--keep-daily", "0", "--keep-monthly", "0", "--grace", "0s", "--store", store); code != exitOK {
+		t.Fatalf("forget: %d %s", code, out)
+	}
+	if code, out := cli("log", "--store", store); code != exitOK || strings.Count(out, "pruned") != 2 {
+		t.Fatalf("log after prune: %d\n%s", code, out)
+	}
+	check("after prune", true)
+}
+
 // TestStoreEncryptInterrupted: while a conversion's marker is there, syncs
 // are skipped (exit code 9, nothing written); store encrypt resumes it.
 func TestStoreEncryptInterrupted(t *testing.T) {
@@ -350,7 +433,7 @@ func TestLogItemConflict(t *testing.T) {
 		t.Fatalf("log --item E: %d\n%s%s", code, out, errb)
 	}
 	_, out, _ = runCLI(t, "log", "--csv", "--store", store)
-	if !strings.Contains(out, ",E,Lunch at one,modify,,true,false") {
+	if !strings.Contains(out, ",E,Lunch at one,modify,SUMMARY,true,false") {
 		t.Fatalf("log --csv:\n%s", out)
 	}
 }

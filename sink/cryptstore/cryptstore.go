@@ -31,12 +31,17 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pstsync/pstsync/sink"
@@ -77,14 +82,15 @@ type Store struct {
 	nameKey []byte
 	keyID   string // the key file that opened the store
 
-	// names caches permute in both directions (a sync names each object
-	// when it writes, lists and reads it); at most maxCachedNames
-	// entries.
-	namesMu sync.Mutex
-	names   map[string]string
-}
+	// nonces: each sealed file's 24-byte XChaCha20 nonce is a random
+	// prefix drawn once per Store and a counter, unique without asking
+	// the system for randomness per file (see seal).
+	noncePrefix [16]byte
+	nonceCount  atomic.Uint64
 
-const maxCachedNames = 1 << 17
+	// namers are HMAC-SHA256 states under nameKey, reused (permute).
+	namers sync.Pool
+}
 
 type cipherAEAD interface {
 	Seal(dst, nonce, plaintext, additionalData []byte) []byte
@@ -107,7 +113,12 @@ func newStore(inner sink.Store, master []byte, keyID string) (*Store, error) {
 		return nil, fmt.Errorf("cryptstore: %w", err)
 	}
 	mac := slices.Clone(master[32:])
-	return &Store{inner: inner, aead: a, macKey: mac, nameKey: subKey(mac, "object names"), keyID: keyID}, nil
+	s := &Store{inner: inner, aead: a, macKey: mac, nameKey: subKey(mac, "object names"), keyID: keyID}
+	if _, err := rand.Read(s.noncePrefix[:]); err != nil {
+		return nil, fmt.Errorf("cryptstore: no randomness: %w", err)
+	}
+	s.namers.New = func() any { return hmac.New(sha256.New, s.nameKey) }
+	return s, nil
 }
 
 func subKey(key []byte, purpose string) []byte {
@@ -155,14 +166,21 @@ func (s *Store) KeyID() string { return s.keyID }
 func (s *Store) String() string { return s.inner.String() }
 
 // seal returns the sealed bytes of plain stored under key.
+//
+// The nonce is the Store's random 16-byte prefix and a 64-bit counter:
+// unique within a run (the counter), and across runs and machines as
+// unlikely to repeat as 128 random bits (the prefix) — the same margin
+// restic's random 128-bit nonces have, without a system call per file.
+// XChaCha20 derives a subkey from the prefix; the counter is the nonce
+// under it.
 func (s *Store) seal(key string, plain []byte) []byte {
 	ns := s.aead.NonceSize()
 	out := make([]byte, len(magic)+ns, len(magic)+ns+len(plain)+s.aead.Overhead())
 	copy(out, magic)
-	if _, err := rand.Read(out[len(magic):]); err != nil {
-		panic("cryptstore: no randomness: " + err.Error())
-	}
-	return s.aead.Seal(out, out[len(magic):], plain, []byte(key))
+	nonce := out[len(magic):]
+	copy(nonce, s.noncePrefix[:])
+	binary.LittleEndian.PutUint64(nonce[len(s.noncePrefix):], s.nonceCount.Add(1))
+	return s.aead.Seal(out, nonce, plain, []byte(key))
 }
 
 // open authenticates and decrypts the sealed bytes of key.
@@ -198,21 +216,51 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, string, error) {
 // Put seals data and stores it under key's name (cond applies to the
 // sealed file; ETags are of the sealed bytes).
 func (s *Store) Put(ctx context.Context, key string, data []byte, cond sink.Cond) (string, error) {
+	name, err := s.outerChecked(key)
+	if err != nil {
+		return "", err
+	}
+	return s.inner.Put(ctx, name, s.seal(key, data), cond)
+}
+
+// outerChecked is outer of a key sink.CheckKey accepts (an object key is
+// valid by its form).
+func (s *Store) outerChecked(key string) (string, error) {
+	if h, ok := parseObjectKey(key); ok {
+		return s.objectName(h), nil
+	}
 	if err := sink.CheckKey(key); err != nil {
 		return "", err
 	}
-	return s.inner.Put(ctx, s.outer(key), s.seal(key, data), cond)
+	return DataPrefix + key, nil
 }
 
 // PutNew seals the items and writes them with the underlying store's
 // PutNew (or parallel conditional Puts).
 func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
+	// Sealing and naming take CPU: spread them over the cores.
 	sealed := make([]sink.Item, len(items))
-	for i, it := range items {
-		if err := sink.CheckKey(it.Key); err != nil {
-			return err
+	errs := make([]error, len(items))
+	workers := min(runtime.GOMAXPROCS(0), (len(items)+63)/64)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(items); i += workers {
+				it := items[i]
+				name, err := s.outerChecked(it.Key)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				sealed[i] = sink.Item{Key: name, Data: s.seal(it.Key, it.Data)}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err // nothing written
 		}
-		sealed[i] = sink.Item{Key: s.outer(it.Key), Data: s.seal(it.Key, it.Data)}
 	}
 	if b, ok := s.inner.(sink.BatchPutter); ok {
 		return b.PutNew(ctx, sealed)
@@ -272,10 +320,15 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 // outer returns the underlying store's name of key.
 func (s *Store) outer(key string) string {
 	if h, ok := parseObjectKey(key); ok {
-		n := s.permute(h, false)
-		return dataObjPrefix + n[:2] + "/" + n
+		return s.objectName(h)
 	}
 	return DataPrefix + key
+}
+
+// objectName is the underlying store's name of the object with hash h.
+func (s *Store) objectName(h string) string {
+	n := s.permute(h, false)
+	return dataObjPrefix + n[:2] + "/" + n
 }
 
 // inner2logical is the inverse of outer; ok is false for names that are no
@@ -314,71 +367,59 @@ func validHex64(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+		if !isLowerHex[s[i]] {
 			return false
 		}
 	}
 	return true
 }
 
+var isLowerHex = func() (t [256]bool) {
+	for _, c := range "0123456789abcdef" {
+		t[c] = true
+	}
+	return t
+}()
+
 // permute maps a 64-hex-digit hash to its stored name (or back, when
 // inverse): a 4-round Feistel network over the 32 bytes whose round
 // function is HMAC-SHA256 under the name key, a keyed pseudorandom
 // permutation. Without the key a name says nothing about the content and a
-// guessed content cannot be confirmed.
+// guessed content cannot be confirmed. hexHash must be 64 hex digits.
 func (s *Store) permute(hexHash string, inverse bool) string {
-	fwd, back := ">"+hexHash, "<"+hexHash
-	if inverse {
-		fwd, back = back, fwd
-	}
-	s.namesMu.Lock()
-	out, ok := s.names[fwd]
-	s.namesMu.Unlock()
-	if ok {
-		return out
-	}
-	out = s.permuteUncached(hexHash, inverse)
-	s.namesMu.Lock()
-	if s.names == nil {
-		s.names = map[string]string{}
-	}
-	if len(s.names) < maxCachedNames {
-		s.names[fwd] = out
-		s.names[back[:1]+out] = hexHash
-	}
-	s.namesMu.Unlock()
-	return out
-}
-
-func (s *Store) permuteUncached(hexHash string, inverse bool) string {
-	b, _ := hex.DecodeString(hexHash)
+	var b [32]byte
+	hex.Decode(b[:], []byte(hexHash))
 	l, r := b[:16], b[16:]
-	m := hmac.New(sha256.New, s.nameKey) // one key setup, Reset per round
+	m := s.namers.Get().(hash.Hash)
+	defer s.namers.Put(m)
 	var sum [sha256.Size]byte
-	round := func(i byte, x []byte) []byte {
+	var in [17]byte
+	// xorRound sets dst ^= HMAC(i || x)[:16].
+	xorRound := func(dst []byte, i byte, x []byte) {
+		in[0] = i
+		copy(in[1:], x)
 		m.Reset()
-		m.Write([]byte{i})
-		m.Write(x)
-		return m.Sum(sum[:0])[:16]
-	}
-	xor := func(dst, a []byte) []byte {
-		out := make([]byte, 16)
-		for i := range out {
-			out[i] = dst[i] ^ a[i]
-		}
-		return out
+		m.Write(in[:])
+		m.Sum(sum[:0])
+		subtle.XORBytes(dst, dst, sum[:16])
 	}
 	if !inverse {
+		// l, r = r, l ^ F(i, r)
 		for i := byte(0); i < 4; i++ {
-			l, r = r, xor(l, round(i, r))
+			xorRound(l, i, r)
+			l, r = r, l
 		}
 	} else {
+		// l, r = r ^ F(i-1, l), l
 		for i := byte(4); i > 0; i-- {
-			l, r = xor(r, round(i-1, l)), l
+			xorRound(r, i-1, l)
+			l, r = r, l
 		}
 	}
-	return hex.EncodeToString(append(slices.Clone(l), r...))
+	var out [64]byte
+	hex.Encode(out[:32], l)
+	hex.Encode(out[32:], r)
+	return string(out[:])
 }
 
 // Temps and RemoveTemp pass the underlying store's temporary files through

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pstsync/pstsync/sink"
@@ -69,7 +70,11 @@ func randomBytes(n int) []byte {
 	return b
 }
 
+// derivations counts key derivations (for tests).
+var derivations atomic.Int64
+
 func (k KDF) derive(passphrase string, salt []byte) ([]byte, error) {
+	derivations.Add(1)
 	if k.N < 2 || k.N&(k.N-1) != 0 || k.R < 1 || k.P < 1 || k.N > 1<<22 || k.R*k.P >= 1<<14 {
 		return nil, fmt.Errorf("key file: bad scrypt parameters %+v", k)
 	}
@@ -178,6 +183,13 @@ const FirstKeyID = "0000000000000001"
 // ErrNoPassphrase when passphrase is empty and ErrPassphrase when no key
 // file opens with it; it writes nothing.
 func Open(ctx context.Context, st sink.Store, passphrase string) (*Store, error) {
+	return OpenAs(ctx, st, passphrase, "")
+}
+
+// OpenAs is Open trying the key files made for user first (KeyInfo.User):
+// each key file tried costs a key derivation (a fraction of a second), and
+// an office store has one per colleague.
+func OpenAs(ctx context.Context, st sink.Store, passphrase, user string) (*Store, error) {
 	keys, _, err := listKeyFiles(ctx, st)
 	if err != nil {
 		return nil, err
@@ -189,16 +201,26 @@ func Open(ctx context.Context, st sink.Store, passphrase string) (*Store, error)
 		return nil, ErrNoPassphrase
 	}
 	var bad []string
-	for _, k := range keys {
+	files := make([]*keyFile, len(keys))
+	for i, k := range keys {
 		data, _, err := st.Get(ctx, k)
 		if err != nil {
 			return nil, fmt.Errorf("cryptstore: reading %s: %w", k, err)
 		}
-		kf, err := parseKeyFile(data)
-		if err != nil {
+		if files[i], err = parseKeyFile(data); err != nil {
 			bad = append(bad, k+": "+err.Error())
-			continue
 		}
+	}
+	order := make([]int, 0, len(keys))
+	for _, mine := range []bool{true, false} {
+		for i, kf := range files {
+			if kf != nil && (user != "" && kf.Info.User == user) == mine {
+				order = append(order, i)
+			}
+		}
+	}
+	for _, i := range order {
+		k, kf := keys[i], files[i]
 		master, ok, err := kf.unwrap(passphrase)
 		if err != nil {
 			bad = append(bad, k+": "+err.Error())
