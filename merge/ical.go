@@ -3,7 +3,6 @@ package merge
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -147,14 +146,13 @@ func FromCalendar(cal *ical.Calendar) (*Doc, error) {
 		}
 	}
 	// Make sure the canonical encoding exists (odd input could hold
-	// something sink's encoder refuses).
-	cal2, err := ToCalendar(d)
-	if err == nil {
-		err = sink.EncodeICS(io.Discard, cal2)
-	}
+	// something sink's encoder refuses), and keep it: it is the item's
+	// snapshot object.
+	data, err := calendarCanonical(d)
 	if err != nil {
 		return nil, fmt.Errorf("merge: calendar cannot be re-encoded: %w", err)
 	}
+	d.keepCanonical(data)
 	return d, nil
 }
 

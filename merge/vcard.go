@@ -47,7 +47,7 @@ var vcardVolatile = map[string]bool{"VERSION": true, "PRODID": true, "REV": true
 // no longer changes (once for anything read from a file), and a card that
 // does not settle is refused.
 func FromVCard(c vcard.Card) (*Doc, error) {
-	d, err := fromNormVCard(decodeCardCarets(c))
+	d, _, err := fromNormVCard(decodeCardCarets(c))
 	if err != nil {
 		return nil, err
 	}
@@ -56,11 +56,13 @@ func FromVCard(c vcard.Card) (*Doc, error) {
 		if err != nil {
 			return nil, err
 		}
-		d2, err := fromNormVCard(c)
+		d2, data, err := fromNormVCard(c)
 		if err != nil {
 			return nil, err
 		}
 		if d2.UID == d.UID && d2.Modified.Equal(d.Modified) && SameFields(d, d2) {
+			// data encodes ToVCard(d): d's canonical bytes.
+			d.keepCanonical(data)
 			return d, nil
 		}
 		d = d2
@@ -74,19 +76,20 @@ func FromVCard(c vcard.Card) (*Doc, error) {
 const maxVCardRounds = 8
 
 // fromNormVCard encodes c with sink's vCard 4.0 encoder, reads it back
-// with merge's reader and converts the result to a Doc.
-func fromNormVCard(c vcard.Card) (*Doc, error) {
+// with merge's reader and converts the result to a Doc; it returns the
+// encoding too.
+func fromNormVCard(c vcard.Card) (*Doc, []byte, error) {
 	var buf bytes.Buffer
 	if err := sink.EncodeVCard(&buf, c, sink.VCard40); err != nil {
-		return nil, fmt.Errorf("merge: vCard: %w", err)
+		return nil, nil, fmt.Errorf("merge: vCard: %w", err)
 	}
 	norm, err := decodeVCardCard(buf.Bytes())
 	if err != nil {
-		return nil, fmt.Errorf("merge: vCard: re-decode: %w", err)
+		return nil, nil, fmt.Errorf("merge: vCard: re-decode: %w", err)
 	}
 	uid := norm.Value(vcard.FieldUID)
 	if strings.TrimSpace(uid) == "" {
-		return nil, ErrNoUID
+		return nil, nil, ErrNoUID
 	}
 	hint := 0
 	for _, fs := range norm {
@@ -123,7 +126,7 @@ func fromNormVCard(c vcard.Card) (*Doc, error) {
 			}
 		}
 	}
-	return d, nil
+	return d, buf.Bytes(), nil
 }
 
 func (f Field) param(k string) string {
