@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pstsync/pstsync/merge"
@@ -158,34 +160,64 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 	var calAll, conAll, calIn, conIn [][]byte
 	lost := map[merge.Key]bool{} // items whose shared version is unreadable
 	keys := slices.SortedFunc(maps.Keys(v.Items), compareKeys)
+	// The item files that changed are fetched and written by a few
+	// workers (an item from the store may be a request away), then
+	// looked at in order.
+	type fileJob struct {
+		k        merge.Key
+		it       ViewItem
+		rel      string
+		data     []byte
+		err      error // from fetching
+		wrote    bool
+		writeErr error
+	}
+	var jobs []*fileJob
 	for _, k := range keys {
 		it := v.Items[k]
 		rel := vdirPath(k.Coll, k.UID, it.Kind)
 		newIdx.Files[rel] = it.Hash
 		if idx.Files[rel] != it.Hash {
 			changedColl[k.Coll] = true
-			data, err := v.Bytes(ctx, k, it)
-			if unreadableObject(err) {
-				// A lost object is that item's problem: its file stays as
-				// it was, the others are written.
-				mb.log().WarnContext(ctx, "mailbox: shared item unreadable, left as it was (pstsync check)", "collection", k.Coll, "uid", k.UID, "err", err)
-				if old, ok := idx.Files[rel]; ok {
-					newIdx.Files[rel] = old
-				} else {
-					delete(newIdx.Files, rel)
-				}
-				lost[k] = true
-				newIdx.Rev = 0 // incomplete: the next run writes the mailbox again
-				continue
-			}
-			if err != nil {
-				return w.written, fmt.Errorf("syncer: mailbox: %s: %w", k, err)
-			}
-			if err := w.file(rel, data); err != nil {
-				return w.written, err
-			}
+			jobs = append(jobs, &fileJob{k: k, it: it, rel: rel})
 		}
 	}
+	parallel(min(mailboxWorkers, len(jobs)), len(jobs), func(i int) {
+		j := jobs[i]
+		if j.data, j.err = v.Bytes(ctx, j.k, j.it); j.err == nil {
+			j.wrote, j.writeErr = w.write(j.rel, j.data)
+		}
+	})
+	fetched := make(map[merge.Key][]byte, len(jobs))
+	for _, j := range jobs {
+		if j.wrote {
+			w.written = append(w.written, j.rel)
+		}
+	}
+	for _, j := range jobs {
+		k, rel, err := j.k, j.rel, j.err
+		if unreadableObject(err) {
+			// A lost object is that item's problem: its file stays as
+			// it was, the others are written.
+			mb.log().WarnContext(ctx, "mailbox: shared item unreadable, left as it was (pstsync check)", "collection", k.Coll, "uid", k.UID, "err", err)
+			if old, ok := idx.Files[rel]; ok {
+				newIdx.Files[rel] = old
+			} else {
+				delete(newIdx.Files, rel)
+			}
+			lost[k] = true
+			newIdx.Rev = 0 // incomplete: the next run writes the mailbox again
+			continue
+		}
+		if err != nil {
+			return w.written, fmt.Errorf("syncer: mailbox: %s: %w", k, err)
+		}
+		if j.writeErr != nil {
+			return w.written, j.writeErr
+		}
+		fetched[k] = j.data
+	}
+	jobs = nil
 	for rel := range idx.Files {
 		if _, ok := newIdx.Files[rel]; !ok {
 			changedColl[collOfRel(rel)] = true
@@ -214,9 +246,12 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 		if !all && !in {
 			continue
 		}
-		data, err := mb.itemBytes(ctx, v, k, it, idx)
-		if err != nil {
-			return w.written, err
+		data, ok := fetched[k]
+		if !ok {
+			var err error
+			if data, err = mb.itemBytes(ctx, v, k, it, idx); err != nil {
+				return w.written, err
+			}
 		}
 		if it.Kind == merge.KindContact {
 			if all && k.Coll == Contacts {
@@ -311,15 +346,52 @@ type mailboxWriter struct {
 
 // file writes rel unless it already holds data.
 func (w *mailboxWriter) file(rel string, data []byte) error {
+	wrote, err := w.write(rel, data)
+	if wrote {
+		w.written = append(w.written, rel)
+	}
+	return err
+}
+
+// write writes rel unless it already holds data, and reports whether it
+// did; safe for concurrent use.
+func (w *mailboxWriter) write(rel string, data []byte) (bool, error) {
 	p := filepath.Join(w.dir, filepath.FromSlash(rel))
 	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
-		return nil
+		return false, nil
 	}
 	if err := w.batch.WriteFile(p, data); err != nil {
-		return fmt.Errorf("syncer: mailbox: %w", err)
+		return false, fmt.Errorf("syncer: mailbox: %w", err)
 	}
-	w.written = append(w.written, rel)
-	return nil
+	return true, nil
+}
+
+// mailboxWorkers is how many item files a mailbox fetches and writes at
+// once.
+const mailboxWorkers = 8
+
+// parallel runs fn(0..n-1) on workers goroutines.
+func parallel(workers, n int, fn func(i int)) {
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // conflicts writes conflicts.json and conflicts.html.
