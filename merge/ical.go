@@ -296,7 +296,27 @@ func parseComps(text string) ([]*ical.Component, error) {
 	if err != nil {
 		return nil, fmt.Errorf("merge: component text: %w", err)
 	}
+	for _, c := range cal.Children {
+		fillParams(c, 0)
+	}
 	return cal.Children, nil
+}
+
+// fillParams gives every property of c (and of its children) a Params map,
+// as go-ical's decoder does, for callers that set parameters.
+func fillParams(c *ical.Component, depth int) {
+	for _, ps := range c.Props {
+		for i := range ps {
+			if ps[i].Params == nil {
+				ps[i].Params = ical.Params{}
+			}
+		}
+	}
+	if depth < maxICSDepth {
+		for _, ch := range c.Children {
+			fillParams(ch, depth+1)
+		}
+	}
 }
 
 // ToCalendar converts a calendar Doc back to an iCalendar model: PRODID
