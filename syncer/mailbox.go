@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -182,6 +183,15 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 			jobs = append(jobs, &fileJob{k: k, it: it, rel: rel})
 		}
 	}
+	// A folder that does not exist yet holds no file to compare with.
+	w.fresh = map[string]bool{}
+	for _, j := range jobs {
+		d := path.Dir(j.rel)
+		if _, ok := w.fresh[d]; !ok {
+			_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(d)))
+			w.fresh[d] = errors.Is(err, fs.ErrNotExist)
+		}
+	}
 	parallel(min(mailboxWorkers, len(jobs)), len(jobs), func(i int) {
 		j := jobs[i]
 		if j.data, j.err = v.Bytes(ctx, j.k, j.it); j.err == nil {
@@ -342,6 +352,9 @@ type mailboxWriter struct {
 	dir     string
 	batch   *sink.Batch
 	written []string
+	// fresh: folders (slash paths) found missing before the item files
+	// were written; their files need no comparison.
+	fresh map[string]bool
 }
 
 // file writes rel unless it already holds data.
@@ -357,8 +370,10 @@ func (w *mailboxWriter) file(rel string, data []byte) error {
 // did; safe for concurrent use.
 func (w *mailboxWriter) write(rel string, data []byte) (bool, error) {
 	p := filepath.Join(w.dir, filepath.FromSlash(rel))
-	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
-		return false, nil
+	if !w.fresh[path.Dir(rel)] {
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
+			return false, nil
+		}
 	}
 	if err := w.batch.WriteFile(p, data); err != nil {
 		return false, fmt.Errorf("syncer: mailbox: %w", err)

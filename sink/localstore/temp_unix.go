@@ -6,7 +6,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -39,8 +42,10 @@ func writeTempFast(dir, base string, data []byte) (_ string, err error) {
 		}
 	}()
 	// The mode regardless of the umask, as writeTempSync sets it.
-	if err = unix.Fchmod(fd, fileMode); err != nil {
-		return "", &os.PathError{Op: "chmod", Path: name, Err: err}
+	if !umaskKeepsMode() {
+		if err = unix.Fchmod(fd, fileMode); err != nil {
+			return "", &os.PathError{Op: "chmod", Path: name, Err: err}
+		}
 	}
 	if err = failWrite(name); err != nil {
 		return "", err
@@ -65,3 +70,24 @@ func writeTempFast(dir, base string, data []byte) (_ string, err error) {
 	}
 	return name, nil
 }
+
+// umaskKeepsMode reports whether the process's umask leaves fileMode as it
+// is, so that a file created with it needs no chmod. Only Linux tells the
+// umask without changing it (/proc/self/status); elsewhere the answer is
+// no.
+var umaskKeepsMode = sync.OnceValue(func() bool {
+	if runtime.GOOS != "linux" {
+		return false
+	}
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+			m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32)
+			return err == nil && m&fileMode == 0
+		}
+	}
+	return false
+})
