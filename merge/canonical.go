@@ -47,7 +47,7 @@ func Canonical(d *Doc) []byte {
 
 // calendarCanonical is the iCalendar encoding of a calendar Doc.
 func calendarCanonical(d *Doc) ([]byte, error) {
-	c, err := ToCalendar(d)
+	c, err := toCalendar(d, true)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package merge
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -268,16 +269,11 @@ func orderedFields(m map[string]Field, prefix string) []keyedField {
 			out = append(out, keyedField{k, f})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
+	slices.SortFunc(out, func(a, b keyedField) int {
 		if a.f.Name != b.f.Name {
-			return a.f.Name < b.f.Name
+			return strings.Compare(a.f.Name, b.f.Name)
 		}
-		pa, pb := prefOf(a.f), prefOf(b.f)
-		if pa != pb {
-			return pa < pb
-		}
-		return a.key < b.key
+		return cmp.Or(cmp.Compare(prefOf(a.f), prefOf(b.f)), strings.Compare(a.key, b.key))
 	})
 	return out
 }
