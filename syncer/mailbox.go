@@ -529,58 +529,90 @@ func RevisionConflicts(ctx context.Context, repo *snapshot.Repo, rev int64) ([]m
 // components in order, each VTIMEZONE once (by TZID). It works on the text
 // (no decoding): the objects are the canonical bytes merge wrote.
 func CombineICS(objs [][]byte) []byte {
-	var zones, comps bytes.Buffer
+	var zones, comps, cur bytes.Buffer
 	seenTZ := map[string]bool{}
 	for _, obj := range objs {
-		lines := strings.SplitAfter(string(obj), "\n")
 		depth := 0
-		var cur strings.Builder
 		var tzid string
 		isTZ := false
-		for _, l := range lines {
-			t := strings.TrimRight(l, "\r\n")
-			if t == "" {
+		for len(obj) > 0 {
+			var l []byte
+			if i := bytes.IndexByte(obj, '\n'); i >= 0 {
+				l, obj = obj[:i+1], obj[i+1:]
+			} else {
+				l, obj = obj, nil
+			}
+			t := bytes.TrimRight(l, "\r\n")
+			if len(t) == 0 {
 				continue
 			}
-			up := strings.ToUpper(t)
+			k := classifyLine(t)
 			switch {
-			case strings.HasPrefix(up, "BEGIN:"):
+			case k.begin:
 				depth++
 				if depth == 2 {
 					cur.Reset()
-					isTZ = up == "BEGIN:VTIMEZONE"
+					isTZ = k.beginTZ
 					tzid = ""
 				}
-			case strings.HasPrefix(up, "END:"):
+			case k.end:
 				if depth > 2 {
-					cur.WriteString(t + "\r\n")
+					cur.Write(t)
+					cur.WriteString("\r\n")
 				}
 				if depth == 2 {
-					cur.WriteString(t + "\r\n")
+					cur.Write(t)
+					cur.WriteString("\r\n")
 					if isTZ {
 						if !seenTZ[tzid] {
 							seenTZ[tzid] = true
-							zones.WriteString(cur.String())
+							zones.Write(cur.Bytes())
 						}
 					} else {
-						comps.WriteString(cur.String())
+						comps.Write(cur.Bytes())
 					}
 				}
 				depth--
 				continue
 			}
 			if depth >= 2 {
-				if isTZ && depth == 2 && strings.HasPrefix(up, "TZID") {
-					tzid = t
+				if isTZ && depth == 2 && k.tzid {
+					tzid = string(t)
 				}
-				cur.WriteString(t + "\r\n")
+				cur.Write(t)
+				cur.WriteString("\r\n")
 			}
 		}
 	}
 	var out bytes.Buffer
+	out.Grow(zones.Len() + comps.Len() + 100)
 	out.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:" + merge.ProdID + "\r\n")
 	out.Write(zones.Bytes())
 	out.Write(comps.Bytes())
 	out.WriteString("END:VCALENDAR\r\n")
 	return out.Bytes()
+}
+
+// lineKind is what CombineICS needs to know of a line: whether its upper
+// case form starts with BEGIN:, is BEGIN:VTIMEZONE, starts with END: or
+// with TZID.
+type lineKind struct{ begin, beginTZ, end, tzid bool }
+
+func classifyLine(t []byte) lineKind {
+	ascii := true
+	for _, c := range t {
+		if c >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if !ascii {
+		// Upper-casing other letters can change their length.
+		up := bytes.ToUpper(t)
+		return lineKind{begin: bytes.HasPrefix(up, []byte("BEGIN:")), beginTZ: string(up) == "BEGIN:VTIMEZONE",
+			end: bytes.HasPrefix(up, []byte("END:")), tzid: bytes.HasPrefix(up, []byte("TZID"))}
+	}
+	prefix := func(p string) bool { return len(t) >= len(p) && bytes.EqualFold(t[:len(p)], []byte(p)) }
+	return lineKind{begin: prefix("BEGIN:"), beginTZ: len(t) == len("BEGIN:VTIMEZONE") && prefix("BEGIN:VTIMEZONE"),
+		end: prefix("END:"), tzid: prefix("TZID")}
 }
