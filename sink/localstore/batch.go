@@ -54,15 +54,24 @@ func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
 	for _, it := range items {
 		dirs[filepath.Dir(s.path(it.Key))] = true
 	}
+	// A folder that did not exist holds no object: its items need no
+	// look first (another writer's object arriving meanwhile is found
+	// when the name is taken).
+	fresh := map[string]bool{}
 	for d := range dirs {
+		if _, err := os.Stat(d); errors.Is(err, fs.ErrNotExist) {
+			fresh[d] = true
+		}
 		if err := os.MkdirAll(d, dirMode); err != nil {
 			return s.fail("put", d, err)
 		}
 	}
 	if err := s.parallel(ctx, len(items), func(i int) error {
 		p := s.path(items[i].Key)
-		if _, err := os.Lstat(p); err == nil {
-			return nil // stored already
+		if !fresh[filepath.Dir(p)] {
+			if _, err := os.Lstat(p); err == nil {
+				return nil // stored already
+			}
 		}
 		t, err := writeTempFast(filepath.Dir(p), filepath.Base(p), items[i].Data)
 		if err != nil {
