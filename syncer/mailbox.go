@@ -192,7 +192,7 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 			w.fresh[d] = errors.Is(err, fs.ErrNotExist)
 		}
 	}
-	parallel(min(mailboxWorkers, len(jobs)), len(jobs), func(i int) {
+	inParallel(min(mailboxWorkers, len(jobs)), len(jobs), func(i int) {
 		j := jobs[i]
 		if j.data, j.err = v.Bytes(ctx, j.k, j.it); j.err == nil {
 			j.wrote, j.writeErr = w.write(j.rel, j.data)
@@ -385,8 +385,8 @@ func (w *mailboxWriter) write(rel string, data []byte) (bool, error) {
 // once.
 const mailboxWorkers = 8
 
-// parallel runs fn(0..n-1) on workers goroutines.
-func parallel(workers, n int, fn func(i int)) {
+// inParallel runs fn(0..n-1) on workers goroutines.
+func inParallel(workers, n int, fn func(i int)) {
 	if workers <= 1 {
 		for i := range n {
 			fn(i)
