@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-ical"
@@ -193,20 +194,69 @@ func fbType(p ical.Props) string {
 	return Busy
 }
 
+// addPeriod appends the part of [s, e) within [from, to) to out, as a
+// period of type typ ("" takes no time).
+func addPeriod(out []Period, s, e, from, to time.Time, typ string) []Period {
+	if typ == "" || !e.After(s) || !e.After(from) || !s.Before(to) {
+		return out
+	}
+	return append(out, Period{Start: maxTime(s, from).UTC(), End: minTime(e, to).UTC(), Type: typ})
+}
+
+// singleProps are the properties a single event's periods depend on.
+var singleProps = []string{ical.PropDateTimeStart, ical.PropDateTimeEnd, ical.PropDuration,
+	ical.PropStatus, ical.PropTransparency, "X-MICROSOFT-CDO-BUSYSTATUS"}
+
+// singlePeriods is eventPeriods of an event that does not repeat and has
+// no overrides (most of a calendar), read from the Doc's fields as the
+// calendar ToCalendar makes would hold them, without making it. ok is
+// false for any other event, and for one whose times cannot be read
+// (eventPeriods then reports why).
+func singlePeriods(d *merge.Doc, from, to time.Time, local *time.Location) (out []Period, ok bool) {
+	for k, f := range d.Fields {
+		// Overrides, a rule, a component at the calendar's level (which
+		// ToCalendar would add as a child), or a second value of a
+		// property read here: the whole calendar is needed.
+		if strings.HasPrefix(k, "RID=") || f.Name == ical.PropRecurrenceRule || f.Name == ical.PropRecurrenceID ||
+			(f.Comp && strings.HasPrefix(k, "VCALENDAR/")) {
+			return nil, false
+		}
+	}
+	props := make(ical.Props, len(singleProps))
+	for _, name := range singleProps {
+		f, ok := d.Fields[name]
+		if !ok {
+			continue
+		}
+		if _, two := d.Fields[name+"#2"]; two || f.Comp {
+			return nil, false
+		}
+		props[name] = []ical.Prop{{Name: name, Value: f.Value, Params: ical.Params(f.Params)}}
+	}
+	s, e, err := span(props, local)
+	if err != nil {
+		return nil, false
+	}
+	return addPeriod(nil, s, e, from, to, fbType(props)), true
+}
+
 // eventPeriods expands one event (master and overrides) within [from, to).
 func eventPeriods(d *merge.Doc, from, to time.Time, local *time.Location) ([]Period, error) {
+	if ps, ok := singlePeriods(d, from, to, local); ok {
+		return ps, nil
+	}
+	return calendarPeriods(d, from, to, local)
+}
+
+// calendarPeriods is eventPeriods of any event, through its calendar.
+func calendarPeriods(d *merge.Doc, from, to time.Time, local *time.Location) ([]Period, error) {
 	c, err := merge.ToCalendar(d)
 	if err != nil {
 		return nil, err
 	}
 	master, overrides := merge.EventParts(c)
 	var out []Period
-	add := func(s, e time.Time, typ string) {
-		if typ == "" || !e.After(s) || !e.After(from) || !s.Before(to) {
-			return
-		}
-		out = append(out, Period{Start: maxTime(s, from).UTC(), End: minTime(e, to).UTC(), Type: typ})
-	}
+	add := func(s, e time.Time, typ string) { out = addPeriod(out, s, e, from, to, typ) }
 	replaced := map[int64]bool{}
 	for _, o := range overrides {
 		rid, _, err := when(o.Props.Get(ical.PropRecurrenceID), local)
@@ -340,7 +390,7 @@ func when(p *ical.Prop, local *time.Location) (time.Time, bool, error) {
 		if n := cal.IANAName(tzid); n != "" {
 			name = n
 		}
-		l, err := time.LoadLocation(name)
+		l, err := loadLocation(name)
 		if err != nil {
 			return time.Time{}, false, fmt.Errorf("unknown time zone %q", tzid)
 		}
@@ -348,6 +398,26 @@ func when(p *ical.Prop, local *time.Location) (time.Time, bool, error) {
 	}
 	t, err := time.ParseInLocation("20060102T150405", v, loc)
 	return t, false, err
+}
+
+// zones caches time.LoadLocation, which reads the zone's file each time:
+// a calendar names a few zones in thousands of events.
+var zones sync.Map // name → *time.Location, or nil when unknown
+
+func loadLocation(name string) (*time.Location, error) {
+	if v, ok := zones.Load(name); ok {
+		if l := v.(*time.Location); l != nil {
+			return l, nil
+		}
+		return nil, fmt.Errorf("unknown time zone %q", name)
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		zones.Store(name, (*time.Location)(nil))
+		return nil, err
+	}
+	zones.Store(name, l)
+	return l, nil
 }
 
 func maxTime(a, b time.Time) time.Time {
@@ -377,15 +447,25 @@ func Write(dir string, docs []*merge.Doc, o Options) (string, []error, error) {
 		return "", nil, errors.New("freebusy: no user name for the file")
 	}
 	c, _, errs := Compute(docs, o)
+	path, err := Publish(dir, c, o)
+	return path, errs, err
+}
+
+// Publish puts the free/busy calendar c (from Compute) atomically at
+// dir/NAME.vfb and returns the path.
+func Publish(dir string, c *ical.Calendar, o Options) (string, error) {
+	if o.Name == "" {
+		return "", errors.New("freebusy: no user name for the file")
+	}
 	var b bytes.Buffer
 	if err := sink.EncodeICS(&b, c); err != nil {
-		return "", errs, err
+		return "", err
 	}
 	path := filepath.Join(dir, FileName(o.Name))
 	if err := sink.WriteFileAtomic(path, b.Bytes()); err != nil {
-		return "", errs, fmt.Errorf("freebusy: write %s: %w", path, err)
+		return "", fmt.Errorf("freebusy: write %s: %w", path, err)
 	}
-	return path, errs, nil
+	return path, nil
 }
 
 // DefaultDir is where a folder store's free/busy files go: a "freebusy"

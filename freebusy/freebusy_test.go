@@ -2,6 +2,8 @@ package freebusy
 
 import (
 	"bytes"
+	"cmp"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -233,5 +235,75 @@ func TestLongAndDenseSeries(t *testing.T) {
 	_, ps, errs := Compute([]*merge.Doc{daily, dense}, Options{Now: now})
 	if len(ps) != 91 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "event s: more than 5000 occurrences") {
 		t.Errorf("%d periods, errors %v", len(ps), errs)
+	}
+}
+
+// TestSinglePeriodsSameAsCalendar: the periods of an event read from its
+// fields (singlePeriods) are the ones its calendar gives (calendarPeriods),
+// for the events of the tests above, odd ones, and every event of the
+// foreign data of package merge; an event it cannot read is left to the
+// calendar path, which reports it.
+func TestSinglePeriodsSameAsCalendar(t *testing.T) {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	bodies := []string{
+		"DTSTART;TZID=Europe/Berlin:20261207T090000\nDTEND;TZID=Europe/Berlin:20261207T100000",
+		"DTSTART;TZID=W. Europe Standard Time:20261207T090000\nDTEND;TZID=W. Europe Standard Time:20261207T100000",
+		"DTSTART;TZID=Nowhere/Else:20261207T090000\nDTEND;TZID=Nowhere/Else:20261207T100000",
+		"DTSTART:20261208T120000Z\nDURATION:PT90M\nSTATUS:TENTATIVE",
+		"DTSTART:20261208T120000Z\nDURATION:bad",
+		"DTSTART:20261208T120000Z",
+		"DTSTART;VALUE=DATE:20261210\nTRANSP:TRANSPARENT\nX-MICROSOFT-CDO-BUSYSTATUS:WORKINGELSEWHERE",
+		"DTSTART;VALUE=DATE:20261210",
+		"DTSTART:20261208T120000\nDTEND:20261208T110000",
+		"DTSTART:2026-12-08\nDTEND:20261208T130000Z",
+		"DTSTART:20261125T230000Z\nDTEND:20261126T010000Z\nSTATUS:cancelled",
+		"DTSTART:20270224T230000Z\nDTEND:20270225T010000Z\nX-MICROSOFT-CDO-BUSYSTATUS:oof",
+		"DTSTART:20250301T080000Z\nDTEND:20250301T083000Z",
+		"DTSTART:20261208T120000Z\nDTEND:20261208T130000Z\nRRULE:FREQ=DAILY;COUNT=3",
+		"SUMMARY:no start",
+	}
+	var docs []*merge.Doc
+	for i, b := range bodies {
+		docs = append(docs, event(t, ev(fmt.Sprintf("e%d", i), b)))
+	}
+	paths, _ := filepath.Glob(filepath.Join(testutil.Root(t), "merge", "testdata", "foreign", "*", "*.ics"))
+	if len(paths) < 50 {
+		t.Fatalf("only %d foreign calendars", len(paths))
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range merge.ReadICSFile(data).Docs {
+			if d.Kind == merge.KindEvent {
+				docs = append(docs, d)
+			}
+		}
+	}
+	fast := 0
+	for _, o := range []Options{{Now: now, Local: berlin}, {Now: time.Date(2008, 1, 1, 0, 0, 0, 0, time.UTC), Before: 50 * 365 * 24 * time.Hour, After: 50 * 365 * 24 * time.Hour}} {
+		before, after := cmp.Or(o.Before, DefaultBefore), cmp.Or(o.After, DefaultAfter)
+		day := o.Now.UTC().Truncate(24 * time.Hour)
+		from, to := day.Add(-before), day.Add(after)
+		local := cmp.Or(o.Local, time.UTC)
+		for _, d := range docs {
+			got, ok := singlePeriods(d, from, to, local)
+			if !ok {
+				continue
+			}
+			fast++
+			want, err := calendarPeriods(d, from, to, local)
+			if err != nil {
+				t.Errorf("%s: read from the fields, but the calendar gives %v", d.UID, err)
+				continue
+			}
+			if periods(got) != periods(want) {
+				t.Errorf("%s: from the fields\n%s\nfrom the calendar\n%s", d.UID, periods(got), periods(want))
+			}
+		}
+	}
+	if fast < 100 {
+		t.Errorf("only %d events read from their fields", fast)
 	}
 }

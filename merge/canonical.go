@@ -22,6 +22,9 @@ func Canonical(d *Doc) []byte {
 	if d == nil {
 		return nil
 	}
+	if data := d.cachedCanonical(); data != nil {
+		return data[:len(data):len(data)] // an append by the caller copies
+	}
 	var buf bytes.Buffer
 	switch {
 	case d.Kind == KindContact:
@@ -33,17 +36,26 @@ func Canonical(d *Doc) []byte {
 			return buf.Bytes()
 		}
 	case d.Kind.IsCalendar():
-		c, err := ToCalendar(d)
-		if err == nil {
-			err = sink.EncodeICS(&buf, c)
-		}
-		if err == nil {
-			return buf.Bytes()
+		if data, err := calendarCanonical(d); err == nil {
+			return data
 		}
 	case d.Kind == KindMessage:
 		return messageCanonical(d)
 	}
 	return dump(d)
+}
+
+// calendarCanonical is the iCalendar encoding of a calendar Doc.
+func calendarCanonical(d *Doc) ([]byte, error) {
+	c, err := toCalendar(d, true)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := sink.EncodeICS(&buf, c); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func dump(d *Doc) []byte {

@@ -43,34 +43,75 @@ var errNotContentLine = errors.New("not a content line")
 // lines are skipped. A logical line holding a QUOTED-PRINTABLE parameter
 // whose value ends in '=' continues on the next physical line (vCard 2.1
 // soft line break), whether or not that line starts with white space.
+//
+// data is copied once; a logical line that is one physical line (most
+// are) and its parts are substrings of the copy.
 func splitContentLines(data []byte) []contentLine {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // UTF-8 BOM
-	phys := physicalLines(data)
-	var out []contentLine
+	phys := physicalLines(string(data))
+	out := make([]contentLine, 0, len(phys))
+	var scratch []byte // a logical line of several physical ones, while it is joined
 	for i := 0; i < len(phys); {
 		start := i
-		buf := []byte(phys[i])
+		line := phys[i] // the logical line, unless joined
+		joined := false
+		buf := scratch[:0]
+		// join appends more to the logical line, dropping its last drop
+		// bytes first.
+		join := func(drop int, more string) {
+			if !joined {
+				buf = append(buf, line...)
+				joined = true
+			}
+			buf = append(buf[:len(buf)-drop], more...)
+		}
+		cur := func() string {
+			if joined {
+				return string(buf)
+			}
+			return line
+		}
+		length := func() int {
+			if joined {
+				return len(buf)
+			}
+			return len(line)
+		}
+		last := func(n int) string { // the last n bytes (fewer when shorter)
+			if joined {
+				return string(buf[max(len(buf)-n, 0):])
+			}
+			return line[max(len(line)-n, 0):]
+		}
 		i++
 		qp := -1 // whether the line names quoted-printable: unknown until its ':' is read
 		scanned := 0
 		for i < len(phys) {
 			p := phys[i]
-			if qp < 0 && bytes.IndexByte(buf[scanned:], ':') >= 0 {
-				qp = 0
-				if isQPLine(string(buf)) {
-					qp = 1
+			if qp < 0 {
+				var colon bool
+				if joined {
+					colon = bytes.IndexByte(buf[scanned:], ':') >= 0
+				} else {
+					colon = strings.IndexByte(line[scanned:], ':') >= 0
+				}
+				if colon {
+					qp = 0
+					if isQPLine(cur()) {
+						qp = 1
+					}
 				}
 			}
-			scanned = len(buf)
-			if qp == 1 && len(buf) > 0 && buf[len(buf)-1] == '=' {
+			scanned = length()
+			if qp == 1 && last(1) == "=" {
 				// A soft line break: the '=' and the line break go; the
 				// next line is content, leading white space included.
-				buf = append(buf[:len(buf)-1], p...)
+				join(1, p)
 				i++
 				continue
 			}
 			if p != "" && (p[0] == ' ' || p[0] == '\t') {
-				buf = append(buf, p[1:]...)
+				join(0, p[1:])
 				i++
 				continue
 			}
@@ -86,18 +127,21 @@ func splitContentLines(data []byte) []contentLine {
 					continue
 				}
 			}
-			if bytes.HasSuffix(buf, []byte(`\`)) && !bytes.HasSuffix(buf, []byte(`\\`)) &&
+			if last(1) == `\` && last(2) != `\\` &&
 				p != "" && valueStart(p) < 0 && qp >= 0 {
 				// Android's vCard 2.1 writer continues a value after an
 				// escaping backslash on the next line (no ':' in it): a
 				// line break in the value.
-				buf = append(append(buf, 'n'), p...)
+				join(0, "n"+p)
 				i++
 				continue
 			}
 			break
 		}
-		s := string(buf)
+		s := cur()
+		if joined {
+			scratch = buf // reused: s is a copy
+		}
 		if strings.TrimSpace(s) == "" {
 			continue
 		}
@@ -106,25 +150,32 @@ func splitContentLines(data []byte) []contentLine {
 	return out
 }
 
-// physicalLines splits data at CRLF, LF or CR.
-func physicalLines(data []byte) []string {
-	var out []string
+// physicalLines splits text at CRLF, LF or CR; the lines are substrings
+// of text.
+func physicalLines(text string) []string {
+	n := 0
+	for i := 0; i < len(text); i++ {
+		if text[i] == '\n' || text[i] == '\r' {
+			n++
+		}
+	}
+	out := make([]string, 0, n+1)
 	start := 0
-	for i := 0; i < len(data); i++ {
-		switch data[i] {
+	for i := 0; i < len(text); i++ {
+		switch text[i] {
 		case '\n':
-			out = append(out, string(data[start:i]))
+			out = append(out, text[start:i])
 			start = i + 1
 		case '\r':
-			out = append(out, string(data[start:i]))
-			if i+1 < len(data) && data[i+1] == '\n' {
+			out = append(out, text[start:i])
+			if i+1 < len(text) && text[i+1] == '\n' {
 				i++
 			}
 			start = i + 1
 		}
 	}
-	if start < len(data) {
-		out = append(out, string(data[start:]))
+	if start < len(text) {
+		out = append(out, text[start:])
 	}
 	return out
 }
@@ -167,7 +218,8 @@ func parseContentLine(s string, num int) contentLine {
 	}
 	head, value := s[:colon], s[colon+1:]
 	l.Value = value
-	parts := splitOutsideQuotes(head, ';')
+	var room [8]string
+	parts := appendSplitOutsideQuotes(room[:0], head, ';')
 	name := strings.TrimSpace(parts[0])
 	if dot := strings.LastIndexByte(name, '.'); dot >= 0 {
 		l.Group, name = name[:dot], name[dot+1:]
@@ -210,7 +262,12 @@ func isName(s string) bool {
 }
 
 func splitOutsideQuotes(s string, sep byte) []string {
-	var out []string
+	return appendSplitOutsideQuotes(nil, s, sep)
+}
+
+// appendSplitOutsideQuotes appends the parts of s split at sep outside
+// double quotes to out.
+func appendSplitOutsideQuotes(out []string, s string, sep byte) []string {
 	quoted := false
 	start := 0
 	for i := 0; i < len(s); i++ {

@@ -130,6 +130,43 @@ type Doc struct {
 	// carried through and unioned, not merged field by field; only zones a
 	// TZID parameter refers to are written.
 	Zones map[string]string `json:"zones,omitempty"`
+
+	// canon is Canonical's encoding of the Doc, kept by the conversions
+	// that encode it anyway (FromCalendar and FromVCard check that the
+	// item encodes), so that each item read is encoded once. Docs are
+	// immutable values: only a Doc's UID is ever set after it was made
+	// (an item without one is named by where it was found), so the
+	// encoding counts only while the Doc still has its UID, kind,
+	// modification time and number of fields; Clone drops it.
+	canon *canonCache
+}
+
+// canonCache is a Doc's canonical encoding with what it was made of.
+type canonCache struct {
+	data     []byte
+	uid      string
+	kind     Kind
+	modified time.Time
+	fields   int
+	volatile int
+	zones    int
+}
+
+// keepCanonical records data as d's canonical encoding.
+func (d *Doc) keepCanonical(data []byte) {
+	d.canon = &canonCache{data: data, uid: d.UID, kind: d.Kind, modified: d.Modified,
+		fields: len(d.Fields), volatile: len(d.Volatile), zones: len(d.Zones)}
+}
+
+// cachedCanonical returns the encoding keepCanonical recorded, or nil when
+// there is none or the Doc has changed since.
+func (d *Doc) cachedCanonical() []byte {
+	c := d.canon
+	if c == nil || c.uid != d.UID || c.kind != d.Kind || !c.modified.Equal(d.Modified) ||
+		c.fields != len(d.Fields) || c.volatile != len(d.Volatile) || c.zones != len(d.Zones) {
+		return nil
+	}
+	return c.data
 }
 
 // Title is the human name of the item: FN of a contact, SUMMARY of an
@@ -157,6 +194,7 @@ func (d *Doc) Clone() *Doc {
 		return nil
 	}
 	c := *d
+	c.canon = nil // the copy is made to be changed
 	c.Fields = cloneFields(d.Fields)
 	c.Volatile = cloneFields(d.Volatile)
 	if d.Zones != nil {

@@ -3,8 +3,6 @@ package merge
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"maps"
 	"slices"
 	"strings"
 
@@ -123,7 +121,7 @@ func FromCalendar(cal *ical.Calendar) (*Doc, error) {
 	if d.Kind == "" {
 		return nil, ErrNoComponent
 	}
-	for _, name := range slices.Sorted(maps.Keys(cal.Props)) {
+	for _, name := range sortedKeys(cal.Props) {
 		if name == ical.PropProductID || name == ical.PropVersion {
 			continue
 		}
@@ -147,14 +145,13 @@ func FromCalendar(cal *ical.Calendar) (*Doc, error) {
 		}
 	}
 	// Make sure the canonical encoding exists (odd input could hold
-	// something sink's encoder refuses).
-	cal2, err := ToCalendar(d)
-	if err == nil {
-		err = sink.EncodeICS(io.Discard, cal2)
-	}
+	// something sink's encoder refuses), and keep it: it is the item's
+	// snapshot object.
+	data, err := calendarCanonical(d)
 	if err != nil {
 		return nil, fmt.Errorf("merge: calendar cannot be re-encoded: %w", err)
 	}
+	d.keepCanonical(data)
 	return d, nil
 }
 
@@ -187,7 +184,7 @@ func icalField(name string, p ical.Prop) Field {
 }
 
 func addCompFields(d *Doc, c *ical.Component, prefix string) error {
-	for _, name := range slices.Sorted(maps.Keys(c.Props)) {
+	for _, name := range sortedKeys(c.Props) {
 		switch {
 		case name == ical.PropUID:
 			continue
@@ -228,7 +225,7 @@ func addCompFields(d *Doc, c *ical.Component, prefix string) error {
 		}
 	}
 	// Child components (VALARM, ...): all of one name form one key.
-	texts := map[string]*strings.Builder{}
+	var texts map[string]*strings.Builder
 	var names []string
 	for _, ch := range c.Children {
 		if ch == nil {
@@ -239,6 +236,9 @@ func addCompFields(d *Doc, c *ical.Component, prefix string) error {
 			return err
 		}
 		n := strings.ToUpper(ch.Name)
+		if texts == nil {
+			texts = map[string]*strings.Builder{}
+		}
 		if texts[n] == nil {
 			texts[n] = &strings.Builder{}
 			names = append(names, n)
@@ -298,7 +298,27 @@ func parseComps(text string) ([]*ical.Component, error) {
 	if err != nil {
 		return nil, fmt.Errorf("merge: component text: %w", err)
 	}
+	for _, c := range cal.Children {
+		fillParams(c, 0)
+	}
 	return cal.Children, nil
+}
+
+// fillParams gives every property of c (and of its children) a Params map,
+// as go-ical's decoder does, for callers that set parameters.
+func fillParams(c *ical.Component, depth int) {
+	for _, ps := range c.Props {
+		for i := range ps {
+			if ps[i].Params == nil {
+				ps[i].Params = ical.Params{}
+			}
+		}
+	}
+	if depth < maxICSDepth {
+		for _, ch := range c.Children {
+			fillParams(ch, depth+1)
+		}
+	}
 }
 
 // ToCalendar converts a calendar Doc back to an iCalendar model: PRODID
@@ -307,6 +327,13 @@ func parseComps(text string) ([]*ical.Component, error) {
 // ordered by RECURRENCE-ID. DTSTAMP and LAST-MODIFIED are Doc.Modified
 // when it is set.
 func ToCalendar(d *Doc) (*ical.Calendar, error) {
+	return toCalendar(d, false)
+}
+
+// toCalendar is ToCalendar; with share set, for a calendar that is only
+// encoded and let go (Canonical), the properties share the Doc's
+// parameter maps (nil when there are none) instead of copies.
+func toCalendar(d *Doc, share bool) (*ical.Calendar, error) {
 	if d == nil || !d.Kind.IsCalendar() {
 		return nil, fmt.Errorf("merge: ToCalendar: not a calendar item")
 	}
@@ -316,23 +343,28 @@ func ToCalendar(d *Doc) (*ical.Calendar, error) {
 
 	groups := map[string][]keyedField{} // "" master, "RID=x/" override
 	var extra []keyedField
-	tzids := map[string]bool{}
-	for _, f := range d.Volatile { // DTSTAMP or CREATED may name a zone too
+	var tzids map[string]bool
+	addTZIDs := func(f Field) {
 		for _, t := range f.Params["TZID"] {
+			if tzids == nil {
+				tzids = map[string]bool{}
+			}
 			tzids[t] = true
 		}
 	}
-	for _, kf := range orderedFields(d.Fields, "") {
-		for _, t := range kf.f.Params["TZID"] {
-			tzids[t] = true
-		}
+	for _, f := range d.Volatile { // DTSTAMP or CREATED may name a zone too
+		addTZIDs(f)
+	}
+	fields := orderedFields(d.Fields, "")
+	for _, kf := range fields {
+		addTZIDs(kf.f)
 		switch {
 		case strings.HasPrefix(kf.key, calPrefix):
 			if kf.f.Comp {
 				extra = append(extra, kf)
 				continue
 			}
-			cal.Props.Add(toProp(kf.f))
+			addProp(cal.Props, kf.f, share)
 		case strings.HasPrefix(kf.key, "RID="):
 			i := strings.Index(kf.key, "/")
 			if i < 0 {
@@ -340,10 +372,13 @@ func ToCalendar(d *Doc) (*ical.Calendar, error) {
 			}
 			groups[kf.key[:i+1]] = append(groups[kf.key[:i+1]], kf)
 		default:
+			if groups[""] == nil {
+				groups[""] = make([]keyedField, 0, len(fields))
+			}
 			groups[""] = append(groups[""], kf)
 		}
 	}
-	for _, tzid := range slices.Sorted(maps.Keys(d.Zones)) {
+	for _, tzid := range sortedKeys(d.Zones) {
 		if !tzids[tzid] {
 			continue
 		}
@@ -354,12 +389,12 @@ func ToCalendar(d *Doc) (*ical.Calendar, error) {
 		cal.Children = append(cal.Children, comps...)
 	}
 	compName := compOfKind(d.Kind)
-	prefixes := slices.Sorted(maps.Keys(groups)) // "" (the master) sorts first
+	prefixes := sortedKeys(groups) // "" (the master) sorts first
 	if len(groups) == 0 {
 		prefixes = []string{""} // a master with no fields but its UID
 	}
 	for _, prefix := range prefixes {
-		c := ical.NewComponent(compName)
+		c := &ical.Component{Name: compName, Props: make(ical.Props, len(groups[prefix])+4)} // ical.NewComponent, with room
 		c.Props.SetText(ical.PropUID, d.UID)
 		if prefix != "" {
 			if _, ok := d.Fields[prefix+ical.PropRecurrenceID]; !ok {
@@ -368,7 +403,7 @@ func ToCalendar(d *Doc) (*ical.Calendar, error) {
 		}
 		for _, name := range []string{ical.PropDateTimeStamp, ical.PropCreated, ical.PropSequence, ical.PropLastModified} {
 			if f, ok := d.Volatile[prefix+name]; ok {
-				c.Props.Set(toProp(f))
+				c.Props.Set(propOf(f, share))
 			}
 		}
 		if prefix == "" && !d.Modified.IsZero() {
@@ -391,7 +426,7 @@ func ToCalendar(d *Doc) (*ical.Calendar, error) {
 					continue
 				}
 			}
-			c.Props.Add(toProp(f))
+			addProp(c.Props, f, share)
 		}
 		cal.Children = append(cal.Children, c)
 	}
@@ -403,6 +438,43 @@ func ToCalendar(d *Doc) (*ical.Calendar, error) {
 		cal.Children = append(cal.Children, comps...)
 	}
 	return cal, nil
+}
+
+// addProp adds f to props (propOf).
+func addProp(props ical.Props, f Field, share bool) {
+	if share {
+		props[f.Name] = append(props[f.Name], ical.Prop{Name: f.Name, Value: f.Value, Params: ical.Params(f.Params)})
+		return
+	}
+	props.Add(toProp(f))
+}
+
+// propOf is toProp, or with share set a property that shares f's
+// parameters.
+func propOf(f Field, share bool) *ical.Prop {
+	if share {
+		return &ical.Prop{Name: f.Name, Value: f.Value, Params: ical.Params(f.Params)}
+	}
+	return toProp(f)
+}
+
+// sortedKeys is slices.Sorted(maps.Keys(m)), without the work for the
+// maps of zero or one key most items have.
+func sortedKeys[V any](m map[string]V) []string {
+	switch len(m) {
+	case 0:
+		return nil
+	case 1:
+		for k := range m {
+			return []string{k}
+		}
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func toProp(f Field) *ical.Prop {

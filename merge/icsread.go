@@ -56,7 +56,12 @@ func readICSStream(data []byte) icsStream {
 			}
 		}
 	}
-	for _, l := range splitContentLines(data) {
+	lines := splitContentLines(data)
+	// The properties of all components, one block: each name's slice is
+	// cut from it (a second property of the name copies it out).
+	arena := make([]ical.Prop, 0, len(lines))
+	for li := range lines {
+		l := &lines[li]
 		if l.Err != nil {
 			fail(l.Err)
 			continue
@@ -73,7 +78,7 @@ func readICSStream(data []byte) icsStream {
 				fail(fmt.Errorf("line %d: components nested too deeply", l.Num))
 				continue
 			}
-			n := &icsNode{comp: &ical.Component{Name: name, Props: ical.Props{}}}
+			n := &icsNode{comp: &ical.Component{Name: name, Props: make(ical.Props, ownProps(lines[li+1:]))}}
 			st.nodes[n.comp] = n
 			if len(stack) == 0 {
 				st.top = append(st.top, n)
@@ -111,14 +116,26 @@ func readICSStream(data []byte) icsStream {
 				continue
 			}
 			c := stack[len(stack)-1].comp
-			p := ical.Prop{Name: l.Name, Value: l.Value, Params: ical.Params{}}
+			p := ical.Prop{Name: l.Name, Value: l.Value}
 			for _, pr := range l.Params {
 				if pr.Name == "" {
 					continue // a bare parameter has no meaning in iCalendar
 				}
+				if p.Params == nil {
+					p.Params = make(ical.Params, len(l.Params))
+				}
 				p.Params[pr.Name] = append(p.Params[pr.Name], pr.Values...)
 			}
-			c.Props[l.Name] = append(c.Props[l.Name], p)
+			// Most properties have no parameters: their Params stay nil
+			// (an empty map each was the larger part of reading them);
+			// every read of ical.Params takes nil. The components that
+			// leave merge (ToCalendar's) get empty maps (parseComps).
+			if ps, ok := c.Props[l.Name]; ok {
+				c.Props[l.Name] = append(ps, p)
+			} else {
+				arena = append(arena, p)
+				c.Props[l.Name] = arena[len(arena)-1 : len(arena) : len(arena)]
+			}
 		}
 	}
 	if len(stack) > 0 {
@@ -134,6 +151,20 @@ func readICSStream(data []byte) icsStream {
 		}
 	}
 	return st
+}
+
+// ownProps counts the property lines before the next BEGIN or END: the
+// properties of a component that begins just before them, as far as they
+// come before its first child (a size hint).
+func ownProps(lines []contentLine) int {
+	n := 0
+	for _, l := range lines {
+		if l.Name == "BEGIN" || l.Name == "END" {
+			break
+		}
+		n++
+	}
+	return n
 }
 
 // decodeICSCalendar reads a stream that should hold one VCALENDAR and

@@ -2,6 +2,7 @@ package merge
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -47,7 +48,7 @@ var vcardVolatile = map[string]bool{"VERSION": true, "PRODID": true, "REV": true
 // no longer changes (once for anything read from a file), and a card that
 // does not settle is refused.
 func FromVCard(c vcard.Card) (*Doc, error) {
-	d, err := fromNormVCard(decodeCardCarets(c))
+	d, _, err := fromNormVCard(decodeCardCarets(c))
 	if err != nil {
 		return nil, err
 	}
@@ -56,11 +57,13 @@ func FromVCard(c vcard.Card) (*Doc, error) {
 		if err != nil {
 			return nil, err
 		}
-		d2, err := fromNormVCard(c)
+		d2, data, err := fromNormVCard(c)
 		if err != nil {
 			return nil, err
 		}
 		if d2.UID == d.UID && d2.Modified.Equal(d.Modified) && SameFields(d, d2) {
+			// data encodes ToVCard(d): d's canonical bytes.
+			d.keepCanonical(data)
 			return d, nil
 		}
 		d = d2
@@ -74,19 +77,20 @@ func FromVCard(c vcard.Card) (*Doc, error) {
 const maxVCardRounds = 8
 
 // fromNormVCard encodes c with sink's vCard 4.0 encoder, reads it back
-// with merge's reader and converts the result to a Doc.
-func fromNormVCard(c vcard.Card) (*Doc, error) {
+// with merge's reader and converts the result to a Doc; it returns the
+// encoding too.
+func fromNormVCard(c vcard.Card) (*Doc, []byte, error) {
 	var buf bytes.Buffer
 	if err := sink.EncodeVCard(&buf, c, sink.VCard40); err != nil {
-		return nil, fmt.Errorf("merge: vCard: %w", err)
+		return nil, nil, fmt.Errorf("merge: vCard: %w", err)
 	}
 	norm, err := decodeVCardCard(buf.Bytes())
 	if err != nil {
-		return nil, fmt.Errorf("merge: vCard: re-decode: %w", err)
+		return nil, nil, fmt.Errorf("merge: vCard: re-decode: %w", err)
 	}
 	uid := norm.Value(vcard.FieldUID)
 	if strings.TrimSpace(uid) == "" {
-		return nil, ErrNoUID
+		return nil, nil, ErrNoUID
 	}
 	hint := 0
 	for _, fs := range norm {
@@ -123,7 +127,7 @@ func fromNormVCard(c vcard.Card) (*Doc, error) {
 			}
 		}
 	}
-	return d, nil
+	return d, buf.Bytes(), nil
 }
 
 func (f Field) param(k string) string {
@@ -265,16 +269,11 @@ func orderedFields(m map[string]Field, prefix string) []keyedField {
 			out = append(out, keyedField{k, f})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
+	slices.SortFunc(out, func(a, b keyedField) int {
 		if a.f.Name != b.f.Name {
-			return a.f.Name < b.f.Name
+			return strings.Compare(a.f.Name, b.f.Name)
 		}
-		pa, pb := prefOf(a.f), prefOf(b.f)
-		if pa != pb {
-			return pa < pb
-		}
-		return a.key < b.key
+		return cmp.Or(cmp.Compare(prefOf(a.f), prefOf(b.f)), strings.Compare(a.key, b.key))
 	})
 	return out
 }

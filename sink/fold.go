@@ -33,3 +33,23 @@ func writeFolded(buf *bytes.Buffer, line string) {
 	buf.WriteString(line)
 	buf.WriteString("\r\n")
 }
+
+// writeFoldedBytes is writeFolded for a line held in a byte slice.
+func writeFoldedBytes(buf *bytes.Buffer, line []byte) {
+	limit := maxLineOctets
+	for len(line) > limit {
+		cut := limit
+		for i := 0; i < utf8.UTFMax-1 && !utf8.RuneStart(line[cut]); i++ {
+			cut--
+		}
+		if !utf8.RuneStart(line[cut]) {
+			cut = limit // invalid UTF-8: any cut will do
+		}
+		buf.Write(line[:cut])
+		buf.WriteString("\r\n ")
+		line = line[cut:]
+		limit = maxLineOctets - 1
+	}
+	buf.Write(line)
+	buf.WriteString("\r\n")
+}

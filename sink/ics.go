@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
-	"sort"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-ical"
 )
@@ -45,11 +44,12 @@ func EncodeICS(w io.Writer, cal *ical.Calendar) error {
 	if cal == nil || cal.Component == nil {
 		return errors.New("sink: encode iCalendar: nil calendar")
 	}
-	var buf bytes.Buffer
-	if err := encodeICSComponent(&buf, cal.Component, 0); err != nil {
+	e := icsEncoders.Get().(*icsEncoder)
+	defer e.release()
+	if err := e.component(cal.Component, 0); err != nil {
 		return fmt.Errorf("sink: encode iCalendar: %w", err)
 	}
-	if _, err := w.Write(buf.Bytes()); err != nil {
+	if _, err := w.Write(e.buf.Bytes()); err != nil {
 		return fmt.Errorf("sink: write iCalendar: %w", err)
 	}
 	return nil
@@ -57,7 +57,42 @@ func EncodeICS(w io.Writer, cal *ical.Calendar) error {
 
 const maxICSDepth = 32
 
-func encodeICSComponent(buf *bytes.Buffer, c *ical.Component, depth int) error {
+// icsEncoder holds the buffers of one encoding, reused from one to the
+// next (a sync writes thousands of small calendars).
+type icsEncoder struct {
+	buf    bytes.Buffer
+	line   []byte     // the content line being built
+	keys   []string   // a property's parameter names
+	groups []icsGroup // a component's properties by name
+}
+
+type icsGroup struct {
+	key   string
+	props []ical.Prop
+}
+
+var icsEncoders = sync.Pool{New: func() any { return new(icsEncoder) }}
+
+func (e *icsEncoder) release() {
+	if e.buf.Cap() > 1<<20 {
+		return // a large calendar's buffer is not kept
+	}
+	e.buf.Reset()
+	clear(e.groups[:cap(e.groups)])
+	e.groups = e.groups[:0]
+	icsEncoders.Put(e)
+}
+
+// icsPropRank is a property's place in the fixed order (icsPropOrder,
+// then the others).
+func icsPropRank(key string) int {
+	if r := icsPropOrder[key]; r != 0 {
+		return r
+	}
+	return len(icsPropOrder) + 1
+}
+
+func (e *icsEncoder) component(c *ical.Component, depth int) error {
 	if depth > maxICSDepth {
 		return errors.New("components nested too deeply")
 	}
@@ -65,29 +100,18 @@ func encodeICSComponent(buf *bytes.Buffer, c *ical.Component, depth int) error {
 	if !isICSName(name) {
 		return fmt.Errorf("invalid component name %q", c.Name)
 	}
-	writeFolded(buf, "BEGIN:"+name)
+	e.line = append(append(e.line[:0], "BEGIN:"...), name...)
+	writeFoldedBytes(&e.buf, e.line)
 
-	type named struct {
-		key   string
-		props []ical.Prop
-	}
-	groups := make([]named, 0, len(c.Props))
+	groups := e.groups[:0]
 	for k, ps := range c.Props {
-		groups = append(groups, named{strings.ToUpper(k), ps})
+		groups = append(groups, icsGroup{strings.ToUpper(k), ps})
 	}
-	sort.Slice(groups, func(i, j int) bool {
-		a, b := groups[i].key, groups[j].key
-		pa, pb := icsPropOrder[a], icsPropOrder[b]
-		if pa == 0 {
-			pa = len(icsPropOrder) + 1
+	slices.SortFunc(groups, func(a, b icsGroup) int {
+		if pa, pb := icsPropRank(a.key), icsPropRank(b.key); pa != pb {
+			return pa - pb
 		}
-		if pb == 0 {
-			pb = len(icsPropOrder) + 1
-		}
-		if pa != pb {
-			return pa < pb
-		}
-		return a < b
+		return strings.Compare(a.key, b.key)
 	})
 	for _, g := range groups {
 		for i := range g.props {
@@ -96,44 +120,54 @@ func encodeICSComponent(buf *bytes.Buffer, c *ical.Component, depth int) error {
 			if p.Name != "" {
 				pname = strings.ToUpper(p.Name)
 			}
-			line, err := icsContentLine(pname, p.Params, p.Value)
-			if err != nil {
+			if err := e.contentLine(pname, p.Params, p.Value); err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
-			writeFolded(buf, line)
+			writeFoldedBytes(&e.buf, e.line)
 		}
 	}
+	clear(groups) // the children reuse the room
+	e.groups = groups[:0]
 	for _, child := range c.Children {
 		if child == nil {
 			continue
 		}
-		if err := encodeICSComponent(buf, child, depth+1); err != nil {
+		if err := e.component(child, depth+1); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	writeFolded(buf, "END:"+name)
+	e.line = append(append(e.line[:0], "END:"...), name...)
+	writeFoldedBytes(&e.buf, e.line)
 	return nil
 }
 
-func icsContentLine(name string, params ical.Params, value string) (string, error) {
+// contentLine builds the unfolded line of a property in e.line.
+func (e *icsEncoder) contentLine(name string, params ical.Params, value string) error {
 	if !isICSName(name) || name == "BEGIN" || name == "END" {
-		return "", fmt.Errorf("invalid property name %q", name)
+		return fmt.Errorf("invalid property name %q", name)
 	}
 	if strings.ContainsAny(value, "\r\n") {
-		return "", fmt.Errorf("property %s: value contains CR or LF (use EscapeICSText)", name)
+		return fmt.Errorf("property %s: value contains CR or LF (use EscapeICSText)", name)
 	}
-	var sb strings.Builder
-	sb.WriteString(name)
-	for _, k := range slices.Sorted(maps.Keys(params)) {
-		pk := strings.ToUpper(k)
-		if !isICSName(pk) {
-			return "", fmt.Errorf("property %s: invalid parameter name %q", name, k)
+	l := append(e.line[:0], name...)
+	if len(params) > 0 {
+		keys := e.keys[:0]
+		for k := range params {
+			keys = append(keys, k)
 		}
-		writeParam(&sb, pk, params[k], true)
+		slices.Sort(keys)
+		e.keys = keys
+		for _, k := range keys {
+			pk := strings.ToUpper(k)
+			if !isICSName(pk) {
+				return fmt.Errorf("property %s: invalid parameter name %q", name, k)
+			}
+			l = appendParam(l, pk, params[k], true)
+		}
 	}
-	sb.WriteByte(':')
-	sb.WriteString(value)
-	return sb.String(), nil
+	l = append(l, ':')
+	e.line = append(l, value...)
+	return nil
 }
 
 // isICSName reports whether s is a valid iana-token or x-name
@@ -166,6 +200,39 @@ func writeParam(sb *strings.Builder, key string, vals []string, caret bool) {
 		}
 		sb.WriteString(paramValue(v, caret))
 	}
+}
+
+// appendParam is writeParam for a byte slice.
+func appendParam(b []byte, key string, vals []string, caret bool) []byte {
+	if len(vals) == 0 {
+		return b
+	}
+	b = append(b, ';')
+	b = append(b, key...)
+	b = append(b, '=')
+	for i, v := range vals {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if plainParam(v) {
+			b = append(b, v...) // what paramValue returns for it
+		} else {
+			b = append(b, paramValue(v, caret)...)
+		}
+	}
+	return b
+}
+
+// plainParam reports whether paramValue leaves v as it is: no character it
+// quotes, escapes or drops.
+func plainParam(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c < 0x20 && c != '\t', c == 0x7f, c == '"', c == '^', c == ';', c == ':', c == ',':
+			return false
+		}
+	}
+	return true
 }
 
 // paramValue encodes a parameter value. Values containing ';', ':' or ','

@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/pstsync/pstsync/merge"
@@ -22,7 +23,9 @@ func FuzzSourceFiles(f *testing.F) {
 			fi = merge.ReadVCFFile(data)
 		}
 		_, _ = parseMessageRecord(data)
-		_ = CombineICS([][]byte{data})
+		if got, want := CombineICS([][]byte{data}), combineICSText([][]byte{data}); !bytes.Equal(got, want) {
+			t.Errorf("CombineICS:\n%q\nthe text version:\n%q", got, want)
+		}
 		for _, d := range fi.Docs {
 			if d.UID == "" {
 				d.UID = derivedUID("f", 0)

@@ -12,9 +12,12 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pstsync/pstsync/merge"
@@ -158,34 +161,73 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 	var calAll, conAll, calIn, conIn [][]byte
 	lost := map[merge.Key]bool{} // items whose shared version is unreadable
 	keys := slices.SortedFunc(maps.Keys(v.Items), compareKeys)
+	// The item files that changed are fetched and written by a few
+	// workers (an item from the store may be a request away), then
+	// looked at in order.
+	type fileJob struct {
+		k        merge.Key
+		it       ViewItem
+		rel      string
+		data     []byte
+		err      error // from fetching
+		wrote    bool
+		writeErr error
+	}
+	var jobs []*fileJob
 	for _, k := range keys {
 		it := v.Items[k]
 		rel := vdirPath(k.Coll, k.UID, it.Kind)
 		newIdx.Files[rel] = it.Hash
 		if idx.Files[rel] != it.Hash {
 			changedColl[k.Coll] = true
-			data, err := v.Bytes(ctx, k, it)
-			if unreadableObject(err) {
-				// A lost object is that item's problem: its file stays as
-				// it was, the others are written.
-				mb.log().WarnContext(ctx, "mailbox: shared item unreadable, left as it was (pstsync check)", "collection", k.Coll, "uid", k.UID, "err", err)
-				if old, ok := idx.Files[rel]; ok {
-					newIdx.Files[rel] = old
-				} else {
-					delete(newIdx.Files, rel)
-				}
-				lost[k] = true
-				newIdx.Rev = 0 // incomplete: the next run writes the mailbox again
-				continue
-			}
-			if err != nil {
-				return w.written, fmt.Errorf("syncer: mailbox: %s: %w", k, err)
-			}
-			if err := w.file(rel, data); err != nil {
-				return w.written, err
-			}
+			jobs = append(jobs, &fileJob{k: k, it: it, rel: rel})
 		}
 	}
+	// A folder that does not exist yet holds no file to compare with.
+	w.fresh = map[string]bool{}
+	for _, j := range jobs {
+		d := path.Dir(j.rel)
+		if _, ok := w.fresh[d]; !ok {
+			_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(d)))
+			w.fresh[d] = errors.Is(err, fs.ErrNotExist)
+		}
+	}
+	inParallel(min(mailboxWorkers, len(jobs)), len(jobs), func(i int) {
+		j := jobs[i]
+		if j.data, j.err = v.Bytes(ctx, j.k, j.it); j.err == nil {
+			j.wrote, j.writeErr = w.write(j.rel, j.data)
+		}
+	})
+	fetched := make(map[merge.Key][]byte, len(jobs))
+	for _, j := range jobs {
+		if j.wrote {
+			w.written = append(w.written, j.rel)
+		}
+	}
+	for _, j := range jobs {
+		k, rel, err := j.k, j.rel, j.err
+		if unreadableObject(err) {
+			// A lost object is that item's problem: its file stays as
+			// it was, the others are written.
+			mb.log().WarnContext(ctx, "mailbox: shared item unreadable, left as it was (pstsync check)", "collection", k.Coll, "uid", k.UID, "err", err)
+			if old, ok := idx.Files[rel]; ok {
+				newIdx.Files[rel] = old
+			} else {
+				delete(newIdx.Files, rel)
+			}
+			lost[k] = true
+			newIdx.Rev = 0 // incomplete: the next run writes the mailbox again
+			continue
+		}
+		if err != nil {
+			return w.written, fmt.Errorf("syncer: mailbox: %s: %w", k, err)
+		}
+		if j.writeErr != nil {
+			return w.written, j.writeErr
+		}
+		fetched[k] = j.data
+	}
+	jobs = nil
 	for rel := range idx.Files {
 		if _, ok := newIdx.Files[rel]; !ok {
 			changedColl[collOfRel(rel)] = true
@@ -214,9 +256,12 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 		if !all && !in {
 			continue
 		}
-		data, err := mb.itemBytes(ctx, v, k, it, idx)
-		if err != nil {
-			return w.written, err
+		data, ok := fetched[k]
+		if !ok {
+			var err error
+			if data, err = mb.itemBytes(ctx, v, k, it, idx); err != nil {
+				return w.written, err
+			}
 		}
 		if it.Kind == merge.KindContact {
 			if all && k.Coll == Contacts {
@@ -307,19 +352,61 @@ type mailboxWriter struct {
 	dir     string
 	batch   *sink.Batch
 	written []string
+	// fresh: folders (slash paths) found missing before the item files
+	// were written; their files need no comparison.
+	fresh map[string]bool
 }
 
 // file writes rel unless it already holds data.
 func (w *mailboxWriter) file(rel string, data []byte) error {
+	wrote, err := w.write(rel, data)
+	if wrote {
+		w.written = append(w.written, rel)
+	}
+	return err
+}
+
+// write writes rel unless it already holds data, and reports whether it
+// did; safe for concurrent use.
+func (w *mailboxWriter) write(rel string, data []byte) (bool, error) {
 	p := filepath.Join(w.dir, filepath.FromSlash(rel))
-	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
-		return nil
+	if !w.fresh[path.Dir(rel)] {
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
+			return false, nil
+		}
 	}
 	if err := w.batch.WriteFile(p, data); err != nil {
-		return fmt.Errorf("syncer: mailbox: %w", err)
+		return false, fmt.Errorf("syncer: mailbox: %w", err)
 	}
-	w.written = append(w.written, rel)
-	return nil
+	return true, nil
+}
+
+// mailboxWorkers is how many item files a mailbox fetches and writes at
+// once.
+const mailboxWorkers = 8
+
+// inParallel runs fn(0..n-1) on workers goroutines.
+func inParallel(workers, n int, fn func(i int)) {
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // conflicts writes conflicts.json and conflicts.html.
@@ -442,58 +529,90 @@ func RevisionConflicts(ctx context.Context, repo *snapshot.Repo, rev int64) ([]m
 // components in order, each VTIMEZONE once (by TZID). It works on the text
 // (no decoding): the objects are the canonical bytes merge wrote.
 func CombineICS(objs [][]byte) []byte {
-	var zones, comps bytes.Buffer
+	var zones, comps, cur bytes.Buffer
 	seenTZ := map[string]bool{}
 	for _, obj := range objs {
-		lines := strings.SplitAfter(string(obj), "\n")
 		depth := 0
-		var cur strings.Builder
 		var tzid string
 		isTZ := false
-		for _, l := range lines {
-			t := strings.TrimRight(l, "\r\n")
-			if t == "" {
+		for len(obj) > 0 {
+			var l []byte
+			if i := bytes.IndexByte(obj, '\n'); i >= 0 {
+				l, obj = obj[:i+1], obj[i+1:]
+			} else {
+				l, obj = obj, nil
+			}
+			t := bytes.TrimRight(l, "\r\n")
+			if len(t) == 0 {
 				continue
 			}
-			up := strings.ToUpper(t)
+			k := classifyLine(t)
 			switch {
-			case strings.HasPrefix(up, "BEGIN:"):
+			case k.begin:
 				depth++
 				if depth == 2 {
 					cur.Reset()
-					isTZ = up == "BEGIN:VTIMEZONE"
+					isTZ = k.beginTZ
 					tzid = ""
 				}
-			case strings.HasPrefix(up, "END:"):
+			case k.end:
 				if depth > 2 {
-					cur.WriteString(t + "\r\n")
+					cur.Write(t)
+					cur.WriteString("\r\n")
 				}
 				if depth == 2 {
-					cur.WriteString(t + "\r\n")
+					cur.Write(t)
+					cur.WriteString("\r\n")
 					if isTZ {
 						if !seenTZ[tzid] {
 							seenTZ[tzid] = true
-							zones.WriteString(cur.String())
+							zones.Write(cur.Bytes())
 						}
 					} else {
-						comps.WriteString(cur.String())
+						comps.Write(cur.Bytes())
 					}
 				}
 				depth--
 				continue
 			}
 			if depth >= 2 {
-				if isTZ && depth == 2 && strings.HasPrefix(up, "TZID") {
-					tzid = t
+				if isTZ && depth == 2 && k.tzid {
+					tzid = string(t)
 				}
-				cur.WriteString(t + "\r\n")
+				cur.Write(t)
+				cur.WriteString("\r\n")
 			}
 		}
 	}
 	var out bytes.Buffer
+	out.Grow(zones.Len() + comps.Len() + 100)
 	out.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:" + merge.ProdID + "\r\n")
 	out.Write(zones.Bytes())
 	out.Write(comps.Bytes())
 	out.WriteString("END:VCALENDAR\r\n")
 	return out.Bytes()
+}
+
+// lineKind is what CombineICS needs to know of a line: whether its upper
+// case form starts with BEGIN:, is BEGIN:VTIMEZONE, starts with END: or
+// with TZID.
+type lineKind struct{ begin, beginTZ, end, tzid bool }
+
+func classifyLine(t []byte) lineKind {
+	ascii := true
+	for _, c := range t {
+		if c >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if !ascii {
+		// Upper-casing other letters can change their length.
+		up := bytes.ToUpper(t)
+		return lineKind{begin: bytes.HasPrefix(up, []byte("BEGIN:")), beginTZ: string(up) == "BEGIN:VTIMEZONE",
+			end: bytes.HasPrefix(up, []byte("END:")), tzid: bytes.HasPrefix(up, []byte("TZID"))}
+	}
+	prefix := func(p string) bool { return len(t) >= len(p) && bytes.EqualFold(t[:len(p)], []byte(p)) }
+	return lineKind{begin: prefix("BEGIN:"), beginTZ: len(t) == len("BEGIN:VTIMEZONE") && prefix("BEGIN:VTIMEZONE"),
+		end: prefix("END:"), tzid: prefix("TZID")}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emersion/go-ical"
+
 	"github.com/pstsync/pstsync/freebusy"
 	"github.com/pstsync/pstsync/merge"
 	"github.com/pstsync/pstsync/outlook"
@@ -450,13 +452,13 @@ func (r *run) freeBusyCurrent(a *applied) bool {
 	return n == len(prev)
 }
 
-// publishFreeBusy writes the user's free/busy file from the merged
+// freeBusy computes the user's free/busy calendar from the merged
 // calendar of the run (the user's own version of their private items: busy
-// time only ever leaves in the file). A failure is logged: free/busy is a
-// convenience, never a reason to fail the sync.
-func (r *run) publishFreeBusy(ctx context.Context, a *applied) {
+// time only ever leaves in the file), while the run's items are in memory;
+// nil when the file stands (freeBusyCurrent). publishFreeBusy writes it.
+func (r *run) freeBusy(ctx context.Context, a *applied) *ical.Calendar {
 	if r.freeBusyCurrent(a) {
-		return
+		return nil
 	}
 	var docs []*merge.Doc
 	for _, k := range slices.SortedFunc(maps.Keys(a.plan.Deliver), compareKeys) {
@@ -470,6 +472,14 @@ func (r *run) publishFreeBusy(ctx context.Context, a *applied) {
 		}
 		docs = append(docs, d)
 	}
+	c, _, errs := freebusy.Compute(docs, r.freeBusyOptions())
+	for _, e := range errs {
+		r.log.WarnContext(ctx, "free/busy: event left out", "err", e)
+	}
+	return c
+}
+
+func (r *run) freeBusyOptions() freebusy.Options {
 	o := r.o.FreeBusyOptions
 	if o.Name == "" {
 		o.Name = r.o.User
@@ -477,10 +487,17 @@ func (r *run) publishFreeBusy(ctx context.Context, a *applied) {
 	if o.Now.IsZero() {
 		o.Now = r.o.Now()
 	}
-	path, errs, err := freebusy.Write(r.o.FreeBusy, docs, o)
-	for _, e := range errs {
-		r.log.WarnContext(ctx, "free/busy: event left out", "err", e)
+	return o
+}
+
+// publishFreeBusy writes the free/busy file freeBusy computed (nil: none).
+// A failure is logged: free/busy is a convenience, never a reason to fail
+// the sync.
+func (r *run) publishFreeBusy(ctx context.Context, c *ical.Calendar) {
+	if c == nil {
+		return
 	}
+	path, err := freebusy.Publish(r.o.FreeBusy, c, r.freeBusyOptions())
 	if err != nil {
 		r.log.WarnContext(ctx, "free/busy file not written", "dir", r.o.FreeBusy, "err", err)
 		return

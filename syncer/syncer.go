@@ -44,6 +44,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emersion/go-ical"
+
 	"github.com/pstsync/pstsync/freebusy"
 	"github.com/pstsync/pstsync/merge"
 	"github.com/pstsync/pstsync/outlook"
@@ -428,6 +430,12 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 	if a.final != nil {
 		r.res.Rev = a.final.Rev
 	}
+	// Free/busy is computed from the run's items while they are in
+	// memory, and published after Outlook has them.
+	var fb *ical.Calendar
+	if o.FreeBusy != "" {
+		fb = r.freeBusy(ctx, a)
+	}
 	r.releaseDocs(a)
 
 	// Deliver before saving the state: should saving the state fail, the
@@ -437,9 +445,7 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 			return r.res, err
 		}
 	}
-	if o.FreeBusy != "" {
-		r.publishFreeBusy(ctx, a)
-	}
+	r.publishFreeBusy(ctx, fb)
 	if o.Mailbox != "" {
 		files, err := r.deliver(ctx, a)
 		r.res.Files = files

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pstsync/pstsync/sink"
@@ -20,11 +22,17 @@ const batchWorkers = 4
 
 // PutNew implements sink.BatchPutter: the items' temporary files are
 // written without a flush each, made durable together (one syncfs where
-// the platform has it, else an fsync per file, in parallel), then linked
-// under their names (an existing name is left alone), and the folders made
-// durable. A key is never visible before its bytes are durable; a failure
-// or a kill leaves at most hidden temporary files, which `pstsync check`
-// reports and --repair removes.
+// the platform has it, else an fsync per file, in parallel), then put in
+// place under their names, in parallel (an existing name is left alone),
+// and the names made durable (one more syncfs, else an fsync per folder).
+// A key is never visible before its bytes are durable; a failure or a kill
+// leaves at most hidden temporary files, which `pstsync check` reports and
+// --repair removes.
+//
+// A name is taken with a rename that refuses to replace (renameat2 with
+// RENAME_NOREPLACE on Linux: one system call, nothing left to remove);
+// where the file system lacks it, with a hard link and the temporary
+// name's removal (putIfAbsent), as a single Put does.
 func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
 	if err := s.checkRoot(); err != nil {
 		return fmt.Errorf("localstore: put: %w", err)
@@ -46,17 +54,26 @@ func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
 	for _, it := range items {
 		dirs[filepath.Dir(s.path(it.Key))] = true
 	}
+	// A folder that did not exist holds no object: its items need no
+	// look first (another writer's object arriving meanwhile is found
+	// when the name is taken).
+	fresh := map[string]bool{}
 	for d := range dirs {
+		if _, err := os.Stat(d); errors.Is(err, fs.ErrNotExist) {
+			fresh[d] = true
+		}
 		if err := os.MkdirAll(d, dirMode); err != nil {
 			return s.fail("put", d, err)
 		}
 	}
 	if err := s.parallel(ctx, len(items), func(i int) error {
 		p := s.path(items[i].Key)
-		if _, err := os.Lstat(p); err == nil {
-			return nil // stored already
+		if !fresh[filepath.Dir(p)] {
+			if _, err := os.Lstat(p); err == nil {
+				return nil // stored already
+			}
 		}
-		t, err := writeTempSync(filepath.Dir(p), filepath.Base(p), items[i].Data, false)
+		t, err := writeTempFast(filepath.Dir(p), filepath.Base(p), items[i].Data)
 		if err != nil {
 			return s.fail("put", items[i].Key, err)
 		}
@@ -68,14 +85,42 @@ func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
 	if err := s.syncFiles(ctx, temps); err != nil {
 		return err
 	}
-	for i, t := range temps {
+	var noRename atomic.Bool
+	if err := s.parallel(ctx, len(items), func(i int) error {
+		t := temps[i]
 		if t == "" {
-			continue
+			return nil
 		}
-		err := s.putIfAbsent(ctx, s.path(items[i].Key), t)
+		p := s.path(items[i].Key)
+		if !noRename.Load() {
+			err := renameNoReplace(t, p)
+			switch {
+			case err == nil:
+				temps[i] = "" // the temporary name is gone
+				return nil
+			case errors.Is(err, fs.ErrExist):
+				// Stored already (the deferred cleanup removes t), unless
+				// a folder has the name.
+				if err := existsErr(p); !errors.Is(err, sink.ErrPrecondition) {
+					return s.fail("put", items[i].Key, err)
+				}
+				return nil
+			case isUnsupported(err):
+				noRename.Store(true)
+			}
+			// Any other failure: the hard link says what is wrong, or
+			// works where the rename does not.
+		}
+		err := s.putIfAbsent(ctx, p, t)
 		if err != nil && !errors.Is(err, sink.ErrPrecondition) {
 			return s.fail("put", items[i].Key, err)
 		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if sink.SyncFS(s.root) == nil {
+		return nil // the new names are durable with the file system
 	}
 	var errs []error
 	for d := range dirs {
@@ -84,6 +129,13 @@ func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// isUnsupported reports an error of a call the file system or kernel does
+// not have.
+func isUnsupported(err error) bool {
+	return errors.Is(err, errors.ErrUnsupported) || errors.Is(err, syscall.EINVAL) ||
+		errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.EOPNOTSUPP)
 }
 
 // syncFiles makes the named files durable: one syncfs on the store's file

@@ -443,7 +443,7 @@ func writeTempSync(dir, base string, data []byte, fsync bool) (_ string, err err
 			return "", err
 		}
 	}
-	if err = failWrite(f); err != nil {
+	if err = failWrite(name); err != nil {
 		return "", err
 	}
 	if _, err = f.Write(data); err != nil {
@@ -461,7 +461,7 @@ func writeTempSync(dir, base string, data []byte, fsync bool) (_ string, err err
 }
 
 // failWrite lets tests fail a write after its temporary file exists.
-var failWrite = func(*os.File) error { return nil }
+var failWrite = func(name string) error { return nil }
 
 // hiddenName derives a hidden file name of bounded length from base.
 func hiddenName(base, suffix string) string {

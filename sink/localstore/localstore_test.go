@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -53,6 +54,72 @@ func TestConformanceWithoutHardLinks(t *testing.T) {
 	if linked.Load() == 0 {
 		t.Fatal("the fallback was never exercised")
 	}
+}
+
+var realRenameNoReplace = renameNoReplace
+
+// TestConformanceWithoutRenameNoReplace runs the suite where a rename
+// that refuses to replace is not supported (NFS, SMB, older kernels): a
+// batch takes its names with hard links, or, without those either, under
+// the key lock.
+func TestConformanceWithoutRenameNoReplace(t *testing.T) {
+	for _, noLinks := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hard links %v", !noLinks), func(t *testing.T) {
+			var renamed, linked atomic.Int32
+			renameNoReplace = func(from, to string) error {
+				renamed.Add(1)
+				return &os.LinkError{Op: "rename", Old: from, New: to, Err: syscall.EINVAL}
+			}
+			t.Cleanup(func() { renameNoReplace = realRenameNoReplace })
+			if noLinks {
+				link = func(string, string) error {
+					linked.Add(1)
+					return &os.LinkError{Op: "link", Err: errors.ErrUnsupported}
+				}
+				t.Cleanup(func() { link = os.Link })
+			}
+			storetest.Run(t, func(t *testing.T) sink.Store {
+				s := newStore(t)
+				t.Cleanup(func() { checkNoLeftovers(t, s.Dir()) })
+				return s
+			})
+			if renamed.Load() == 0 || (noLinks && linked.Load() == 0) {
+				t.Fatalf("the fallback was never exercised (renames %d, links %d)", renamed.Load(), linked.Load())
+			}
+		})
+	}
+}
+
+// TestPutNewNames: a batch puts every new object in place with the mode a
+// single Put gives, leaves an object that is there, and no temporary file.
+func TestPutNewNames(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	var items []sink.Item
+	for i := range 300 {
+		items = append(items, sink.Item{Key: fmt.Sprintf("objects/%02x/o%d", i%7, i), Data: fmt.Appendf(nil, "object %d", i)})
+	}
+	if _, err := s.Put(ctx, items[5].Key, []byte("was there"), sink.Cond{IfNoneMatch: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutNew(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range items {
+		want := string(it.Data)
+		if i == 5 {
+			want = "was there"
+		}
+		got, err := os.ReadFile(filepath.Join(s.Dir(), filepath.FromSlash(it.Key)))
+		if err != nil || string(got) != want {
+			t.Errorf("%s: %q, %v; want %q", it.Key, got, err, want)
+		}
+		if fi, err := os.Stat(filepath.Join(s.Dir(), filepath.FromSlash(it.Key))); err != nil || fi.Mode().Perm() != fileMode {
+			t.Errorf("%s: mode %v, %v", it.Key, fi.Mode(), err)
+		}
+	}
+	checkNoLeftovers(t, s.Dir())
+	checkNoLeftovers(t, s.Dir())
 }
 
 // checkNoLeftovers fails when a temporary or lock file was left behind.
@@ -368,8 +435,8 @@ func BenchmarkLocalPutGet(b *testing.B) { storetest.BenchPutGet(b, newStore(b)) 
 // TestFailedWriteLeavesNoTemp: a write that fails after its temporary file
 // was created removes it (single Put and batch).
 func TestFailedWriteLeavesNoTemp(t *testing.T) {
-	failWrite = func(*os.File) error { return errors.New("disk full") }
-	t.Cleanup(func() { failWrite = func(*os.File) error { return nil } })
+	failWrite = func(string) error { return errors.New("disk full") }
+	t.Cleanup(func() { failWrite = func(string) error { return nil } })
 	s := newStore(t)
 	ctx := context.Background()
 	if _, err := s.Put(ctx, "objects/ab/x", []byte("data"), sink.Cond{IfNoneMatch: true}); err == nil {
