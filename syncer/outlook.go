@@ -606,6 +606,10 @@ func (r *run) undoOutlookRewrites(ctx context.Context, s *Side) {
 			continue
 		}
 		d := r.deliveredDoc(ctx, x.Collection, l.UID, x.Private || merge.IsPrivate(x.Doc))
+		// undoRewrites changes values in place: a clone, so that no
+		// encoding kept with the Doc as read (merge.Doc's canonical
+		// cache) outlives the change.
+		x.Doc = x.Doc.Clone()
 		undoRewrites(x.Doc, d, l.Rewrites)
 		if d != nil && merge.SameFields(x.Doc, d) {
 			// What was delivered, as Outlook keeps it: the delivered
