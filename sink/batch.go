@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,8 +157,17 @@ func (b *Batch) Sync() error {
 	return errors.Join(errs...)
 }
 
-func syncFile(path string) error {
-	f, err := os.Open(path)
+func syncFile(path string) error { return SyncFile(path) }
+
+// SyncFile makes the named file's data durable (fsync). Windows flushes
+// only through a handle open for writing (FlushFileBuffers on a read-only
+// handle is "Access denied"), so there the file is opened for writing.
+func SyncFile(path string) error {
+	flag := os.O_RDONLY
+	if runtime.GOOS == "windows" {
+		flag = os.O_WRONLY
+	}
+	f, err := os.OpenFile(path, flag, 0)
 	if err != nil {
 		return err
 	}

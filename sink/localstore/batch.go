@@ -154,15 +154,7 @@ func (s *Store) syncFiles(ctx context.Context, names []string) error {
 		return nil
 	}
 	return s.parallel(ctx, len(todo), func(i int) error {
-		f, err := os.Open(todo[i])
-		if err != nil {
-			return s.fail("sync", todo[i], err)
-		}
-		err = f.Sync()
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := sink.SyncFile(todo[i]); err != nil {
 			return s.fail("sync", todo[i], err)
 		}
 		return nil
