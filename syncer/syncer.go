@@ -1106,7 +1106,7 @@ func (r *run) editors(ctx context.Context, latest *snapshot.Manifest) map[merge.
 	}
 	for rev := latest.Rev; rev > stop && rev > latest.Rev-maxEditorScan; rev-- {
 		changes := latest.Changes
-		if rev != latest.Rev {
+		if rev != latest.Rev || latest.ChangesOmitted {
 			// The revision's small header names its changes: no old
 			// manifest is read.
 			h, err := r.repo.Header(ctx, rev)
