@@ -81,7 +81,7 @@ type PrevSide struct {
 // Link returns the link of the item with key in coll (nil when none).
 func (p *PrevSide) Link(coll, key string) *snapshot.Link {
 	if p.index == nil {
-		p.index = map[linkKey]*snapshot.Link{}
+		p.index = make(map[linkKey]*snapshot.Link, len(p.Links))
 		for i := range p.Links {
 			p.index[linkKey{p.Links[i].Collection, p.Links[i].Key}] = &p.Links[i]
 		}
@@ -206,10 +206,10 @@ func extOfColl(coll string) string {
 type linkKey struct{ coll, key string }
 
 func linkIndex(st *snapshot.UserState) map[linkKey]*snapshot.Link {
-	m := map[linkKey]*snapshot.Link{}
 	if st == nil {
-		return m
+		return map[linkKey]*snapshot.Link{}
 	}
+	m := make(map[linkKey]*snapshot.Link, len(st.Links))
 	for i := range st.Links {
 		l := &st.Links[i]
 		m[linkKey{l.Collection, l.Key}] = l
@@ -266,7 +266,7 @@ func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, er
 	if !st.IsDir() {
 		return nil, fmt.Errorf("syncer: source %s is not a folder", dir)
 	}
-	byFile := map[string][]*snapshot.Link{}
+	byFile := make(map[string][]*snapshot.Link, len(prev.Sources))
 	for i := range prev.Links {
 		l := &prev.Links[i]
 		if l.Collection != Calendar && l.Collection != Contacts {

@@ -460,10 +460,10 @@ func (r *run) releaseDocs(a *applied) {
 
 // prev is what the state knows of the side's sources.
 func (r *run) prev() *PrevSide {
-	p := &PrevSide{Sources: map[string]snapshot.Source{}}
 	if r.st == nil {
-		return p
+		return &PrevSide{Sources: map[string]snapshot.Source{}}
 	}
+	p := &PrevSide{Sources: make(map[string]snapshot.Source, len(r.st.Sources))}
 	p.Links = r.st.Links
 	for _, s := range r.st.Sources {
 		p.Sources[s.Key] = s
@@ -923,10 +923,16 @@ func sameSorted[T comparable](x, y []T, c func(a, b T) int) bool {
 	if len(x) != len(y) {
 		return false
 	}
-	x, y = slices.Clone(x), slices.Clone(y)
-	slices.SortFunc(x, c)
-	slices.SortFunc(y, c)
-	return slices.Equal(x, y)
+	// A state as loaded is sorted already; sorting copies only when not.
+	sorted := func(s []T) []T {
+		if slices.IsSortedFunc(s, c) {
+			return s
+		}
+		s = slices.Clone(s)
+		slices.SortFunc(s, c)
+		return s
+	}
+	return slices.Equal(sorted(x), sorted(y))
 }
 
 // stateCachePath is the local copy of the user's state, in the mailbox
