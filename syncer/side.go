@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-ical"
@@ -327,21 +328,23 @@ func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, er
 		return nil, fmt.Errorf("syncer: reading source folder %s: %w", dir, err)
 	}
 	trustBefore := fileClock().Add(-racyWindow)
-	next := make(chan *job)
+	// Each worker takes the next job by a counter (most jobs are one
+	// stat of an unchanged file: a channel's hand-over cost as much).
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
 		wg.Go(func() {
-			for j := range next {
-				fr.readFile(&j.part, j.p, j.rel, j.coll, prev, byFile[j.rel], trustBefore)
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(jobs) || ctx.Err() != nil {
+					return
+				}
+				if j := jobs[i]; j.problem == nil {
+					fr.readFile(&j.part, j.p, j.rel, j.coll, prev, byFile[j.rel], trustBefore)
+				}
 			}
 		})
 	}
-	for _, j := range jobs {
-		if j.problem == nil && ctx.Err() == nil {
-			next <- j
-		}
-	}
-	close(next)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("syncer: reading source folder %s: %w", dir, err)
