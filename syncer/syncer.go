@@ -571,20 +571,25 @@ type applied struct {
 
 // reconcile loads what merge.Reconcile needs against latest and runs it.
 func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applied, error) {
-	a := &applied{latest: latest, objects: map[string][]byte{}, mem: map[string][]byte{}, kinds: map[merge.Key]merge.Kind{}}
+	a := &applied{latest: latest, objects: map[string][]byte{}, mem: map[string][]byte{}}
 	var T map[string]map[string]snapshot.Entry
 	if latest != nil {
 		a.parent = latest.Rev
 		T = latest.Collections
 	}
+	nT := 0
+	for _, items := range T {
+		nT += len(items)
+	}
+	a.kinds = make(map[merge.Key]merge.Kind, nT)
 	var err error
 	a.assign, err = r.resolve(ctx, T)
 	if err != nil {
 		return nil, err
 	}
 	in := &merge.ReconcileInput{User: r.o.User, Now: r.o.Now(), OnConflict: r.o.OnConflict,
-		Latest: map[merge.Key]string{}, Base: map[merge.Key]string{}, Docs: map[string]*merge.Doc{},
-		Clean: r.side.cleanMap(r.links), State: map[merge.Key]merge.ItemState{}, Trusted: r.trusted && !r.recovered,
+		Latest: make(map[merge.Key]string, nT), Base: make(map[merge.Key]string, nT), Docs: map[string]*merge.Doc{},
+		Clean: r.side.cleanMap(r.links), State: make(map[merge.Key]merge.ItemState, len(r.links)), Trusted: r.trusted && !r.recovered,
 		Lossy: r.side.lossy, Hashes: map[*merge.Doc]string{}}
 	// The side's docs are encoded already (item.finish): their bytes are
 	// the objects of a plan that puts them unchanged.
@@ -641,22 +646,25 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 		}
 		in.Side = append(in.Side, si)
 	}
-	// The kind of each version, for decoding it.
+	// The kind of each version, for decoding it (when any is needed).
+	needs := in.Needs()
 	kindOf := map[string]merge.Kind{}
-	for k, s := range in.State {
-		for _, h := range []string{s.Delivered, s.Seen} {
-			if h != "" {
-				kindOf[h] = kindOfColl(k.Coll)
+	if len(needs) > 0 {
+		for k, s := range in.State {
+			for _, h := range []string{s.Delivered, s.Seen} {
+				if h != "" {
+					kindOf[h] = kindOfColl(k.Coll)
+				}
 			}
 		}
+		for k, h := range in.Base {
+			kindOf[h] = kindOfColl(k.Coll)
+		}
+		for k, h := range in.Latest {
+			kindOf[h] = a.kinds[k]
+		}
 	}
-	for k, h := range in.Base {
-		kindOf[h] = kindOfColl(k.Coll)
-	}
-	for k, h := range in.Latest {
-		kindOf[h] = a.kinds[k]
-	}
-	for _, h := range in.Needs() {
+	for _, h := range needs {
 		if d, ok := r.docs[h]; ok {
 			in.Docs[h] = d
 			continue

@@ -24,7 +24,7 @@ func main() {
 }
 
 // syncGC tunes the garbage collector for a sync: collect when the heap
-// has grown fivefold instead of doubled, under a soft limit of 768 MiB.
+// has grown ninefold instead of doubled, under a soft limit of 768 MiB.
 // A sync builds its large structures once (the state, the revision's
 // items, the side read) and keeps most of them to the end: with the
 // default the collector ran a dozen times and took about a fifth of the
@@ -32,7 +32,7 @@ func main() {
 // 1 GB (scripts/sync-rss). GOGC or GOMEMLIMIT in the environment win.
 func syncGC() {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
+		debug.SetGCPercent(800)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(768 << 20)
