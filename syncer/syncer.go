@@ -803,7 +803,8 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 	if st.Machine == "" && r.st != nil {
 		st.Machine = r.st.Machine
 	}
-	seen := map[linkKey]bool{}
+	seen := make(map[linkKey]bool, len(r.side.items))
+	st.Links = make([]snapshot.Link, 0, len(r.side.items))
 	for _, it := range r.side.items {
 		k := linkKey{it.coll, it.key}
 		if seen[k] {
@@ -824,7 +825,7 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 	}
 	// Items the user had in a source not read cleanly: kept, so that a
 	// later clean read can still tell a deletion.
-	have := map[merge.Key]bool{}
+	have := make(map[merge.Key]bool, len(st.Links))
 	for _, l := range st.Links {
 		if !l.Copy {
 			have[merge.Key{Coll: l.Collection, UID: l.UID}] = true
@@ -851,6 +852,7 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 	}
 	st.Links = r.outlookLinks(st.Links)
 	unknown := false
+	st.Delivered = make([]snapshot.Delivered, 0, len(a.plan.State))
 	for k, s := range a.plan.State {
 		d := r.outlookDelivered(k, s.Delivered)
 		if d != "" {
