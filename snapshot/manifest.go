@@ -76,6 +76,10 @@ type Manifest struct {
 	Time        time.Time                   `json:"time"`
 	Collections map[string]map[string]Entry `json:"collections"`
 	Changes     []Change                    `json:"changes,omitempty"`
+	// ChangesOmitted: Changes were left out (a revision of many changes
+	// as Repo.Latest found it through the head pointer, which does not
+	// repeat them); Repo.Header has them.
+	ChangesOmitted bool `json:"-"`
 	// ConflictsHash names the object holding the conflicts recorded with
 	// this revision (the same bytes as conflicts/<rev>.json); empty when
 	// there were none. Set by Commit.

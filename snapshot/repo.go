@@ -194,7 +194,7 @@ func (r *Repo) advance(ctx context.Context, h *Header) error {
 func (r *Repo) setLatest(h *Header, colls map[string]map[string]Entry) {
 	r.latestH = h
 	r.latest = &Manifest{Version: FormatVersion, Rev: h.Rev, Parent: h.Parent, Author: h.Author, Time: h.Time,
-		Collections: colls, Changes: h.Changes, ConflictsHash: h.ConflictsHash}
+		Collections: colls, Changes: h.Changes, ChangesOmitted: h.ChangesOmitted, ConflictsHash: h.ConflictsHash}
 }
 
 // compose adds ds to the cumulative delta since the checkpoint.
@@ -300,13 +300,10 @@ func (r *Repo) useHead(ctx context.Context, data []byte) error {
 	}
 	applyDelta(colls, hf.Delta)
 	shapeColls(colls, hf.Collections)
-	if hf.Header.ChangesOmitted {
-		h, err := r.readHeader(ctx, hf.Header.Rev)
-		if err != nil {
-			return err
-		}
-		hf.Header = h
-	}
+	// A header with its changes omitted (too many for the head) stays so:
+	// reading them (a revision of 10,000 changes is a megabyte) is left
+	// to whoever asks (Header), which a sync that changes nothing never
+	// does.
 	r.cpRev, r.cpTree, r.cum = hf.Checkpoint, hf.Tree, map[dkey]Delta{}
 	r.compose(hf.Delta)
 	r.headRev = hf.Header.Rev
@@ -455,7 +452,7 @@ func (r *Repo) Header(ctx context.Context, rev int64) (*Header, error) {
 		return nil, fmt.Errorf("%w: revision %d", ErrInvalid, rev)
 	}
 	r.mu.Lock()
-	if r.latestH != nil && r.latestH.Rev == rev {
+	if r.latestH != nil && r.latestH.Rev == rev && !r.latestH.ChangesOmitted {
 		h := *r.latestH
 		r.mu.Unlock()
 		return &h, nil
@@ -474,7 +471,8 @@ func (r *Repo) readHeader(ctx context.Context, rev int64) (*Header, error) {
 }
 
 // Latest returns the latest revision, or (nil, nil) for an empty
-// repository. The result is the caller's own copy.
+// repository. The result is the caller's own copy. Its Changes may be
+// omitted (ChangesOmitted; Header has them).
 func (r *Repo) Latest(ctx context.Context) (*Manifest, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -497,6 +495,13 @@ func (r *Repo) Manifest(ctx context.Context, rev int64) (*Manifest, error) {
 	if r.latest != nil && r.latest.Rev == rev {
 		m := r.latest.Clone()
 		r.mu.Unlock()
+		if m.ChangesOmitted {
+			h, err := r.readHeader(ctx, rev)
+			if err != nil {
+				return nil, err
+			}
+			m.Changes, m.ChangesOmitted = h.Changes, false
+		}
 		return m, nil
 	}
 	var back *Manifest

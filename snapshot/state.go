@@ -71,13 +71,31 @@ type Delivered struct {
 // file's path relative to the source folder, a PST folder's collection),
 // Clean says it was read completely and without error, Hash is the
 // SHA-256 of a file's content (change detection) and Items how many items
-// it held.
+// it held. Stat, when set, is the file's metadata as it was when its
+// content was read: a file whose metadata is the same in the next run
+// still has that content and is not read again.
 type Source struct {
-	Key   string `json:"key"`
-	Clean bool   `json:"clean"`
-	Hash  string `json:"hash,omitempty"`
-	Items int    `json:"items"`
+	Key   string   `json:"key"`
+	Clean bool     `json:"clean"`
+	Hash  string   `json:"hash,omitempty"`
+	Items int      `json:"items"`
+	Stat  FileStat `json:"stat,omitzero"`
 }
+
+// FileStat is what a file's metadata says of its content, as git's index
+// keeps it: size, modification and status-change times (nanoseconds since
+// 1970) and the file's identity (inode and device). The zero FileStat
+// means none is known.
+type FileStat struct {
+	Size  int64  `json:"size"`
+	MTime int64  `json:"mtime"`
+	CTime int64  `json:"ctime"`
+	Inode uint64 `json:"ino"`
+	Dev   uint64 `json:"dev,omitempty"`
+}
+
+// IsZero reports whether f is the zero FileStat (nothing known).
+func (f FileStat) IsZero() bool { return f == FileStat{} }
 
 // Marker is how the syncer tells whether a PST item changed since the last
 // sync: its last-modification time, its change key, and the hash of its
@@ -96,8 +114,10 @@ func (st *UserState) validate() error {
 	if st.BaseRev < 0 {
 		return fmt.Errorf("%w: state of %s: negative base revision %d", ErrInvalid, st.User, st.BaseRev)
 	}
-	type key struct{ coll, key string }
-	seen := make(map[key]bool, len(st.Links))
+	// Duplicates are found among neighbours when the lists are in the
+	// order Encode writes them (as every stored state is), else by a map.
+	linkCmp := func(a, b Link) int { return cmp.Or(cmp.Compare(a.Collection, b.Collection), cmp.Compare(a.Key, b.Key)) }
+	linkDup := dupFinder(st.Links, linkCmp, func(l Link) [2]string { return [2]string{l.Collection, l.Key} })
 	for i, l := range st.Links {
 		if l.Key == "" || l.UID == "" || l.Collection == "" {
 			return fmt.Errorf("%w: state of %s: link %d is incomplete: %+v", ErrInvalid, st.User, i, l)
@@ -105,31 +125,47 @@ func (st *UserState) validate() error {
 		if l.Marker.Hash != "" && !ValidHash(l.Marker.Hash) {
 			return fmt.Errorf("%w: state of %s: link %d: bad hash %q", ErrInvalid, st.User, i, l.Marker.Hash)
 		}
-		k := key{l.Collection, l.Key}
-		if seen[k] {
+		if linkDup(i) {
 			return fmt.Errorf("%w: state of %s: item %q linked twice in %s", ErrInvalid, st.User, l.Key, l.Collection)
 		}
-		seen[k] = true
 	}
-	dseen := make(map[key]bool, len(st.Delivered))
+	delDup := dupFinder(st.Delivered, func(a, b Delivered) int {
+		return cmp.Or(cmp.Compare(a.Collection, b.Collection), cmp.Compare(a.UID, b.UID))
+	}, func(d Delivered) [2]string { return [2]string{d.Collection, d.UID} })
 	for i, d := range st.Delivered {
 		if d.UID == "" || d.Collection == "" || !ValidHash(d.Hash) {
 			return fmt.Errorf("%w: state of %s: delivered %d is incomplete: %+v", ErrInvalid, st.User, i, d)
 		}
-		k := key{d.Collection, d.UID}
-		if dseen[k] {
+		if delDup(i) {
 			return fmt.Errorf("%w: state of %s: item %q delivered twice in %s", ErrInvalid, st.User, d.UID, d.Collection)
 		}
-		dseen[k] = true
 	}
-	sseen := make(map[string]bool, len(st.Sources))
+	srcDup := dupFinder(st.Sources, func(a, b Source) int { return cmp.Compare(a.Key, b.Key) },
+		func(s Source) [2]string { return [2]string{s.Key} })
 	for i, s := range st.Sources {
-		if s.Key == "" || sseen[s.Key] || (s.Hash != "" && !ValidHash(s.Hash)) {
+		if s.Key == "" || srcDup(i) || (s.Hash != "" && !ValidHash(s.Hash)) {
 			return fmt.Errorf("%w: state of %s: source %d is invalid or repeated: %+v", ErrInvalid, st.User, i, s)
 		}
-		sseen[s.Key] = true
 	}
 	return nil
+}
+
+// dupFinder returns a function telling whether xs[i] has the identity
+// (by id) of an earlier element. When xs is sorted by c (identity first),
+// only neighbours are compared; otherwise a map remembers identities.
+func dupFinder[T any](xs []T, c func(a, b T) int, id func(T) [2]string) func(i int) bool {
+	if slices.IsSortedFunc(xs, c) {
+		return func(i int) bool { return i > 0 && id(xs[i-1]) == id(xs[i]) }
+	}
+	seen := make(map[[2]string]bool, len(xs))
+	return func(i int) bool {
+		k := id(xs[i])
+		if seen[k] {
+			return true
+		}
+		seen[k] = true
+		return false
+	}
 }
 
 // Encode returns the state file's bytes: deterministic JSON with the links
@@ -165,8 +201,11 @@ func (st *UserState) Encode() ([]byte, error) {
 // ParseState parses and validates a state file. Every failure wraps
 // ErrCorruptState.
 func ParseState(data []byte) (*UserState, error) {
-	var st UserState
-	if err := decodeStrict(data, &st); err != nil {
+	st, err := parseStateFast(data)
+	if err != nil {
+		st, err = parseStateSlow(data)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorruptState, err)
 	}
 	if st.Version != FormatVersion {
@@ -175,7 +214,7 @@ func ParseState(data []byte) (*UserState, error) {
 	if err := st.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorruptState, err)
 	}
-	return &st, nil
+	return st, nil
 }
 
 // LoadState reads user's state and returns it with its ETag (for

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-ical"
@@ -82,7 +83,7 @@ type PrevSide struct {
 // Link returns the link of the item with key in coll (nil when none).
 func (p *PrevSide) Link(coll, key string) *snapshot.Link {
 	if p.index == nil {
-		p.index = map[linkKey]*snapshot.Link{}
+		p.index = make(map[linkKey]*snapshot.Link, len(p.Links))
 		for i := range p.Links {
 			p.index[linkKey{p.Links[i].Collection, p.Links[i].Key}] = &p.Links[i]
 		}
@@ -121,6 +122,9 @@ type Side struct {
 	// were deleted.
 	Listed  bool
 	Decoded int // items decoded
+	// FilesRead counts the files whose content was read (the others were
+	// unchanged by their metadata).
+	FilesRead int
 	// Lossy: the client behind this side may drop fields it cannot keep
 	// (Outlook behind a PST); a folder of files keeps everything.
 	Lossy bool
@@ -204,10 +208,10 @@ func extOfColl(coll string) string {
 type linkKey struct{ coll, key string }
 
 func linkIndex(st *snapshot.UserState) map[linkKey]*snapshot.Link {
-	m := map[linkKey]*snapshot.Link{}
 	if st == nil {
-		return m
+		return map[linkKey]*snapshot.Link{}
 	}
+	m := make(map[linkKey]*snapshot.Link, len(st.Links))
 	for i := range st.Links {
 		l := &st.Links[i]
 		m[linkKey{l.Collection, l.Key}] = l
@@ -264,7 +268,7 @@ func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, er
 	if !st.IsDir() {
 		return nil, fmt.Errorf("syncer: source %s is not a folder", dir)
 	}
-	byFile := map[string][]*snapshot.Link{}
+	byFile := make(map[string][]*snapshot.Link, len(prev.Sources))
 	for i := range prev.Links {
 		l := &prev.Links[i]
 		if l.Collection != Calendar && l.Collection != Contacts {
@@ -324,21 +328,24 @@ func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, er
 	if err != nil {
 		return nil, fmt.Errorf("syncer: reading source folder %s: %w", dir, err)
 	}
-	next := make(chan *job)
+	trustBefore := fileClock().Add(-racyWindow)
+	// Each worker takes the next job by a counter (most jobs are one
+	// stat of an unchanged file: a channel's hand-over cost as much).
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
 		wg.Go(func() {
-			for j := range next {
-				fr.readFile(&j.part, j.p, j.rel, j.coll, prev, byFile[j.rel])
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(jobs) || ctx.Err() != nil {
+					return
+				}
+				if j := jobs[i]; j.problem == nil {
+					fr.readFile(&j.part, j.p, j.rel, j.coll, prev, byFile[j.rel], trustBefore)
+				}
 			}
 		})
 	}
-	for _, j := range jobs {
-		if j.problem == nil && ctx.Err() == nil {
-			next <- j
-		}
-	}
-	close(next)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("syncer: reading source folder %s: %w", dir, err)
@@ -352,34 +359,58 @@ func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, er
 		s.Sources = append(s.Sources, j.part.Sources...)
 		s.Problems = append(s.Problems, j.part.Problems...)
 		s.Decoded += j.part.Decoded
+		s.FilesRead += j.part.FilesRead
 	}
 	return s, nil
 }
 
 // readFile reads one source file into s; a problem is recorded in s, never
 // returned.
-func (fr *FolderReader) readFile(s *Side, p, rel, coll string, prev *PrevSide, links []*snapshot.Link) {
+func (fr *FolderReader) readFile(s *Side, p, rel, coll string, prev *PrevSide, links []*snapshot.Link, trustBefore time.Time) {
 	src := snapshot.Source{Key: rel}
 	fail := func(err error) {
 		s.Problems = append(s.Problems, Problem{Source: rel, Err: err.Error()})
 		s.Sources = append(s.Sources, src)
 	}
-	data, err := readRegular(p, fr.MaxFileSize)
-	if err != nil {
-		fail(err)
-		return
-	}
-	src.Hash = snapshot.HashOf(data)
 	old, had := prev.Sources[rel]
 	// Unchanged content: the items are the linked ones. (A file with a
 	// private item is always decoded: the owner's own version is given
 	// back to them from memory, it is not in the store.)
-	if had && old.Clean && old.Hash == src.Hash && len(links) == old.Items && !anyPrivate(links) {
+	unchanged := func() bool {
+		return had && old.Clean && old.Hash == src.Hash && len(links) == old.Items && !anyPrivate(links)
+	}
+	keep := func() {
 		for _, l := range links {
 			s.Items = append(s.Items, Item{Key: l.Key, Collection: coll, Marker: l.Marker, Source: rel, Private: l.Private})
 		}
 		src.Clean, src.Items = true, old.Items
 		s.Sources = append(s.Sources, src)
+	}
+	meta, err := statRegular(p, fr.MaxFileSize)
+	if err != nil {
+		fail(err)
+		return
+	}
+	// Unchanged metadata, as it was when the content was last read:
+	// the same content, not read again (git's index works so).
+	if st := fileStatOf(meta); !st.IsZero() && st == old.Stat {
+		src.Hash, src.Stat = old.Hash, old.Stat
+		if unchanged() {
+			keep()
+			return
+		}
+	}
+	data, st, err := readRegular(p, fr.MaxFileSize)
+	if err != nil {
+		src.Hash, src.Stat = "", snapshot.FileStat{}
+		fail(err)
+		return
+	}
+	s.FilesRead++
+	src.Hash = snapshot.HashOf(data)
+	src.Stat = trustedStat(st, trustBefore)
+	if unchanged() {
+		keep()
 		return
 	}
 	var fi merge.FileItems
@@ -444,10 +475,10 @@ func anyPrivate(ls []*snapshot.Link) bool {
 	return false
 }
 
-// readRegular reads the regular file p (following a link to one), at most
-// max bytes: a FIFO, a device or a folder named like a source file is
-// refused, never opened, and a larger file is refused.
-func readRegular(p string, max int64) ([]byte, error) {
+// statRegular returns the metadata of p (following a link), refusing
+// anything but a regular file of at most max bytes: a FIFO, a device or a
+// folder named like a source file is never opened.
+func statRegular(p string, max int64) (os.FileInfo, error) {
 	st, err := os.Stat(p)
 	if err != nil {
 		return nil, err
@@ -458,23 +489,57 @@ func readRegular(p string, max int64) ([]byte, error) {
 	if st.Size() > max {
 		return nil, fmt.Errorf("%d bytes, more than the limit of %d; skipped", st.Size(), max)
 	}
+	return st, nil
+}
+
+// readRegular reads the file p that statRegular accepted, at most max
+// bytes: a file replaced meanwhile by anything but a regular file, or
+// grown beyond max, is refused. It returns the metadata of the file
+// opened, as it was before the content was read.
+func readRegular(p string, max int64) ([]byte, os.FileInfo, error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	// The file may have been replaced between Stat and Open.
-	if st2, err := f.Stat(); err != nil || !st2.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file; skipped")
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("not a regular file; skipped")
 	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if int64(len(data)) > max {
-		return nil, fmt.Errorf("more than the limit of %d bytes; skipped", max)
+		return nil, nil, fmt.Errorf("more than the limit of %d bytes; skipped", max)
 	}
-	return data, nil
+	return data, st, nil
+}
+
+// racyWindow: a file whose modification or status-change time is less
+// than this before the read started may change again without a change of
+// its metadata (timestamps have a granularity: a clock tick, 2 s on FAT),
+// so its metadata is not kept and the next run reads it again. The same
+// rule as git's "racily clean" index entries. Clocks are assumed to agree:
+// on a network share whose server clock lags by more than the window, a
+// file rewritten in the very tick it was read, with its size and times
+// kept, would be taken as unchanged until its metadata changes.
+const racyWindow = 3 * time.Second
+
+// fileClock is the clock file times are compared with (the real one:
+// Options.Now may be a test's fake date).
+var fileClock = time.Now
+
+// trustedStat is the metadata to keep of a file read with metadata fi:
+// none when the file changed too recently to tell a later change by it.
+func trustedStat(fi os.FileInfo, before time.Time) snapshot.FileStat {
+	st := fileStatOf(fi)
+	limit := before.UnixNano()
+	if st.MTime >= limit || st.CTime >= limit {
+		return snapshot.FileStat{}
+	}
+	return st
 }
 
 // derivedUID names an item that has no UID of its own, from where it was

@@ -473,10 +473,10 @@ func (r *run) releaseDocs(a *applied) {
 
 // prev is what the state knows of the side's sources.
 func (r *run) prev() *PrevSide {
-	p := &PrevSide{Sources: map[string]snapshot.Source{}}
 	if r.st == nil {
-		return p
+		return &PrevSide{Sources: map[string]snapshot.Source{}}
 	}
+	p := &PrevSide{Sources: make(map[string]snapshot.Source, len(r.st.Sources))}
 	p.Links = r.st.Links
 	for _, s := range r.st.Sources {
 		p.Sources[s.Key] = s
@@ -584,20 +584,25 @@ type applied struct {
 
 // reconcile loads what merge.Reconcile needs against latest and runs it.
 func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applied, error) {
-	a := &applied{latest: latest, objects: map[string][]byte{}, mem: map[string][]byte{}, kinds: map[merge.Key]merge.Kind{}}
+	a := &applied{latest: latest, objects: map[string][]byte{}, mem: map[string][]byte{}}
 	var T map[string]map[string]snapshot.Entry
 	if latest != nil {
 		a.parent = latest.Rev
 		T = latest.Collections
 	}
+	nT := 0
+	for _, items := range T {
+		nT += len(items)
+	}
+	a.kinds = make(map[merge.Key]merge.Kind, nT)
 	var err error
 	a.assign, err = r.resolve(ctx, T)
 	if err != nil {
 		return nil, err
 	}
 	in := &merge.ReconcileInput{User: r.o.User, Now: r.o.Now(), OnConflict: r.o.OnConflict,
-		Latest: map[merge.Key]string{}, Base: map[merge.Key]string{}, Docs: map[string]*merge.Doc{},
-		Clean: r.side.cleanMap(r.links), State: map[merge.Key]merge.ItemState{}, Trusted: r.trusted && !r.recovered,
+		Latest: make(map[merge.Key]string, nT), Base: make(map[merge.Key]string, nT), Docs: map[string]*merge.Doc{},
+		Clean: r.side.cleanMap(r.links), State: make(map[merge.Key]merge.ItemState, len(r.links)), Trusted: r.trusted && !r.recovered,
 		Lossy: r.side.lossy, Hashes: map[*merge.Doc]string{}}
 	// The side's docs are encoded already (item.finish): their bytes are
 	// the objects of a plan that puts them unchanged.
@@ -654,22 +659,25 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 		}
 		in.Side = append(in.Side, si)
 	}
-	// The kind of each version, for decoding it.
+	// The kind of each version, for decoding it (when any is needed).
+	needs := in.Needs()
 	kindOf := map[string]merge.Kind{}
-	for k, s := range in.State {
-		for _, h := range []string{s.Delivered, s.Seen} {
-			if h != "" {
-				kindOf[h] = kindOfColl(k.Coll)
+	if len(needs) > 0 {
+		for k, s := range in.State {
+			for _, h := range []string{s.Delivered, s.Seen} {
+				if h != "" {
+					kindOf[h] = kindOfColl(k.Coll)
+				}
 			}
 		}
+		for k, h := range in.Base {
+			kindOf[h] = kindOfColl(k.Coll)
+		}
+		for k, h := range in.Latest {
+			kindOf[h] = a.kinds[k]
+		}
 	}
-	for k, h := range in.Base {
-		kindOf[h] = kindOfColl(k.Coll)
-	}
-	for k, h := range in.Latest {
-		kindOf[h] = a.kinds[k]
-	}
-	for _, h := range in.Needs() {
+	for _, h := range needs {
 		if d, ok := r.docs[h]; ok {
 			in.Docs[h] = d
 			continue
@@ -815,7 +823,8 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 	if st.Machine == "" && r.st != nil {
 		st.Machine = r.st.Machine
 	}
-	seen := map[linkKey]bool{}
+	seen := make(map[linkKey]bool, len(r.side.items))
+	st.Links = make([]snapshot.Link, 0, len(r.side.items))
 	for _, it := range r.side.items {
 		k := linkKey{it.coll, it.key}
 		if seen[k] {
@@ -836,7 +845,7 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 	}
 	// Items the user had in a source not read cleanly: kept, so that a
 	// later clean read can still tell a deletion.
-	have := map[merge.Key]bool{}
+	have := make(map[merge.Key]bool, len(st.Links))
 	for _, l := range st.Links {
 		if !l.Copy {
 			have[merge.Key{Coll: l.Collection, UID: l.UID}] = true
@@ -867,6 +876,7 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 	}
 	st.Links = r.outlookLinks(st.Links)
 	unknown := false
+	st.Delivered = make([]snapshot.Delivered, 0, len(a.plan.State))
 	for k, s := range a.plan.State {
 		d := r.outlookDelivered(k, s.Delivered, s.Seen)
 		if d != "" {
@@ -947,10 +957,16 @@ func sameSorted[T comparable](x, y []T, c func(a, b T) int) bool {
 	if len(x) != len(y) {
 		return false
 	}
-	x, y = slices.Clone(x), slices.Clone(y)
-	slices.SortFunc(x, c)
-	slices.SortFunc(y, c)
-	return slices.Equal(x, y)
+	// A state as loaded is sorted already; sorting copies only when not.
+	sorted := func(s []T) []T {
+		if slices.IsSortedFunc(s, c) {
+			return s
+		}
+		s = slices.Clone(s)
+		slices.SortFunc(s, c)
+		return s
+	}
+	return slices.Equal(sorted(x), sorted(y))
 }
 
 // stateCachePath is the local copy of the user's state, in the mailbox
@@ -1130,7 +1146,7 @@ func (r *run) editors(ctx context.Context, latest *snapshot.Manifest) map[merge.
 	}
 	for rev := latest.Rev; rev > stop && rev > latest.Rev-maxEditorScan; rev-- {
 		changes := latest.Changes
-		if rev != latest.Rev {
+		if rev != latest.Rev || latest.ChangesOmitted {
 			// The revision's small header names its changes: no old
 			// manifest is read.
 			h, err := r.repo.Header(ctx, rev)

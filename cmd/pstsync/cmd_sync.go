@@ -66,6 +66,7 @@ func newSyncCommand() *cli.Command {
 
 func runSync(ctx context.Context, c *cli.Context) (err error) {
 	started := time.Now()
+	syncGC()
 	cfg, _, err := loadConfig(c)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 
 	"github.com/pstsync/pstsync/sink"
@@ -20,6 +21,22 @@ var version = "dev"
 
 func main() {
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}
+
+// syncGC tunes the garbage collector for a sync: collect when the heap
+// has grown ninefold instead of doubled, under a soft limit of 768 MiB.
+// A sync builds its large structures once (the state, the revision's
+// items, the side read) and keeps most of them to the end: with the
+// default the collector ran a dozen times and took about a fifth of the
+// CPU of a sync that changes nothing. The limit keeps 100,000 items under
+// 1 GB (scripts/sync-rss). GOGC or GOMEMLIMIT in the environment win.
+func syncGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(800)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(768 << 20)
+	}
 }
 
 // run is main without the process exit, for tests.
