@@ -276,6 +276,11 @@ func (p *jsonScan) link(l *Link) bool {
 		case "copy":
 			l.Copy, ok = p.bool()
 			return 1 << 6, ok
+		case "rewrites":
+			// Lines separated by "\n" (an escape): such a state is read
+			// the slow way, correctly.
+			l.Rewrites, ok = p.str()
+			return 1 << 7, ok
 		}
 		return 0, false
 	})
