@@ -195,6 +195,13 @@ func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight plain bytes at a time (keys, UIDs and hashes are).
+		for i+8 <= len(s) && plain8(s[i:i+8]) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		b := s[i]
 		if b < utf8.RuneSelf {
 			if jsonPlain[b] {
@@ -239,6 +246,21 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// plain8 says that none of the 8 bytes of s needs an escape or a UTF-8
+// check: none is a control byte, a quote, a backslash or above 0x7f.
+func plain8(s string) bool {
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := x^(ones*'"'), x^(ones*'\\')
+	// A byte's high bit is set in each term when the byte is at least
+	// 0x80, below 0x20, or (the term of a byte XORed to zero) the quote
+	// or the backslash; none of the terms is set falsely for a byte that
+	// has none of these (the borrow runs only above such a byte).
+	bad := x | (x - ones*0x20) | (quote - ones) | (backslash - ones)
+	return bad&highs == 0
 }
 
 // stateJSONSize is about the length of st's JSON (exact when no string

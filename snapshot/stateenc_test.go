@@ -29,6 +29,15 @@ func checkStateEncode(t *testing.T, st *UserState) {
 	if err != nil {
 		return
 	}
+	c := sortedState(st)
+	if want, err := encodeStateSlow(&c); err != nil || !bytes.Equal(enc, want) {
+		t.Fatalf("Encode differs from encoding/json (%v):\n got %q\nwant %q", err, enc, want)
+	}
+}
+
+// sortedState is st as Encode writes it: its lists sorted, its version set
+// (Encode's own sorting, repeated).
+func sortedState(st *UserState) UserState {
 	c := *st
 	c.Version = FormatVersion
 	c.Links = slices.Clone(st.Links)
@@ -44,9 +53,7 @@ func checkStateEncode(t *testing.T, st *UserState) {
 	})
 	c.Sources = slices.Clone(st.Sources)
 	slices.SortFunc(c.Sources, func(a, b Source) int { return strings.Compare(a.Key, b.Key) })
-	if want, err := encodeStateSlow(&c); err != nil || !bytes.Equal(enc, want) {
-		t.Fatalf("Encode differs from encoding/json (%v):\n got %q\nwant %q", err, enc, want)
-	}
+	return c
 }
 
 // TestStateEncodeEdges: the hand-written encoder writes what encoding/json
@@ -107,10 +114,15 @@ func TestStateEncodeEdges(t *testing.T) {
 	for i := range 0x100 {
 		// Every byte alone, and every rune of interest, in a valid state.
 		s := string([]byte{'a', byte(i), 'z'})
+		long := strings.Repeat("0123456789abcdef", 2)
+		for _, at := range []int{0, 5, 7, 8, 13, 31} {
+			// At every place in a run of eight, for plain8.
+			s += " " + long[:at] + string([]byte{byte(i)}) + long[at:]
+		}
 		cases[fmt.Sprintf("byte %#02x", i)] = &UserState{User: "a", Machine: s, Links: []Link{{Key: s, UID: "u", Collection: "c"}}}
 	}
 	for _, r := range []rune{0x80, 0x7ff, 0x800, 0x2027, 0x2028, 0x2029, 0x202a, 0xfffd, 0xffff, 0x10000, 0x10ffff} {
-		s := "a" + string(r) + "z"
+		s := "a" + string(r) + "z 0123456" + string(r) + "789abcdef" + string(r)
 		cases[fmt.Sprintf("rune %U", r)] = &UserState{User: "a", Machine: s, Links: []Link{{Key: s, UID: "u", Collection: "c"}}}
 	}
 	for name, tm := range times {
@@ -119,6 +131,31 @@ func TestStateEncodeEdges(t *testing.T) {
 	}
 	for name, st := range cases {
 		t.Run(name, func(t *testing.T) { checkStateEncode(t, st) })
+	}
+}
+
+// TestPlain8: plain8 tells a run of eight plain bytes from one holding any
+// byte that needs care, wherever it is and whatever is next to it.
+func TestPlain8(t *testing.T) {
+	plain := func(b byte) bool { return b >= 0x20 && b < 0x80 && b != '"' && b != '\\' }
+	base := []byte("aZ09 ~\x7f/")
+	for i := range 8 {
+		for b := range 256 {
+			s := slices.Clone(base)
+			s[i] = byte(b)
+			if got := plain8(string(s)); got != plain(byte(b)) {
+				t.Fatalf("plain8(%q) = %v", s, got)
+			}
+			for j := i + 1; j < 8; j++ {
+				for c := range 256 {
+					s[j] = byte(c)
+					if got := plain8(string(s)); got != (plain(byte(b)) && plain(byte(c))) {
+						t.Fatalf("plain8(%q) = %v", s, got)
+					}
+				}
+				s[j] = base[j]
+			}
+		}
 	}
 }
 
@@ -194,11 +231,25 @@ func BenchmarkStateEncode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := st.Encode(); err != nil {
-			b.Fatal(err)
+	for _, e := range []struct {
+		name   string
+		encode func(*UserState) ([]byte, error)
+	}{{"direct", (*UserState).Encode}, {"encoding-json", func(st *UserState) ([]byte, error) {
+		// Encode as it was: validation and sorting, then encoding/json.
+		if err := st.validate(); err != nil {
+			return nil, err
 		}
+		c := sortedState(st)
+		return encodeStateSlow(&c)
+	}}} {
+		b.Run(e.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.encode(st); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
