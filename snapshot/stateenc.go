@@ -18,8 +18,9 @@ import (
 // agree.
 //
 // Adding a field to UserState, Link, Marker, Delivered, Source or FileStat:
-// write it here in its place (the tests fail until it is), and add it to
-// the parser in statejson.go.
+// write it here in its place (TestStateEncodeKnowsEveryField fails until
+// it is; set it in richState for the tests), and add it to the parser in
+// statejson.go.
 
 // appendStateJSON appends the JSON of st and a newline to dst.
 func appendStateJSON(dst []byte, st *UserState) ([]byte, bool) {
