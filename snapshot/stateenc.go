@@ -196,10 +196,7 @@ func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		// Eight plain bytes at a time (keys, UIDs and hashes are).
-		for i+8 <= len(s) && plain8(s[i:i+8]) {
-			i += 8
-		}
+		i = skipPlain8(s, i)
 		if i >= len(s) {
 			break
 		}
@@ -249,19 +246,28 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// plain8 says that none of the 8 bytes of s needs an escape or a UTF-8
-// check: none is a control byte, a quote, a backslash or above 0x7f.
-func plain8(s string) bool {
-	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+// skipPlain8 returns the index in s, from i on, of the first run of eight
+// bytes that is not all plain, or of the last, shorter run: keys, UIDs and
+// hashes pass eight bytes at a time. A byte is plain when it stands for
+// itself in a JSON string and needs no UTF-8 check: no control byte, no
+// quote, no backslash, none above 0x7f.
+func skipPlain8(s string, i int) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	quote, backslash := x^(ones*'"'), x^(ones*'\\')
-	// A byte's high bit is set in each term when the byte is at least
-	// 0x80, below 0x20, or (the term of a byte XORed to zero) the quote
-	// or the backslash; none of the terms is set falsely for a byte that
-	// has none of these (the borrow runs only above such a byte).
-	bad := x | (x - ones*0x20) | (quote - ones) | (backslash - ones)
-	return bad&highs == 0
+	for ; i+8 <= len(s); i += 8 {
+		c := s[i : i+8]
+		_ = c[7] // one bounds check
+		x := uint64(c[0]) | uint64(c[1])<<8 | uint64(c[2])<<16 | uint64(c[3])<<24 |
+			uint64(c[4])<<32 | uint64(c[5])<<40 | uint64(c[6])<<48 | uint64(c[7])<<56
+		// A byte's high bit is set in one of the terms when the byte is
+		// above 0x7f, below 0x20, or (the term where it is XORed to
+		// zero) the quote or the backslash; for a byte that is none of
+		// these, in none (a borrow runs only above such a byte).
+		quote, backslash := x^(ones*'"'), x^(ones*'\\')
+		if (x|(x-ones*0x20)|(quote-ones)|(backslash-ones))&highs != 0 {
+			break
+		}
+	}
+	return i
 }
 
 // stateJSONSize is about the length of st's JSON (exact when no string
