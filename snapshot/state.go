@@ -189,10 +189,19 @@ func (st *UserState) Encode() ([]byte, error) {
 	})
 	c.Sources = slices.Clone(st.Sources)
 	slices.SortFunc(c.Sources, func(a, b Source) int { return cmp.Compare(a.Key, b.Key) })
+	if data, ok := appendStateJSON(make([]byte, 0, stateJSONSize(&c)), &c); ok {
+		return data, nil
+	}
+	return encodeStateSlow(&c)
+}
+
+// encodeStateSlow encodes st with encoding/json: what appendStateJSON
+// writes faster (see stateenc.go), and the error it leaves to it.
+func encodeStateSlow(st *UserState) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&c); err != nil {
+	if err := enc.Encode(st); err != nil {
 		return nil, fmt.Errorf("snapshot: encoding state of %s: %w", st.User, err)
 	}
 	return buf.Bytes(), nil
