@@ -18,9 +18,9 @@ import (
 // (FuzzStateParsers checks the two agree).
 //
 // Adding a field to UserState, Link, Marker, Delivered, Source or FileStat:
-// give it its JSON tag as usual (encoding and the slow path need nothing
-// else) and add a case for the key to the matching parse function below,
-// or states holding it are read the slow way.
+// give it its JSON tag as usual, write it in stateenc.go (a test fails
+// until it is), and add a case for the key to the matching parse function
+// below, or states holding it are read the slow way.
 
 var errNotFast = errors.New("not for the fast state parser")
 
