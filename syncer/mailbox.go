@@ -58,11 +58,11 @@ func readIndex(dir string) *mailboxIndex {
 	if err != nil {
 		return nil
 	}
-	var idx mailboxIndex
-	if json.Unmarshal(data, &idx) != nil || idx.Version != 1 {
+	idx, err := parseIndex(data)
+	if err != nil || idx.Version != 1 {
 		return nil
 	}
-	return &idx
+	return idx
 }
 
 // FileName is the vdir file name (without extension) of a shared UID: the
