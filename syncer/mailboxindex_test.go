@@ -1,9 +1,12 @@
 package syncer
 
 import (
+	"context"
 	"encoding/json"
 	"maps"
 	"testing"
+
+	"github.com/pstsync/pstsync/merge"
 )
 
 // TestParseIndexFast: the index as the mailbox writes it takes the fast
@@ -68,4 +71,28 @@ func FuzzIndexParsers(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkIndexParsers(t, data)
 	})
+}
+
+// TestMailboxSharedFileName: two items whose file names coincide (share
+// folders whose names differ only in characters unsafe in a file name)
+// give the index the later key's entry, run after run.
+func TestMailboxSharedFileName(t *testing.T) {
+	a := merge.Key{Coll: SharePrefix + "a:b", UID: "x"}
+	b := merge.Key{Coll: SharePrefix + "a_b", UID: "x"}
+	if ra, rb := vdirPath(a.Coll, a.UID, merge.KindMessage), vdirPath(b.Coll, b.UID, merge.KindMessage); ra != rb {
+		t.Fatalf("the test needs one file name: %s, %s", ra, rb)
+	}
+	rel := vdirPath(b.Coll, b.UID, merge.KindMessage)
+	for i := range 20 {
+		dir := t.TempDir()
+		v := &View{User: "ann", Rev: 1, Items: map[merge.Key]ViewItem{a: {Hash: "ha", Kind: merge.KindMessage}, b: {Hash: "hb", Kind: merge.KindMessage}},
+			Bytes: func(_ context.Context, k merge.Key, _ ViewItem) ([]byte, error) { return []byte(k.String()), nil }}
+		if _, err := (&Mailbox{Dir: dir}).Deliver(context.Background(), v); err != nil {
+			t.Fatal(err)
+		}
+		idx := readIndex(dir)
+		if idx == nil || idx.Files[rel] != "hb" {
+			t.Fatalf("run %d: index %+v, want %s → hb", i, idx, rel)
+		}
+	}
 }
