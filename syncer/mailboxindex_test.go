@@ -83,7 +83,7 @@ func TestMailboxSharedFileName(t *testing.T) {
 		t.Fatalf("the test needs one file name: %s, %s", ra, rb)
 	}
 	rel := vdirPath(b.Coll, b.UID, merge.KindMessage)
-	for i := range 20 {
+	for i := range 200 {
 		dir := t.TempDir()
 		v := &View{User: "ann", Rev: 1, Items: map[merge.Key]ViewItem{a: {Hash: "ha", Kind: merge.KindMessage}, b: {Hash: "hb", Kind: merge.KindMessage}},
 			Bytes: func(_ context.Context, k merge.Key, _ ViewItem) ([]byte, error) { return []byte(k.String()), nil }}
