@@ -601,7 +601,7 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 		return nil, err
 	}
 	in := &merge.ReconcileInput{User: r.o.User, Now: r.o.Now(), OnConflict: r.o.OnConflict,
-		Latest: make(map[merge.Key]string, nT), Base: make(map[merge.Key]string, nT), Docs: map[string]*merge.Doc{},
+		Latest: make(map[merge.Key]string, nT), Docs: map[string]*merge.Doc{},
 		Clean: r.side.cleanMap(r.links), State: make(map[merge.Key]merge.ItemState, len(r.links)), Trusted: r.trusted && !r.recovered,
 		Lossy: r.side.lossy, Hashes: map[*merge.Doc]string{}, Side: make([]merge.SideItem, 0, len(r.side.items))}
 	// The side's docs are encoded already (item.finish): their bytes are
@@ -614,7 +614,10 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 			a.kinds[k] = merge.Kind(e.Kind)
 		}
 	}
-	if b := r.baseManifest(ctx, latest); b != nil {
+	if b := r.baseManifest(ctx, latest); b == latest && b != nil {
+		in.Base = in.Latest // the user's base is the latest revision (neither is changed)
+	} else if b != nil {
+		in.Base = make(map[merge.Key]string, nT)
 		for coll, items := range b.Collections {
 			for uid, e := range items {
 				in.Base[merge.Key{Coll: coll, UID: uid}] = e.Hash
