@@ -124,7 +124,7 @@ func (in *ReconcileInput) Needs() []string {
 			}
 		}
 	}
-	has := map[Key]bool{}
+	has := make(map[Key]bool, len(in.Side))
 	for _, s := range in.Side {
 		has[s.Key] = true
 		if s.Doc != nil && s.Hash != in.State[s.Key].Seen {
@@ -160,7 +160,11 @@ func (in *ReconcileInput) Needs() []string {
 //
 // It does no I/O and reads no clock.
 func Reconcile(in *ReconcileInput) *Plan {
-	p := &Plan{Put: map[Key]*Doc{}, Deliver: map[Key]string{}, Own: map[Key]*Doc{}, State: map[Key]ItemState{}}
+	// The view and the state hold every latest and every side item:
+	// sized for them up front (at 10,000 items, growing them was a tenth
+	// of a no-change sync).
+	n := max(len(in.Latest), len(in.Side))
+	p := &Plan{Put: map[Key]*Doc{}, Deliver: make(map[Key]string, n), Own: map[Key]*Doc{}, State: make(map[Key]ItemState, n)}
 	if in.OnConflict == "" {
 		in.OnConflict = KeepBoth
 	}
@@ -170,16 +174,27 @@ func Reconcile(in *ReconcileInput) *Plan {
 	}
 	deleted := map[Key]bool{}
 	keepSeen := map[Key]bool{}
-	keys := slices.SortedFunc(maps.Keys(side), compareKeys)
-	for _, k := range keys {
+	// In key order, the items item and absent can act on (the others
+	// return at once: rule 1, or nothing seen or still there).
+	var changed []Key
+	for k, s := range side {
+		if s.Doc != nil && s.Hash != in.State[k].Seen {
+			changed = append(changed, k)
+		}
+	}
+	slices.SortFunc(changed, compareKeys)
+	for _, k := range changed {
 		in.item(p, k, side[k])
 	}
-	gone := slices.SortedFunc(maps.Keys(in.State), compareKeys)
+	var gone []Key
+	for k, st := range in.State {
+		if st.Seen != "" && side[k] == nil {
+			gone = append(gone, k)
+		}
+	}
+	slices.SortFunc(gone, compareKeys)
 	for _, k := range gone {
 		st := in.State[k]
-		if st.Seen == "" || side[k] != nil {
-			continue
-		}
 		switch in.absent(p, k, st) {
 		case absentDelete:
 			deleted[k] = true
@@ -203,8 +218,7 @@ func Reconcile(in *ReconcileInput) *Plan {
 	for k, d := range p.Put {
 		p.Deliver[k] = in.hash(d)
 	}
-	for _, k := range keys {
-		s := side[k]
+	for k, s := range side {
 		if _, ok := p.Deliver[k]; ok && s.Private {
 			p.Deliver[k] = s.Hash
 			if s.Doc != nil {

@@ -24,8 +24,8 @@ import (
 // key, so both are kept; it is reported in Result.Duplicates.
 func (r *run) resolve(ctx context.Context, T map[string]map[string]snapshot.Entry) (map[*item]string, error) {
 	assign := make(map[*item]string, len(r.side.items))
-	claimed := map[merge.Key]bool{} // linked to one of the user's present items
-	by := map[merge.Key]*item{}     // … and which
+	claimed := make(map[merge.Key]bool, len(r.side.items)) // linked to one of the user's present items
+	by := make(map[merge.Key]*item, len(r.side.items))     // … and which
 	r.res.Duplicates = nil
 	take := func(it *item, uid string) {
 		k := merge.Key{Coll: it.coll, UID: uid}

@@ -58,11 +58,11 @@ func readIndex(dir string) *mailboxIndex {
 	if err != nil {
 		return nil
 	}
-	var idx mailboxIndex
-	if json.Unmarshal(data, &idx) != nil || idx.Version != 1 {
+	idx, err := parseIndex(data)
+	if err != nil || idx.Version != 1 {
 		return nil
 	}
-	return &idx
+	return idx
 }
 
 // FileName is the vdir file name (without extension) of a shared UID: the
@@ -156,11 +156,10 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 		idx = &mailboxIndex{Files: map[string]string{}}
 	}
 	w := &mailboxWriter{dir: dir, batch: sink.NewBatch()}
-	newIdx := &mailboxIndex{Version: 1, User: v.User, Rev: v.Rev, Files: map[string]string{}}
+	newIdx := &mailboxIndex{Version: 1, User: v.User, Rev: v.Rev, Files: make(map[string]string, len(v.Items))}
 	changedColl := map[string]bool{}
 	var calAll, conAll, calIn, conIn [][]byte
 	lost := map[merge.Key]bool{} // items whose shared version is unreadable
-	keys := slices.SortedFunc(maps.Keys(v.Items), compareKeys)
 	// The item files that changed are fetched and written by a few
 	// workers (an item from the store may be a request away), then
 	// looked at in order.
@@ -174,8 +173,7 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 		writeErr error
 	}
 	var jobs []*fileJob
-	for _, k := range keys {
-		it := v.Items[k]
+	look := func(k merge.Key, it ViewItem) {
 		rel := vdirPath(k.Coll, k.UID, it.Kind)
 		newIdx.Files[rel] = it.Hash
 		if idx.Files[rel] != it.Hash {
@@ -183,6 +181,24 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 			jobs = append(jobs, &fileJob{k: k, it: it, rel: rel})
 		}
 	}
+	for k, it := range v.Items {
+		look(k, it)
+	}
+	if len(newIdx.Files) < len(v.Items) {
+		// Two items share a file (share folders whose names differ only
+		// in characters unsafe in a file name): looked at again in key
+		// order, so that the later one's is the index's entry, run
+		// after run.
+		clear(newIdx.Files)
+		clear(changedColl)
+		jobs = jobs[:0]
+		for _, k := range slices.SortedFunc(maps.Keys(v.Items), compareKeys) {
+			look(k, v.Items[k])
+		}
+	}
+	// In key order: the files written are listed, and the first error
+	// returned, in that order.
+	slices.SortFunc(jobs, func(a, b *fileJob) int { return compareKeys(a.k, b.k) })
 	// A folder that does not exist yet holds no file to compare with.
 	w.fresh = map[string]bool{}
 	for _, j := range jobs {
@@ -246,6 +262,10 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 		return err != nil
 	}
 	wantCal, wantCon := needAll(CalendarFile, Calendar), needAll(ContactsFile, Contacts)
+	var keys []merge.Key // sorted only when the combined files need them
+	if wantCal || wantCon || len(v.Incoming) > 0 {
+		keys = slices.SortedFunc(maps.Keys(v.Items), compareKeys)
+	}
 	for _, k := range keys {
 		it := v.Items[k]
 		if it.Kind == merge.KindMessage || lost[k] {
@@ -428,18 +448,19 @@ func (w *mailboxWriter) conflicts(v *View) error {
 // deliver gives the user the view after the plan, from the run's memory
 // (objects of other users' changes from the store).
 func (r *run) deliver(ctx context.Context, a *applied) ([]string, error) {
-	v := &View{User: r.o.User, OnConflict: string(r.o.OnConflict), Items: map[merge.Key]ViewItem{}, Incoming: map[merge.Key]bool{}}
+	v := &View{User: r.o.User, OnConflict: string(r.o.OnConflict), Items: make(map[merge.Key]ViewItem, len(a.plan.Deliver)), Incoming: map[merge.Key]bool{}}
 	if a.final != nil {
 		v.Rev, v.Time = a.final.Rev, a.final.Time
 	}
-	own := map[merge.Key]string{}
+	own := make(map[merge.Key]string, len(a.assign))
 	for _, it := range r.side.items {
 		if uid, ok := a.assign[it]; ok {
 			own[merge.Key{Coll: it.coll, UID: uid}] = it.marker.Hash
 		}
 	}
-	prev := map[merge.Key]string{}
+	var prev map[merge.Key]string
 	if r.st != nil {
+		prev = make(map[merge.Key]string, len(r.st.Delivered))
 		for _, d := range r.st.Delivered {
 			prev[merge.Key{Coll: d.Collection, UID: d.UID}] = d.Hash
 		}

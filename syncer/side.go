@@ -169,7 +169,7 @@ func newSide(s *Side, links map[linkKey]*snapshot.Link) *side {
 // deletions: read cleanly this run, or gone from a side listed
 // completely.
 func (s *side) cleanMap(links map[linkKey]*snapshot.Link) map[string]bool {
-	m := map[string]bool{}
+	m := make(map[string]bool, len(s.sources))
 	for _, src := range s.sources {
 		m[src.Key] = src.Clean
 	}

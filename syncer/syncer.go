@@ -601,9 +601,9 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 		return nil, err
 	}
 	in := &merge.ReconcileInput{User: r.o.User, Now: r.o.Now(), OnConflict: r.o.OnConflict,
-		Latest: make(map[merge.Key]string, nT), Base: make(map[merge.Key]string, nT), Docs: map[string]*merge.Doc{},
+		Latest: make(map[merge.Key]string, nT), Docs: map[string]*merge.Doc{},
 		Clean: r.side.cleanMap(r.links), State: make(map[merge.Key]merge.ItemState, len(r.links)), Trusted: r.trusted && !r.recovered,
-		Lossy: r.side.lossy, Hashes: map[*merge.Doc]string{}}
+		Lossy: r.side.lossy, Hashes: map[*merge.Doc]string{}, Side: make([]merge.SideItem, 0, len(r.side.items))}
 	// The side's docs are encoded already (item.finish): their bytes are
 	// the objects of a plan that puts them unchanged.
 	sideData := map[*merge.Doc][]byte{}
@@ -614,7 +614,10 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 			a.kinds[k] = merge.Kind(e.Kind)
 		}
 	}
-	if b := r.baseManifest(ctx, latest); b != nil {
+	if b := r.baseManifest(ctx, latest); b == latest && b != nil {
+		in.Base = in.Latest // the user's base is the latest revision (neither is changed)
+	} else if b != nil {
+		in.Base = make(map[merge.Key]string, nT)
 		for coll, items := range b.Collections {
 			for uid, e := range items {
 				in.Base[merge.Key{Coll: coll, UID: uid}] = e.Hash
@@ -754,9 +757,11 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 			ch.Fields = merge.ChangedFields(old, p.Put[k])
 		}
 	}
-	for _, items := range T {
-		for _, e := range items {
-			delete(a.objects, e.Hash)
+	if len(a.objects) > 0 {
+		for _, items := range T {
+			for _, e := range items {
+				delete(a.objects, e.Hash)
+			}
 		}
 	}
 	// The user's own versions (the base of their next change, and what
@@ -861,7 +866,10 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 	// With this machine's own state recovered from its local copy (not
 	// trusted for deletions), an item of a source not read cleanly is
 	// still the user's: its link stays, or a later run creates it again.
-	clean := r.side.cleanMap(r.links)
+	var clean map[string]bool
+	if r.recovered {
+		clean = r.side.cleanMap(r.links)
+	}
 	if r.st != nil {
 		for _, l := range r.st.Links {
 			if l.Copy {
@@ -877,12 +885,38 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 	st.Links = r.outlookLinks(st.Links)
 	unknown := false
 	st.Delivered = make([]snapshot.Delivered, 0, len(a.plan.State))
-	for k, s := range a.plan.State {
+	deliver := func(k merge.Key, s merge.ItemState) {
 		d := r.outlookDelivered(k, s.Delivered, s.Seen)
 		if d != "" {
 			st.Delivered = append(st.Delivered, snapshot.Delivered{Collection: k.Coll, UID: k.UID, Hash: d})
 		} else if s.Delivered != "" {
 			unknown = true
+		}
+	}
+	// Most often the items are those delivered before: taken in the
+	// loaded state's order (sorted, as Encode sorts them), sameState
+	// needs no sort. Else, or when the loaded list is not strictly
+	// sorted (so maybe holds a key twice), in the plan's order.
+	inOrder := false
+	if r.st != nil && len(r.st.Delivered) == len(a.plan.State) && slices.IsSortedFunc(r.st.Delivered, compareDelivered) &&
+		!hasAdjacentKey(r.st.Delivered) {
+		inOrder = true
+		for _, old := range r.st.Delivered {
+			k := merge.Key{Coll: old.Collection, UID: old.UID}
+			s, ok := a.plan.State[k]
+			if !ok {
+				inOrder = false
+				break
+			}
+			deliver(k, s)
+		}
+		if !inOrder {
+			st.Delivered, unknown = st.Delivered[:0], false
+		}
+	}
+	if !inOrder {
+		for k, s := range a.plan.State {
+			deliver(k, s)
 		}
 	}
 	if unknown {
@@ -938,9 +972,7 @@ func sameState(a, b *snapshot.UserState) bool {
 		sameSorted(a.Links, b.Links, func(x, y snapshot.Link) int {
 			return cmp.Or(cmp.Compare(x.Collection, y.Collection), cmp.Compare(x.Key, y.Key), cmp.Compare(x.UID, y.UID))
 		}) &&
-		sameSorted(a.Delivered, b.Delivered, func(x, y snapshot.Delivered) int {
-			return cmp.Or(cmp.Compare(x.Collection, y.Collection), cmp.Compare(x.UID, y.UID))
-		}) &&
+		sameSorted(a.Delivered, b.Delivered, compareDelivered) &&
 		sameSorted(a.Sources, b.Sources, func(x, y snapshot.Source) int { return cmp.Compare(x.Key, y.Key) }) {
 		return true
 	}
@@ -949,6 +981,20 @@ func sameState(a, b *snapshot.UserState) bool {
 	c.Updated = a.Updated
 	y, err2 := c.Encode()
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+func compareDelivered(x, y snapshot.Delivered) int {
+	return cmp.Or(cmp.Compare(x.Collection, y.Collection), cmp.Compare(x.UID, y.UID))
+}
+
+// hasAdjacentKey reports whether two neighbours of ds name the same item.
+func hasAdjacentKey(ds []snapshot.Delivered) bool {
+	for i := 1; i < len(ds); i++ {
+		if ds[i].Collection == ds[i-1].Collection && ds[i].UID == ds[i-1].UID {
+			return true
+		}
+	}
+	return false
 }
 
 // sameSorted reports whether x and y, each sorted by c as
