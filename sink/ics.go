@@ -101,7 +101,7 @@ func (e *icsEncoder) component(c *ical.Component, depth int) error {
 		return fmt.Errorf("invalid component name %q", c.Name)
 	}
 	e.line = append(append(e.line[:0], "BEGIN:"...), name...)
-	writeFoldedBytes(&e.buf, e.line)
+	writeFolded(&e.buf, e.line)
 
 	groups := e.groups[:0]
 	for k, ps := range c.Props {
@@ -123,7 +123,7 @@ func (e *icsEncoder) component(c *ical.Component, depth int) error {
 			if err := e.contentLine(pname, p.Params, p.Value); err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
-			writeFoldedBytes(&e.buf, e.line)
+			writeFolded(&e.buf, e.line)
 		}
 	}
 	clear(groups) // the children reuse the room
@@ -137,7 +137,7 @@ func (e *icsEncoder) component(c *ical.Component, depth int) error {
 		}
 	}
 	e.line = append(append(e.line[:0], "END:"...), name...)
-	writeFoldedBytes(&e.buf, e.line)
+	writeFolded(&e.buf, e.line)
 	return nil
 }
 
