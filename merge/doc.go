@@ -280,26 +280,25 @@ func ChangedKeys(a, b *Doc) []string {
 // a and b: what an audit record says an edit touched. Names only, never a
 // value or a key (a multi-valued field's key holds its value).
 func ChangedFields(a, b *Doc) []string {
-	var fa, fb map[string]Field
-	if a != nil {
-		fa = a.Fields
-	}
-	if b != nil {
-		fb = b.Fields
-	}
 	var out []string
-	for k, f := range fa {
-		if g, ok := fb[k]; !ok || !f.Equal(g) {
-			out = append(out, f.Name)
+	for _, k := range ChangedKeys(a, b) {
+		f, ok := a.field(k)
+		if !ok {
+			f, _ = b.field(k)
 		}
-	}
-	for k, f := range fb {
-		if _, ok := fa[k]; !ok {
-			out = append(out, f.Name)
-		}
+		out = append(out, f.Name)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// field is the field with key k of d (nil: none).
+func (d *Doc) field(k string) (Field, bool) {
+	if d == nil {
+		return Field{}, false
+	}
+	f, ok := d.Fields[k]
+	return f, ok
 }
 
 // addField stores f under key, or under key#2, key#3... when key is taken
