@@ -68,6 +68,17 @@ func openCrypt(c *cli.Context) (*config.Config, *cryptstore.Store, string, error
 	return cfg, cs, pass, nil
 }
 
+// openCryptNew is openCrypt and the new passphrase, for key add and passwd.
+func openCryptNew(c *cli.Context) (cfg *config.Config, cs *cryptstore.Store, pass, np string, err error) {
+	if cfg, cs, pass, err = openCrypt(c); err != nil {
+		return nil, nil, "", "", err
+	}
+	if np, err = newPassphrase(c); err != nil {
+		return nil, nil, "", "", err
+	}
+	return cfg, cs, pass, np, nil
+}
+
 func newKeyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "key",
@@ -108,11 +119,7 @@ func newKeyCommand() *cli.Command {
 				Usage: "add a passphrase (a colleague's own, or the next one before a rotation)",
 				Flags: append(storeFlags(), newPassphraseFlag),
 				Action: func(c *cli.Context) error {
-					cfg, cs, pass, err := openCrypt(c)
-					if err != nil {
-						return err
-					}
-					np, err := newPassphrase(c)
+					cfg, cs, pass, np, err := openCryptNew(c)
 					if err != nil {
 						return err
 					}
@@ -149,11 +156,7 @@ func newKeyCommand() *cli.Command {
 				Usage: "change the configured passphrase (its key file is replaced)",
 				Flags: append(storeFlags(), newPassphraseFlag),
 				Action: func(c *cli.Context) error {
-					cfg, cs, pass, err := openCrypt(c)
-					if err != nil {
-						return err
-					}
-					np, err := newPassphrase(c)
+					cfg, cs, pass, np, err := openCryptNew(c)
 					if err != nil {
 						return err
 					}
