@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -42,78 +44,90 @@ func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
 			return fmt.Errorf("localstore: put: %w", err)
 		}
 	}
-	temps := make([]string, len(items))
+	temps := make([]string, len(items)) // temporary names, in the item's folder
+	units := folderUnits(items, s.path)
 	defer func() {
-		for _, t := range temps {
-			if t != "" {
-				_ = os.Remove(t) // after the link, or left by a failure
+		for _, u := range units {
+			for _, i := range u.items {
+				if temps[i] != "" {
+					_ = os.Remove(filepath.Join(u.dir, temps[i])) // after the link, or left by a failure
+				}
 			}
 		}
 	}()
-	dirs := map[string]bool{}
-	for _, it := range items {
-		dirs[filepath.Dir(s.path(it.Key))] = true
-	}
 	// A folder that did not exist holds no object: its items need no
 	// look first (another writer's object arriving meanwhile is found
 	// when the name is taken).
 	fresh := map[string]bool{}
-	for d := range dirs {
-		if _, err := os.Stat(d); errors.Is(err, fs.ErrNotExist) {
-			fresh[d] = true
+	for _, u := range units {
+		if _, done := fresh[u.dir]; done {
+			continue
 		}
-		if err := os.MkdirAll(d, dirMode); err != nil {
-			return s.fail("put", d, err)
+		_, err := os.Stat(u.dir)
+		fresh[u.dir] = errors.Is(err, fs.ErrNotExist)
+		if err := os.MkdirAll(u.dir, dirMode); err != nil {
+			return s.fail("put", u.dir, err)
 		}
 	}
-	if err := s.parallel(ctx, len(items), func(i int) error {
-		p := s.path(items[i].Key)
-		if !fresh[filepath.Dir(p)] {
-			if _, err := os.Lstat(p); err == nil {
-				return nil // stored already
+	if err := s.eachUnit(ctx, units, func(d dirHandle, u unit) error {
+		for _, i := range u.items {
+			base := path.Base(items[i].Key)
+			if !fresh[u.dir] && d.exists(base) {
+				continue // stored already
 			}
+			t, err := d.writeTemp(base, items[i].Data)
+			if err != nil {
+				return s.fail("put", items[i].Key, err)
+			}
+			temps[i] = t
 		}
-		t, err := writeTempFast(filepath.Dir(p), filepath.Base(p), items[i].Data)
-		if err != nil {
-			return s.fail("put", items[i].Key, err)
-		}
-		temps[i] = t
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := s.syncFiles(ctx, temps); err != nil {
+	var written []string
+	for _, u := range units {
+		for _, i := range u.items {
+			if temps[i] != "" {
+				written = append(written, filepath.Join(u.dir, temps[i]))
+			}
+		}
+	}
+	if err := s.syncFiles(ctx, written); err != nil {
 		return err
 	}
 	var noRename atomic.Bool
-	if err := s.parallel(ctx, len(items), func(i int) error {
-		t := temps[i]
-		if t == "" {
-			return nil
-		}
-		p := s.path(items[i].Key)
-		if !noRename.Load() {
-			err := renameNoReplace(t, p)
-			switch {
-			case err == nil:
-				temps[i] = "" // the temporary name is gone
-				return nil
-			case errors.Is(err, fs.ErrExist):
-				// Stored already (the deferred cleanup removes t), unless
-				// a folder has the name.
-				if err := existsErr(p); !errors.Is(err, sink.ErrPrecondition) {
-					return s.fail("put", items[i].Key, err)
-				}
-				return nil
-			case isUnsupported(err):
-				noRename.Store(true)
+	if err := s.eachUnit(ctx, units, func(d dirHandle, u unit) error {
+		for _, i := range u.items {
+			t := temps[i]
+			if t == "" {
+				continue
 			}
-			// Any other failure: the hard link says what is wrong, or
-			// works where the rename does not.
-		}
-		err := s.putIfAbsent(ctx, p, t)
-		if err != nil && !errors.Is(err, sink.ErrPrecondition) {
-			return s.fail("put", items[i].Key, err)
+			base := path.Base(items[i].Key)
+			p := filepath.Join(u.dir, base)
+			if !noRename.Load() {
+				err := renameNoReplace(d, t, base)
+				switch {
+				case err == nil:
+					temps[i] = "" // the temporary name is gone
+					continue
+				case errors.Is(err, fs.ErrExist):
+					// Stored already (the deferred cleanup removes t),
+					// unless a folder has the name.
+					if err := existsErr(p); !errors.Is(err, sink.ErrPrecondition) {
+						return s.fail("put", items[i].Key, err)
+					}
+					continue
+				case isUnsupported(err):
+					noRename.Store(true)
+				}
+				// Any other failure: the hard link says what is wrong, or
+				// works where the rename does not.
+			}
+			err := s.putIfAbsent(ctx, p, filepath.Join(u.dir, t))
+			if err != nil && !errors.Is(err, sink.ErrPrecondition) {
+				return s.fail("put", items[i].Key, err)
+			}
 		}
 		return nil
 	}); err != nil {
@@ -123,12 +137,87 @@ func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
 		return nil // the new names are durable with the file system
 	}
 	var errs []error
-	for d := range dirs {
+	for d := range fresh {
 		if err := syncDir(d); err != nil {
 			errs = append(errs, s.fail("put", d, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// unit is a part of a batch: items (indexes) whose files go in one folder.
+type unit struct {
+	dir   string
+	items []int
+}
+
+// unitItems is the most items a unit holds: a folder with more is split,
+// so that the workers share it.
+const unitItems = 64
+
+// folderUnits divides items into units by folder, in the order of the
+// folders' first items.
+func folderUnits(items []sink.Item, pathOf func(key string) string) []unit {
+	byDir := map[string][]int{}
+	var dirs []string
+	for i, it := range items {
+		d := filepath.Dir(pathOf(it.Key))
+		if _, ok := byDir[d]; !ok {
+			dirs = append(dirs, d)
+		}
+		byDir[d] = append(byDir[d], i)
+	}
+	units := make([]unit, 0, len(dirs))
+	for _, d := range dirs {
+		for is := range slices.Chunk(byDir[d], unitItems) {
+			units = append(units, unit{dir: d, items: is})
+		}
+	}
+	return units
+}
+
+// eachUnit runs fn on every unit, on batchWorkers goroutines, each taking
+// the next unit with its folder opened once; it returns the first error.
+// Workers write in different folders most of the time (a folder's
+// changes are serialised by its lock).
+func (s *Store) eachUnit(ctx context.Context, units []unit, fn func(d dirHandle, u unit) error) error {
+	var (
+		next  atomic.Int64
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	for range min(batchWorkers, len(units)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(units) || ctx.Err() != nil {
+					return
+				}
+				mu.Lock()
+				stop := first != nil
+				mu.Unlock()
+				if stop {
+					return
+				}
+				d := openDirHandle(units[i].dir)
+				err := fn(d, units[i])
+				d.close()
+				if err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
 }
 
 // isUnsupported reports an error of a call the file system or kernel does

@@ -5,10 +5,11 @@ package localstore
 import (
 	"errors"
 	"os"
+	"path/filepath"
 )
 
 // renameNoReplace would rename without replacing; here the platform has no
 // such call, and the hard link of putIfAbsent is used.
-var renameNoReplace = func(from, to string) error {
-	return &os.LinkError{Op: "rename", Old: from, New: to, Err: errors.ErrUnsupported}
+var renameNoReplace = func(d dirHandle, from, to string) error {
+	return &os.LinkError{Op: "rename", Old: filepath.Join(d.path, from), New: filepath.Join(d.path, to), Err: errors.ErrUnsupported}
 }

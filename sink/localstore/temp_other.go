@@ -2,7 +2,30 @@
 
 package localstore
 
-// writeTempFast is writeTempSync without a flush.
-func writeTempFast(dir, base string, data []byte) (string, error) {
-	return writeTempSync(dir, base, data, false)
+import (
+	"os"
+	"path/filepath"
+)
+
+// dirHandle is a folder a batch writes into (by path here).
+type dirHandle struct{ path string }
+
+func openDirHandle(path string) dirHandle { return dirHandle{path: path} }
+
+func (d dirHandle) close() {}
+
+// exists reports whether d holds base (of any type).
+func (d dirHandle) exists(base string) bool {
+	_, err := os.Lstat(filepath.Join(d.path, base))
+	return err == nil
+}
+
+// writeTemp is writeTempSync without a flush; it returns the temporary
+// file's name in d.
+func (d dirHandle) writeTemp(base string, data []byte) (string, error) {
+	name, err := writeTempSync(d.path, base, data, false)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Base(name), nil
 }

@@ -15,16 +15,69 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writeTempFast is writeTempSync without a flush, through the file
-// descriptor directly: a batch writes thousands of objects, and os.File's
-// poller registration added system calls to each.
-func writeTempFast(dir, base string, data []byte) (_ string, err error) {
-	prefix := filepath.Join(dir, hiddenName(base, "."))
-	var name string
+// dirHandle is a folder a batch writes into, opened once: its files are
+// created and renamed by names relative to it (no walk of the whole path
+// per file). fd is -1 when the folder could not be opened; the path is
+// used then.
+type dirHandle struct {
+	path string
+	fd   int
+}
+
+func openDirHandle(path string) dirHandle {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			fd = -1
+		}
+		return dirHandle{path: path, fd: fd}
+	}
+}
+
+func (d dirHandle) close() {
+	if d.fd >= 0 {
+		_ = unix.Close(d.fd)
+	}
+}
+
+// at returns the directory descriptor and name for a system call on the
+// file base in d.
+func (d dirHandle) at(base string) (int, string) {
+	if d.fd >= 0 {
+		return d.fd, base
+	}
+	return unix.AT_FDCWD, filepath.Join(d.path, base)
+}
+
+// exists reports whether d holds base (of any type).
+func (d dirHandle) exists(base string) bool {
+	fd, name := d.at(base)
+	var st unix.Stat_t
+	for {
+		err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err == syscall.EINTR {
+			continue
+		}
+		return err == nil
+	}
+}
+
+// writeTemp is writeTempSync without a flush, through the file descriptor
+// directly: a batch writes thousands of objects, and os.File's poller
+// registration added system calls to each. It returns the temporary
+// file's name in d.
+func (d dirHandle) writeTemp(base string, data []byte) (_ string, err error) {
+	prefix := hiddenName(base, ".")
+	var rel, name string
 	fd := -1
 	for i := 0; ; i++ {
-		name = prefix + strconv.FormatUint(rand.Uint64(), 36) + tempSuffix
-		fd, err = unix.Open(name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, fileMode)
+		rel = prefix + strconv.FormatUint(rand.Uint64(), 36) + tempSuffix
+		at, n := d.at(rel)
+		name = filepath.Join(d.path, rel)
+		fd, err = unix.Openat(at, n, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, fileMode)
 		if err == nil {
 			break
 		}
@@ -68,7 +121,7 @@ func writeTempFast(dir, base string, data []byte) (_ string, err error) {
 	if err != nil {
 		return "", &os.PathError{Op: "close", Path: name, Err: err}
 	}
-	return name, nil
+	return rel, nil
 }
 
 // umaskKeepsMode reports whether the process's umask leaves fileMode as it
