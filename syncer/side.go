@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -490,31 +489,6 @@ func statRegular(p string, max int64) (os.FileInfo, error) {
 		return nil, fmt.Errorf("%d bytes, more than the limit of %d; skipped", st.Size(), max)
 	}
 	return st, nil
-}
-
-// readRegular reads the file p that statRegular accepted, at most max
-// bytes: a file replaced meanwhile by anything but a regular file, or
-// grown beyond max, is refused. It returns the metadata of the file
-// opened, as it was before the content was read.
-func readRegular(p string, max int64) ([]byte, os.FileInfo, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	// The file may have been replaced between Stat and Open.
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("not a regular file; skipped")
-	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, nil, fmt.Errorf("more than the limit of %d bytes; skipped", max)
-	}
-	return data, st, nil
 }
 
 // racyWindow: a file whose modification or status-change time is less
