@@ -143,13 +143,17 @@ func (m *Manifest) Encode() ([]byte, error) {
 }
 
 func sortChanges(cs []Change) {
-	slices.SortStableFunc(cs, func(a, b Change) int {
-		return cmp.Or(
-			cmp.Compare(a.Collection, b.Collection),
-			cmp.Compare(a.UID, b.UID),
-			cmp.Compare(a.Op, b.Op),
-			cmp.Compare(a.By, b.By))
-	})
+	if !slices.IsSortedFunc(cs, compareChanges) {
+		slices.SortStableFunc(cs, compareChanges)
+	}
+}
+
+func compareChanges(a, b Change) int {
+	return cmp.Or(
+		cmp.Compare(a.Collection, b.Collection),
+		cmp.Compare(a.UID, b.UID),
+		cmp.Compare(a.Op, b.Op),
+		cmp.Compare(a.By, b.By))
 }
 
 // ParseManifest parses and validates a manifest file.
@@ -218,7 +222,13 @@ func (m *Manifest) validate() error {
 // attributed to user by: an item only in to is added, only in from
 // deleted, in both with a different entry modified. The result is sorted.
 func Diff(from, to map[string]map[string]Entry, by string) []Change {
-	var cs []Change
+	n := 0 // a new collection's items are all added
+	for name, items := range to {
+		if len(from[name]) == 0 {
+			n += len(items)
+		}
+	}
+	cs := make([]Change, 0, n)
 	for name, items := range to {
 		old := from[name]
 		for uid, e := range items {
@@ -236,6 +246,8 @@ func Diff(from, to map[string]map[string]Entry, by string) []Change {
 			}
 		}
 	}
-	sortChanges(cs)
+	// Each item is changed once: no two changes compare equal, and the
+	// order is the one sortChanges gives.
+	slices.SortFunc(cs, compareChanges)
 	return cs
 }

@@ -263,28 +263,35 @@ func (r *Repo) LoadState(ctx context.Context, user string) (*UserState, string, 
 // another run changed it meanwhile, nothing is written and the error
 // satisfies IsConflict. st.User is set to user when empty.
 func (r *Repo) SaveState(ctx context.Context, user string, st *UserState, etag string) (string, error) {
+	tag, _, err := r.SaveStateData(ctx, user, st, etag)
+	return tag, err
+}
+
+// SaveStateData is SaveState, returning also the bytes written (for a
+// local copy of the state, without encoding it again).
+func (r *Repo) SaveStateData(ctx context.Context, user string, st *UserState, etag string) (string, []byte, error) {
 	if !ValidUser(user) {
-		return "", fmt.Errorf("%w: user name %q", ErrInvalid, user)
+		return "", nil, fmt.Errorf("%w: user name %q", ErrInvalid, user)
 	}
 	c := *st
 	if c.User == "" {
 		c.User = user
 	}
 	if c.User != user {
-		return "", fmt.Errorf("%w: saving the state of %q as user %q", ErrInvalid, c.User, user)
+		return "", nil, fmt.Errorf("%w: saving the state of %q as user %q", ErrInvalid, c.User, user)
 	}
 	data, err := c.Encode()
 	if err != nil {
-		return "", fmt.Errorf("snapshot: save state: %w", err)
+		return "", nil, fmt.Errorf("snapshot: save state: %w", err)
 	}
 	cond := sink.Cond{IfNoneMatch: etag == "", IfMatch: etag}
 	key := StateKey(user)
 	newTag, err := r.store.Put(ctx, key, data, cond)
 	if err != nil {
 		if sink.IsPreconditionFailed(err) {
-			return "", fmt.Errorf("snapshot: %s changed since it was read (another sync of %s running?): %w", key, user, ErrConflict)
+			return "", nil, fmt.Errorf("snapshot: %s changed since it was read (another sync of %s running?): %w", key, user, ErrConflict)
 		}
-		return "", fmt.Errorf("snapshot: writing %s: %w", key, err)
+		return "", nil, fmt.Errorf("snapshot: writing %s: %w", key, err)
 	}
-	return newTag, nil
+	return newTag, data, nil
 }

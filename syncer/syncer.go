@@ -584,7 +584,8 @@ type applied struct {
 
 // reconcile loads what merge.Reconcile needs against latest and runs it.
 func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applied, error) {
-	a := &applied{latest: latest, objects: map[string][]byte{}, mem: map[string][]byte{}}
+	n := len(r.side.items)
+	a := &applied{latest: latest, objects: make(map[string][]byte, n), mem: make(map[string][]byte, n)}
 	var T map[string]map[string]snapshot.Entry
 	if latest != nil {
 		a.parent = latest.Rev
@@ -594,19 +595,22 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 	for _, items := range T {
 		nT += len(items)
 	}
-	a.kinds = make(map[merge.Key]merge.Kind, nT)
+	a.kinds = make(map[merge.Key]merge.Kind, max(nT, n))
+	if len(r.docs) == 0 {
+		r.docs = make(map[string]*merge.Doc, n)
+	}
 	var err error
 	a.assign, err = r.resolve(ctx, T)
 	if err != nil {
 		return nil, err
 	}
 	in := &merge.ReconcileInput{User: r.o.User, Now: r.o.Now(), OnConflict: r.o.OnConflict,
-		Latest: make(map[merge.Key]string, nT), Docs: map[string]*merge.Doc{},
+		Latest: make(map[merge.Key]string, nT), Docs: make(map[string]*merge.Doc, n),
 		Clean: r.side.cleanMap(r.links), State: make(map[merge.Key]merge.ItemState, len(r.links)), Trusted: r.trusted && !r.recovered,
-		Lossy: r.side.lossy, Hashes: map[*merge.Doc]string{}, Side: make([]merge.SideItem, 0, len(r.side.items))}
+		Lossy: r.side.lossy, Hashes: make(map[*merge.Doc]string, n), Side: make([]merge.SideItem, 0, n)}
 	// The side's docs are encoded already (item.finish): their bytes are
 	// the objects of a plan that puts them unchanged.
-	sideData := map[*merge.Doc][]byte{}
+	sideData := make(map[*merge.Doc][]byte, n)
 	for coll, items := range T {
 		for uid, e := range items {
 			k := merge.Key{Coll: coll, UID: uid}
@@ -730,7 +734,7 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 		a.objects[h] = data
 		a.mem[h] = data
 		if a.colls[k.Coll] == nil {
-			a.colls[k.Coll] = map[string]snapshot.Entry{}
+			a.colls[k.Coll] = make(map[string]snapshot.Entry, len(p.Put))
 		}
 		a.colls[k.Coll][k.UID] = snapshot.Entry{Hash: h, Kind: string(d.Kind), Title: d.Title()}
 		a.kinds[k] = d.Kind
@@ -957,10 +961,11 @@ func (r *run) saveState(ctx context.Context, a *applied, etag string) error {
 			return fmt.Errorf("syncer: saving the state of %s: %w", r.o.User, err)
 		}
 	}
-	if _, err := r.repo.SaveState(ctx, r.o.User, st, etag); err != nil {
+	_, data, err := r.repo.SaveStateData(ctx, r.o.User, st, etag)
+	if err != nil {
 		return fmt.Errorf("syncer: saving the state of %s (the revision is committed; the next run links the items again): %w", r.o.User, err)
 	}
-	r.cacheState(ctx, st)
+	r.cacheState(ctx, data)
 	return nil
 }
 
@@ -1024,18 +1029,15 @@ func (r *run) stateCachePath() string {
 	return filepath.Join(r.o.Mailbox, ".pstsync", "state-"+FileName(r.o.User)+".json")
 }
 
-// cacheState keeps a local copy of the state just saved in the store. A
+// cacheState keeps a local copy of the state just saved in the store (its
+// encoding, data). A
 // failure only costs the fallback, so it is logged, not returned.
-func (r *run) cacheState(ctx context.Context, st *snapshot.UserState) {
+func (r *run) cacheState(ctx context.Context, data []byte) {
 	p := r.stateCachePath()
 	if p == "" {
 		return
 	}
-	data, err := st.Encode()
-	if err == nil {
-		err = sink.WriteFileAtomic(p, data)
-	}
-	if err != nil {
+	if err := sink.WriteFileAtomic(p, data); err != nil {
 		r.log.WarnContext(ctx, "could not keep a local copy of the state", "path", p, "err", err)
 	}
 }
