@@ -325,33 +325,6 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 
-	// Load.
-	st, etag, err := r.repo.LoadState(ctx, o.User)
-	switch {
-	case snapshot.IsCorruptState(err):
-		r.log.WarnContext(ctx, "user state unreadable: starting fresh (nothing will be deleted)", "user", o.User, "err", err)
-		st, r.res.StateReset = nil, true
-	case err != nil:
-		return nil, fmt.Errorf("syncer: loading the state of %s: %w", o.User, err)
-	}
-	r.trusted = st != nil
-	if st != nil && st.Machine != "" && r.machine != "" && st.Machine != r.machine {
-		if !o.TakeOver {
-			return nil, &OtherMachineError{User: o.User, Machine: st.Machine}
-		}
-		r.log.WarnContext(ctx, "taking over the user's state from another computer (nothing will be deleted this run)", "user", o.User, "machine", st.Machine)
-		r.trusted = false
-	}
-	if st == nil {
-		// The store has no usable state: the copy kept in the mailbox
-		// folder still knows which item is which shared item.
-		if cached := r.cachedState(ctx); cached != nil {
-			st, r.recovered = cached, true
-		}
-	}
-	r.st = st
-	r.links = linkIndex(st)
-
 	var reader SideReader
 	if o.Outlook != nil {
 		reader = &OutlookReader{Bridge: o.Outlook, Share: o.Share}
@@ -363,7 +336,46 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 			reader = o.pstReader
 		}
 	}
-	read, err := reader.ReadSide(ctx, r.prev())
+	// On a machine with no local copy of the state (its first sync), the
+	// side is read while the state loads (from a remote store, or with an
+	// encrypted one while its key is derived): read as a run with no
+	// state reads it. It is used when the store has no state either, else
+	// read again.
+	early := r.readEarly(ctx, reader)
+
+	// Load.
+	st, etag, err := r.repo.LoadState(ctx, o.User)
+	switch {
+	case snapshot.IsCorruptState(err):
+		r.log.WarnContext(ctx, "user state unreadable: starting fresh (nothing will be deleted)", "user", o.User, "err", err)
+		st, r.res.StateReset = nil, true
+	case err != nil:
+		early.discard()
+		return nil, fmt.Errorf("syncer: loading the state of %s: %w", o.User, err)
+	}
+	r.trusted = st != nil
+	if st != nil && st.Machine != "" && r.machine != "" && st.Machine != r.machine {
+		if !o.TakeOver {
+			early.discard()
+			return nil, &OtherMachineError{User: o.User, Machine: st.Machine}
+		}
+		r.log.WarnContext(ctx, "taking over the user's state from another computer (nothing will be deleted this run)", "user", o.User, "machine", st.Machine)
+		r.trusted = false
+	}
+	if st == nil && early == nil {
+		// The store has no usable state: the copy kept in the mailbox
+		// folder still knows which item is which shared item.
+		if cached := r.cachedState(ctx); cached != nil {
+			st, r.recovered = cached, true
+		}
+	}
+	r.st = st
+	r.links = linkIndex(st)
+
+	read, err := early.result(st == nil)
+	if read == nil && err == nil {
+		read, err = reader.ReadSide(ctx, r.prev())
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -469,6 +481,59 @@ func (r *run) releaseDocs(a *applied) {
 		it.doc = nil
 	}
 	a.plan.Put, a.plan.Own = nil, nil
+}
+
+// earlyRead is a side read started before the state was loaded (see
+// readEarly); nil when none was.
+type earlyRead struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	side   *Side
+	err    error
+}
+
+// readEarly starts reading the side as a run with no state reads it, when
+// this machine has no local copy of the state: there is then most likely
+// no state in the store either. Never for Outlook (a read there is not
+// free of effects on what the next read gives) or a dry run.
+func (r *run) readEarly(ctx context.Context, reader SideReader) *earlyRead {
+	p := r.stateCachePath()
+	if r.o.Outlook != nil || p == "" {
+		return nil
+	}
+	if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	e := &earlyRead{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		e.side, e.err = reader.ReadSide(ctx, &PrevSide{Sources: map[string]snapshot.Source{}})
+	}()
+	return e
+}
+
+// result waits for the early read and returns it when use is true (the run
+// has no state: the read is the one it needs); else nil, nil.
+func (e *earlyRead) result(use bool) (*Side, error) {
+	if e == nil {
+		return nil, nil
+	}
+	if !use {
+		e.discard()
+		return nil, nil
+	}
+	<-e.done
+	e.cancel()
+	return e.side, e.err
+}
+
+// discard stops the early read and waits for it.
+func (e *earlyRead) discard() {
+	if e != nil {
+		e.cancel()
+		<-e.done
+	}
 }
 
 // prev is what the state knows of the side's sources.
