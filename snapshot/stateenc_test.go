@@ -117,7 +117,7 @@ func TestStateEncodeEdges(t *testing.T) {
 		s := string([]byte{'a', byte(i), 'z'})
 		long := strings.Repeat("0123456789abcdef", 2)
 		for _, at := range []int{0, 5, 7, 8, 13, 31} {
-			// At every place in a run of eight, for skipPlain8.
+			// At every place in a run of eight (jsonscan.AppendString reads eight bytes at a time).
 			s += " " + long[:at] + string([]byte{byte(i)}) + long[at:]
 		}
 		cases[fmt.Sprintf("byte %#02x", i)] = &UserState{User: "a", Machine: s, Links: []Link{{Key: s, UID: "u", Collection: "c"}}}
@@ -145,31 +145,6 @@ func TestStateEncodeKnowsEveryField(t *testing.T) {
 	} {
 		if typ.NumField() != n {
 			t.Errorf("%s has %d fields, appendStateJSON writes %d: write the new one in stateenc.go", typ, typ.NumField(), n)
-		}
-	}
-}
-
-// TestSkipPlain8: skipPlain8 tells a run of eight plain bytes from one holding any
-// byte that needs care, wherever it is and whatever is next to it.
-func TestSkipPlain8(t *testing.T) {
-	plain := func(b byte) bool { return b >= 0x20 && b < 0x80 && b != '"' && b != '\\' }
-	base := []byte("aZ09 ~\x7f/")
-	for i := range 8 {
-		for b := range 256 {
-			s := slices.Clone(base)
-			s[i] = byte(b)
-			if got := skipPlain8(string(s), 0) == 8; got != plain(byte(b)) {
-				t.Fatalf("skipPlain8(%q, 0) == 8 is %v", s, got)
-			}
-			for j := i + 1; j < 8; j++ {
-				for c := range 256 {
-					s[j] = byte(c)
-					if got := skipPlain8(string(s), 0) == 8; got != (plain(byte(b)) && plain(byte(c))) {
-						t.Fatalf("skipPlain8(%q, 0) == 8 is %v", s, got)
-					}
-				}
-				s[j] = base[j]
-			}
 		}
 	}
 }

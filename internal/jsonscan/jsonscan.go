@@ -1,5 +1,6 @@
 // Package jsonscan reads JSON of a known, simple shape without reflection,
-// for the files every sync reads (the user's state, the mailbox index).
+// for the files every sync reads (the user's state, the mailbox index),
+// and writes its strings (AppendString) for the encoders of those files.
 // It reads only the plain forms: strings without escapes, integers without
 // fraction or exponent, true and false. At anything else a method returns
 // false, and its caller falls back to encoding/json, so that what is read
