@@ -199,6 +199,13 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 	// In key order: the files written are listed, and the first error
 	// returned, in that order.
 	slices.SortFunc(jobs, func(a, b *fileJob) int { return compareKeys(a.k, b.k) })
+	var sorted []merge.Key // every item's key in order, when every item is a job
+	if len(jobs) == len(v.Items) {
+		sorted = make([]merge.Key, len(jobs))
+		for i, j := range jobs {
+			sorted[i] = j.k
+		}
+	}
 	// A folder that does not exist yet holds no file to compare with.
 	w.fresh = map[string]bool{}
 	for _, j := range jobs {
@@ -264,7 +271,10 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 	wantCal, wantCon := needAll(CalendarFile, Calendar), needAll(ContactsFile, Contacts)
 	var keys []merge.Key // sorted only when the combined files need them
 	if wantCal || wantCon || len(v.Incoming) > 0 {
-		keys = slices.SortedFunc(maps.Keys(v.Items), compareKeys)
+		keys = sorted
+		if keys == nil {
+			keys = slices.SortedFunc(maps.Keys(v.Items), compareKeys)
+		}
 	}
 	for _, k := range keys {
 		it := v.Items[k]
@@ -328,11 +338,7 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 	if err := w.conflicts(v); err != nil {
 		return w.written, err
 	}
-	data, err := json.MarshalIndent(newIdx, "", " ")
-	if err != nil {
-		return w.written, err
-	}
-	if err := w.file(IndexFile, append(data, '\n')); err != nil {
+	if err := w.file(IndexFile, newIdx.encode()); err != nil {
 		return w.written, err
 	}
 	if err := w.batch.Sync(); err != nil {

@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"maps"
@@ -44,6 +45,38 @@ func TestParseIndexFast(t *testing.T) {
 	}
 }
 
+// TestIndexEncode: the index is written as encoding/json writes it
+// (without HTML escapes), and read back the fast way when no string
+// needs an escape.
+func TestIndexEncode(t *testing.T) {
+	nasty := "a<b>&c\"d\\e\x01\n\u2028é\xff"
+	for name, idx := range map[string]*mailboxIndex{
+		"nil files":   {Version: 1, User: "ann"},
+		"empty files": {Version: 1, User: "ann", Rev: 3, Files: map[string]string{}},
+		"files":       {Version: 1, User: "bench", Rev: 12, Files: map[string]string{"calendar/b.ics": "h2", "calendar/a.ics": "h1", "share/x/é.eml": "h3"}},
+		"negative":    {Version: -1, User: "", Rev: -1 << 63, Files: map[string]string{"": ""}},
+		"nasty":       {Version: 1, User: nasty, Rev: 1, Files: map[string]string{nasty: nasty, "calendar/" + nasty: "x"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", " ")
+			if err := enc.Encode(idx); err != nil {
+				t.Fatal(err)
+			}
+			got := idx.encode()
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Fatalf("encode:\n%s\nencoding/json:\n%s", got, want.Bytes())
+			}
+			checkIndexParsers(t, got)
+			if _, fast := parseIndexFast(got); fast != (name != "nasty" && name != "nil files") {
+				t.Errorf("read back the fast way: %v", fast)
+			}
+		})
+	}
+}
+
 // checkIndexParsers fails when parseIndex and encoding/json disagree on data.
 func checkIndexParsers(t *testing.T, data []byte) {
 	t.Helper()
@@ -59,6 +92,12 @@ func checkIndexParsers(t *testing.T, data []byte) {
 	if got.Version != want.Version || got.User != want.User || got.Rev != want.Rev || !maps.Equal(got.Files, want.Files) ||
 		(got.Files == nil) != (want.Files == nil) {
 		t.Fatalf("parseIndex %+v, encoding/json %+v", got, want)
+	}
+	// What encode writes of it reads back the same.
+	again, err := parseIndex(got.encode())
+	if err != nil || again.Version != got.Version || again.User != got.User || again.Rev != got.Rev ||
+		!maps.Equal(again.Files, got.Files) || (again.Files == nil) != (got.Files == nil) {
+		t.Fatalf("encoded and read back: %+v (%v), want %+v", again, err, got)
 	}
 }
 
