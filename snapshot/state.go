@@ -263,35 +263,48 @@ func (r *Repo) LoadState(ctx context.Context, user string) (*UserState, string, 
 // another run changed it meanwhile, nothing is written and the error
 // satisfies IsConflict. st.User is set to user when empty.
 func (r *Repo) SaveState(ctx context.Context, user string, st *UserState, etag string) (string, error) {
-	tag, _, err := r.SaveStateData(ctx, user, st, etag)
-	return tag, err
+	data, err := EncodeState(user, st)
+	if err != nil {
+		return "", err
+	}
+	return r.PutState(ctx, user, data, etag)
 }
 
-// SaveStateData is SaveState, returning also the bytes written (for a
-// local copy of the state, without encoding it again).
-func (r *Repo) SaveStateData(ctx context.Context, user string, st *UserState, etag string) (string, []byte, error) {
+// EncodeState returns the bytes SaveState writes for user's state st (a
+// run encodes while it does other work, and keeps a local copy of them).
+// st.User is taken as user when empty.
+func EncodeState(user string, st *UserState) ([]byte, error) {
 	if !ValidUser(user) {
-		return "", nil, fmt.Errorf("%w: user name %q", ErrInvalid, user)
+		return nil, fmt.Errorf("%w: user name %q", ErrInvalid, user)
 	}
 	c := *st
 	if c.User == "" {
 		c.User = user
 	}
 	if c.User != user {
-		return "", nil, fmt.Errorf("%w: saving the state of %q as user %q", ErrInvalid, c.User, user)
+		return nil, fmt.Errorf("%w: saving the state of %q as user %q", ErrInvalid, c.User, user)
 	}
 	data, err := c.Encode()
 	if err != nil {
-		return "", nil, fmt.Errorf("snapshot: save state: %w", err)
+		return nil, fmt.Errorf("snapshot: save state: %w", err)
+	}
+	return data, nil
+}
+
+// PutState writes user's state as EncodeState encoded it, data, on the
+// same conditions as SaveState.
+func (r *Repo) PutState(ctx context.Context, user string, data []byte, etag string) (string, error) {
+	if !ValidUser(user) {
+		return "", fmt.Errorf("%w: user name %q", ErrInvalid, user)
 	}
 	cond := sink.Cond{IfNoneMatch: etag == "", IfMatch: etag}
 	key := StateKey(user)
 	newTag, err := r.store.Put(ctx, key, data, cond)
 	if err != nil {
 		if sink.IsPreconditionFailed(err) {
-			return "", nil, fmt.Errorf("snapshot: %s changed since it was read (another sync of %s running?): %w", key, user, ErrConflict)
+			return "", fmt.Errorf("snapshot: %s changed since it was read (another sync of %s running?): %w", key, user, ErrConflict)
 		}
-		return "", nil, fmt.Errorf("snapshot: writing %s: %w", key, err)
+		return "", fmt.Errorf("snapshot: writing %s: %w", key, err)
 	}
-	return newTag, data, nil
+	return newTag, nil
 }

@@ -394,6 +394,7 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 
 	// Reconcile and commit; a lost race loads and reconciles again.
 	var a *applied
+	var fb *ical.Calendar
 	for attempt := 1; ; attempt++ {
 		r.res.Attempts = attempt
 		latest, err := r.repo.Latest(ctx)
@@ -418,11 +419,16 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 				return nil, fmt.Errorf("syncer: %w", err)
 			}
 			a.final = latest
+			fb = r.startFreeBusy(ctx, a).wait()
 			break
 		}
 		// A plan with conflicts but no change (delete versus edit: the
 		// edit is kept) still makes a revision: it records the conflicts.
+		// Free/busy, computed from the plan and the run's items in
+		// memory, is made while the revision is written.
+		fbRun := r.startFreeBusy(ctx, a)
 		m, err := r.commit(ctx, a)
+		fb = fbRun.wait()
 		if err == nil {
 			a.final = m
 			r.res.Committed = true
@@ -442,12 +448,7 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 	if a.final != nil {
 		r.res.Rev = a.final.Rev
 	}
-	// Free/busy is computed from the run's items while they are in
-	// memory, and published after Outlook has them.
-	var fb *ical.Calendar
-	if o.FreeBusy != "" {
-		fb = r.freeBusy(ctx, a)
-	}
+	// Free/busy is published after Outlook has the items.
 	r.releaseDocs(a)
 
 	// Deliver before saving the state: should saving the state fail, the
@@ -458,6 +459,12 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	r.publishFreeBusy(ctx, fb)
+	// The new state is made and encoded while the mailbox is written
+	// (with Outlook, after it: writing into Outlook changes the links).
+	var ns *stateRun
+	if o.Outlook == nil {
+		ns = r.startState(a)
+	}
 	if o.Mailbox != "" {
 		files, err := r.deliver(ctx, a)
 		r.res.Files = files
@@ -465,7 +472,7 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 			return r.res, err
 		}
 	}
-	if err := r.saveState(ctx, a, etag); err != nil {
+	if err := r.saveState(ctx, a, etag, ns); err != nil {
 		return r.res, err
 	}
 	return r.res, nil
@@ -1001,23 +1008,62 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 	return st
 }
 
-// saveState records the new state when it differs from the loaded one.
-func (r *run) saveState(ctx context.Context, a *applied, etag string) error {
+// stateRun is the state after the run, made and encoded (see startState).
+type stateRun struct {
+	done chan struct{}
+	st   *snapshot.UserState
+	same bool   // as loaded: nothing to save
+	data []byte // its encoding, unless same
+	err  error
+}
+
+// makeState makes the state after the run and encodes it when it differs
+// from the loaded one.
+func (r *run) makeState(a *applied) *stateRun {
+	p := &stateRun{st: r.newState(a)}
+	if p.same = r.st != nil && !r.recovered && sameState(r.st, p.st); !p.same {
+		p.data, p.err = snapshot.EncodeState(r.o.User, p.st)
+	}
+	return p
+}
+
+// startState runs makeState beside the mailbox's delivery (which reads
+// the run as makeState does, and changes nothing it reads).
+func (r *run) startState(a *applied) *stateRun {
+	p := &stateRun{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		q := r.makeState(a)
+		p.st, p.same, p.data, p.err = q.st, q.same, q.data, q.err
+	}()
+	return p
+}
+
+// saveState records the new state when it differs from the loaded one;
+// ns is the state made beforehand, or nil to make it now.
+func (r *run) saveState(ctx context.Context, a *applied, etag string, ns *stateRun) error {
 	if r.machineFile != "" {
 		if err := writeMachineID(r.machineFile, r.machine); err != nil {
 			return err
 		}
 		r.machineFile = ""
 	}
-	st := r.newState(a)
-	if r.st != nil && !r.recovered && sameState(r.st, st) {
+	if ns == nil {
+		ns = r.makeState(a)
+	} else {
+		<-ns.done
+	}
+	if ns.same {
 		return nil
+	}
+	if ns.err != nil {
+		return fmt.Errorf("syncer: saving the state of %s: %w", r.o.User, ns.err)
 	}
 	// The user's own versions are the base of their next change: store
 	// them even when no revision was made.
 	if !r.res.Committed {
 		var objs [][]byte
-		for _, l := range st.Links {
+		for _, l := range ns.st.Links {
 			if data, ok := a.mem[l.Marker.Hash]; ok && !l.Private {
 				objs = append(objs, data)
 			}
@@ -1026,11 +1072,10 @@ func (r *run) saveState(ctx context.Context, a *applied, etag string) error {
 			return fmt.Errorf("syncer: saving the state of %s: %w", r.o.User, err)
 		}
 	}
-	_, data, err := r.repo.SaveStateData(ctx, r.o.User, st, etag)
-	if err != nil {
+	if _, err := r.repo.PutState(ctx, r.o.User, ns.data, etag); err != nil {
 		return fmt.Errorf("syncer: saving the state of %s (the revision is committed; the next run links the items again): %w", r.o.User, err)
 	}
-	r.cacheState(ctx, data)
+	r.cacheState(ctx, ns.data)
 	return nil
 }
 
