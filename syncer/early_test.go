@@ -67,3 +67,42 @@ func TestEarlyRead(t *testing.T) {
 		t.Fatalf("mailbox not written again: %v", err)
 	}
 }
+
+// TestFirstSyncStoresEarly: a user's first sync stores the items read
+// while it merges; a dry run stores nothing, and what a real run stores is
+// what its revision refers to.
+func TestFirstSyncStoresEarly(t *testing.T) {
+	e := newEnv(t)
+	put(t, e.src("alice"), "a.ics", icsEvent("a1@x", "One"))
+	put(t, e.src("alice"), "b.ics", icsEvent("a2@x", "Two"))
+	put(t, e.src("alice"), "c.vcf", vcfCard("c1", "Carl"))
+	ctx := context.Background()
+	o := e.opts("alice")
+	o.DryRun = true
+	if _, err := Sync(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := e.store.List(ctx, ""); err != nil || len(keys) != 0 {
+		t.Fatalf("a dry run wrote %v (%v)", keys, err)
+	}
+	res := e.sync("alice")
+	if res.Added != 3 {
+		t.Fatalf("added %d, want 3", res.Added)
+	}
+	m := e.latest()
+	for coll, items := range m.Collections {
+		for uid, en := range items {
+			if _, err := e.repo.GetObject(ctx, en.Hash); err != nil {
+				t.Errorf("%s/%s: %v", coll, uid, err)
+			}
+		}
+	}
+	objs, err := e.store.List(ctx, "objects/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The three items and the revision's tree.
+	if len(objs) != 4 {
+		t.Fatalf("%d objects stored, want 4: %v", len(objs), objs)
+	}
+}

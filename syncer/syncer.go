@@ -391,6 +391,8 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 	if err := r.checkEmpty(); err != nil {
 		return nil, err
 	}
+	sideObjs := r.storeSideEarly(ctx)
+	defer sideObjs.wait()
 
 	// Reconcile and commit; a lost race loads and reconciles again.
 	var a *applied
@@ -414,6 +416,9 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 			return r.res, nil
 		}
 		if a.plan.Empty() && len(a.plan.Conflicts) == 0 {
+			if err := sideObjs.wait(); err != nil {
+				return nil, fmt.Errorf("syncer: %w", err)
+			}
 			// Objects check --repair asked for, when this user has them.
 			if err := r.repo.Supply(ctx, a.mem); err != nil {
 				return nil, fmt.Errorf("syncer: %w", err)
@@ -426,6 +431,9 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 		// edit is kept) still makes a revision: it records the conflicts.
 		// Free/busy, computed from the plan and the run's items in
 		// memory, is made while the revision is written.
+		if err := sideObjs.wait(); err != nil {
+			return nil, fmt.Errorf("syncer: %w", err)
+		}
 		fbRun := r.startFreeBusy(ctx, a)
 		m, err := r.commit(ctx, a)
 		fb = fbRun.wait()
@@ -488,6 +496,53 @@ func (r *run) releaseDocs(a *applied) {
 		it.doc = nil
 	}
 	a.plan.Put, a.plan.Own = nil, nil
+}
+
+// sideStore is the storing of the side's items begun before the merge
+// (see storeSideEarly); nil when none was.
+type sideStore struct {
+	done chan struct{}
+	err  error
+}
+
+// storeSideEarly begins storing the versions of the items read, beside
+// the merge, in a user's first sync (no state): every item read is then
+// stored whatever the merge decides (the base of the user's next change),
+// and no item can be deleted. Private items are not stored (they leave
+// the PC as busy time only). Never in a dry run or with Outlook. The
+// commit waits for it: objects are durable before a revision refers to
+// them, as always; objects of a run that then stops are unreferenced, as
+// those of a commit that loses its race.
+func (r *run) storeSideEarly(ctx context.Context) *sideStore {
+	if r.st != nil || r.o.DryRun || r.o.Outlook != nil {
+		return nil
+	}
+	var objs [][]byte
+	for _, it := range r.side.items {
+		if it.doc == nil || it.private {
+			continue
+		}
+		objs = append(objs, it.data)
+		objs = append(objs, it.content...)
+	}
+	if len(objs) == 0 {
+		return nil
+	}
+	s := &sideStore{done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		_, s.err = r.repo.PutObjects(ctx, objs)
+	}()
+	return s
+}
+
+// wait waits for the early storing and returns its error.
+func (s *sideStore) wait() error {
+	if s == nil {
+		return nil
+	}
+	<-s.done
+	return s.err
 }
 
 // earlyRead is a side read started before the state was loaded (see
