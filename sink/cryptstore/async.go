@@ -16,11 +16,14 @@ import (
 // Every method of such a Store waits for the keys (honouring its ctx) and
 // fails with the error of getting them, e.g. one wrapping ErrPassphrase.
 // One exception keeps a first sync from waiting for the key before it has
-// anything to write: an answer that nothing is there needs no key, so a
-// Get of a missing file and a List that finds nothing (outside objects,
-// whose names are keyed) answer at once, before the keys are ready,
-// without reading or writing anything sealed. Once getting the keys has
-// failed, every method returns that error.
+// anything to write (opening the snapshot and loading the user's state
+// read files that are not there yet): an answer that nothing is there
+// needs no key. While the keys are being got, a Get of a missing file and
+// a List that finds nothing answer at once, except for one object (its
+// name is keyed). Nothing sealed is read or written, and whether a file is
+// there does not depend on the master key, so this holds for the losing
+// master key of an init race too. Once getting the keys has failed, every
+// method returns that error.
 
 // InitAsync is Init with the first key file written in the background: the
 // master key is random (no wait), but its key file must be wrapped with the

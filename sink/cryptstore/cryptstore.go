@@ -230,7 +230,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, string, error) {
 		// the name is not keyed: ask while the keys are being got, and
 		// answer a missing file at once (see async.go)
 		data, etag, err := s.inner.Get(ctx, DataPrefix+key)
-		if sink.IsNotExist(err) {
+		if sink.IsNotExist(err) && s.pending() {
 			return nil, "", err
 		}
 		if werr := s.wait(ctx); werr != nil {
@@ -369,7 +369,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 	if pending {
 		// listed while the keys are being got: nothing found needs no
 		// key (see async.go)
-		if err == nil && len(keys) == 0 {
+		if err == nil && len(keys) == 0 && s.pending() {
 			return []string{}, nil
 		}
 		if werr := s.wait(ctx); werr != nil {
