@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pstsync/pstsync/sink"
+	"github.com/pstsync/pstsync/sink/localstore"
 	"github.com/pstsync/pstsync/sink/memstore"
 	"github.com/pstsync/pstsync/sink/storetest"
 )
@@ -66,6 +67,15 @@ func memFiles(t testing.TB, mem *memstore.Store) map[string][]byte {
 func TestConformanceAsync(t *testing.T) {
 	t.Run("init", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) sink.Store { return initAsync(t, memstore.New(), "correct horse") })
+	})
+	t.Run("init local", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) sink.Store {
+			l, err := localstore.New(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return initAsync(t, l, "correct horse")
+		})
 	})
 	t.Run("open", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) sink.Store {
