@@ -325,9 +325,29 @@ func TestInitAsyncRace(t *testing.T) {
 			if err := winner.Ready(ctx); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := winner.Put(ctx, "head.json", []byte("the winner's head"), sink.Cond{}); err != nil {
+				t.Fatal(err)
+			}
+			// the loser's reads wait until it has the winner's key
+			short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+			defer cancel()
+			if _, _, err := loser.Get(short, "head.json"); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("loser's get before its key file write failed: %v, want it to wait", err)
+			}
+			get := make(chan string, 1)
+			go func() {
+				b, _, err := loser.Get(ctx, "head.json")
+				if err != nil {
+					b = []byte(err.Error())
+				}
+				get <- string(b)
+			}()
 			close(gb.open)
 			if err := <-put; !errors.Is(err, tc.wantErr) {
 				t.Fatalf("loser's put: %v, want %v", err, tc.wantErr)
+			}
+			if got, want := <-get, "the winner's head"; (tc.wantErr == nil) != (got == want) || got == "" {
+				t.Errorf("loser's get of the winner's head: %q", got)
 			}
 			if winner.KeyID() != FirstKeyID {
 				t.Errorf("winner's key %q", winner.KeyID())
@@ -345,8 +365,8 @@ func TestInitAsyncRace(t *testing.T) {
 				if !errors.Is(err, tc.wantErr) {
 					t.Errorf("loser's get: %v, want %v", err, tc.wantErr)
 				}
-				if files, _ := mem.List(ctx, DataPrefix); len(files) != 1 {
-					t.Errorf("data files %q, want only the winner's object", files)
+				if files, _ := mem.List(ctx, DataPrefix); len(files) != 2 {
+					t.Errorf("data files %q, want only the winner's head and object", files)
 				}
 				return
 			}
