@@ -245,11 +245,14 @@ func TestInitAsyncWaitsForTheKeyFile(t *testing.T) {
 	}
 	g := newGated(mem)
 	s := initAsync(t, g, "correct horse")
-	if _, _, err := s.Get(ctx, "head.json"); !sink.IsNotExist(err) {
+	// (the key file is held back: waiting would time out, not hang)
+	noWait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, _, err := s.Get(noWait, "head.json"); !sink.IsNotExist(err) {
 		t.Errorf("missing file: %v", err)
 	}
 	for _, prefix := range []string{"revisions/", "objects/", "objects/ab/"} {
-		if keys, err := s.List(ctx, prefix); err != nil || keys == nil || len(keys) != 0 {
+		if keys, err := s.List(noWait, prefix); err != nil || keys == nil || len(keys) != 0 {
 			t.Errorf("empty listing of %s: %q, %v", prefix, keys, err)
 		}
 	}
