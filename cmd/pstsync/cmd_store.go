@@ -51,14 +51,31 @@ func openStore(ctx context.Context, cfg *config.Config) (sink.Store, error) {
 // openStoreCreate is openStore; with create (sync --init), an empty store
 // with a passphrase configured starts encrypted.
 func openStoreCreate(ctx context.Context, cfg *config.Config, create bool) (sink.Store, error) {
+	return openStoreWith(ctx, cfg, storeOpen{create: create})
+}
+
+// storeOpen says how openStoreWith opens the store.
+type storeOpen struct {
+	// create (sync --init): an empty store with a passphrase configured
+	// starts encrypted.
+	create bool
+	// background (sync): an encrypted store's key is derived in the
+	// background (cryptstore.OpenAsAsync, InitAsync) while the caller
+	// goes on; a wrong passphrase then surfaces at the store's first
+	// use, and keyFailure turns it into the passphraseError openStore
+	// gives.
+	background bool
+}
+
+func openStoreWith(ctx context.Context, cfg *config.Config, o storeOpen) (sink.Store, error) {
 	st, err := openPlainStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return openEncryption(ctx, cfg, st, create)
+	return openEncryption(ctx, cfg, st, o)
 }
 
-func openEncryption(ctx context.Context, cfg *config.Config, st sink.Store, create bool) (sink.Store, error) {
+func openEncryption(ctx context.Context, cfg *config.Config, st sink.Store, o storeOpen) (sink.Store, error) {
 	enc, converting, err := cryptstore.Probe(ctx, st)
 	if err != nil {
 		return nil, err
@@ -77,7 +94,7 @@ func openEncryption(ctx context.Context, cfg *config.Config, st sink.Store, crea
 		return nil, err
 	}
 	if !enc {
-		if pass != "" && create {
+		if pass != "" && o.create {
 			// the office's first sync with a passphrase: the store
 			// starts encrypted
 			all, err := st.List(ctx, "")
@@ -85,6 +102,9 @@ func openEncryption(ctx context.Context, cfg *config.Config, st sink.Store, crea
 				return nil, err
 			}
 			if len(all) == 0 {
+				if o.background {
+					return cryptstore.InitAsync(ctx, st, pass, keyInfo(cfg), storeKDF())
+				}
 				return cryptstore.Init(ctx, st, pass, keyInfo(cfg), storeKDF())
 			}
 		}
@@ -94,14 +114,38 @@ func openEncryption(ctx context.Context, cfg *config.Config, st sink.Store, crea
 		}
 		return st, nil
 	}
-	cs, err := cryptstore.OpenAs(ctx, st, pass, cfg.User)
+	open := cryptstore.OpenAs
+	if o.background {
+		open = cryptstore.OpenAsAsync
+	}
+	cs, err := open(ctx, st, pass, cfg.User)
 	if err != nil {
-		if errors.Is(err, cryptstore.ErrPassphrase) || errors.Is(err, cryptstore.ErrNoPassphrase) {
+		if isPassphraseError(err) {
 			return nil, &passphraseError{store: sink.RedactURL(cfg.Store), err: err}
 		}
 		return nil, err
 	}
 	return cs, nil
+}
+
+func isPassphraseError(err error) bool {
+	return errors.Is(err, cryptstore.ErrPassphrase) || errors.Is(err, cryptstore.ErrNoPassphrase)
+}
+
+// keyFailure is, after an operation on st failed, the passphraseError of
+// an encrypted store opened in the background whose passphrase turned out
+// wrong (the operation's error wraps it among other context); nil when
+// that was not the cause. It waits for the key derivation if it has not
+// finished.
+func keyFailure(ctx context.Context, cfg *config.Config, st sink.Store) error {
+	cs, ok := st.(*cryptstore.Store)
+	if !ok {
+		return nil
+	}
+	if err := cs.Ready(context.WithoutCancel(ctx)); isPassphraseError(err) {
+		return &passphraseError{store: sink.RedactURL(cfg.Store), err: err}
+	}
+	return nil
 }
 
 // keyInfo describes a new key file: this user and machine, now.

@@ -155,7 +155,9 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 		pstPath = snap.Path
 	}
 
-	repo, err := openRepo(ctx, cfg, c.Bool("init"))
+	// the store's key (when encrypted) is derived while the sync reads
+	// the user's side
+	repo, err := openRepoWith(ctx, cfg, storeOpen{create: c.Bool("init"), background: true})
 	if err != nil {
 		return err
 	}
@@ -184,6 +186,9 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 		bar.Finish()
 	}
 	if err != nil {
+		if kerr := keyFailure(ctx, cfg, repo.Store()); kerr != nil {
+			return kerr // nothing was written
+		}
 		return syncError(cfg, err)
 	}
 	if !c.Bool("quiet") {
@@ -236,8 +241,6 @@ func syncError(cfg *config.Config, err error) error {
 	return err
 }
 
-// openRepo opens the snapshot repository of the configured store; create
-// makes a missing local store folder.
 // configuredRepo loads the configuration and opens its existing store:
 // the start of every command that works on the shared snapshot.
 func configuredRepo(c *cli.Context) (*config.Config, *snapshot.Repo, error) {
@@ -255,13 +258,20 @@ func configuredRepo(c *cli.Context) (*config.Config, *snapshot.Repo, error) {
 	return cfg, repo, nil
 }
 
+// openRepo opens the snapshot repository of the configured store; create
+// makes a missing local store folder.
 func openRepo(ctx context.Context, cfg *config.Config, create bool) (*snapshot.Repo, error) {
-	if create && !cfg.IsS3() && cfg.Store != "" {
+	return openRepoWith(ctx, cfg, storeOpen{create: create})
+}
+
+// openRepoWith is openRepo opening the store as o says.
+func openRepoWith(ctx context.Context, cfg *config.Config, o storeOpen) (*snapshot.Repo, error) {
+	if o.create && !cfg.IsS3() && cfg.Store != "" {
 		if err := os.MkdirAll(cfg.Store, 0o755); err != nil {
 			return nil, fmt.Errorf("creating the store folder: %w", err)
 		}
 	}
-	st, err := openStoreCreate(ctx, cfg, create)
+	st, err := openStoreWith(ctx, cfg, o)
 	if err != nil {
 		if storeStateError(err) {
 			return nil, err
@@ -273,6 +283,9 @@ func openRepo(ctx context.Context, cfg *config.Config, create bool) (*snapshot.R
 	}
 	repo, err := snapshot.Open(ctx, st, snapshot.WithLogger(slog.Default()))
 	if err != nil {
+		if kerr := keyFailure(ctx, cfg, st); kerr != nil {
+			return nil, kerr
+		}
 		return nil, &unreachableError{store: cfg.Store, err: err}
 	}
 	return repo, nil

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -481,5 +482,68 @@ func TestConfigCheckWrongPassphrase(t *testing.T) {
 	t.Setenv("PSTSYNC_PASSPHRASE", "wrong")
 	if code, out, errb := runCLI(t, "config", "check", "--store", store, "--user", "alice", "--source", filepath.Join(dir, "alice"), "--mailbox", filepath.Join(dir, "mb")); code != exitPassphrase || strings.Contains(out, "right") || strings.Contains(out, "wrong") {
 		t.Fatalf("config check, wrong passphrase: %d %s %s", code, out, errb)
+	}
+}
+
+// TestSyncWrongPassphraseBackground: sync derives the store's key in the
+// background, so a wrong passphrase surfaces at the store's first use
+// (opening the snapshot, or the first write of a store with no revision
+// yet). It still gives the one line a synchronous open gives, exit code 13,
+// and leaves the store's files as they were, with and without --init.
+func TestSyncWrongPassphraseBackground(t *testing.T) {
+	dir := syncEnv(t)
+	ctx := context.Background()
+	t.Setenv("PSTSYNC_PASSPHRASE", "the right one")
+	t.Setenv("PSTSYNC_NEW_PASSPHRASE", "")
+	writeSrc(t, filepath.Join(dir, "alice"), "e.ics", ev("uid-bg-1@x", "first"), 3*time.Hour)
+	sync := func(store, mailbox string, extra ...string) (int, string, string) {
+		t.Helper()
+		args := append([]string{"sync", "--user", "alice", "--source", filepath.Join(dir, "alice"),
+			"--store", store, "--mailbox", mailbox, "--quiet"}, extra...)
+		return runCLI(t, args...)
+	}
+	// synced: the head pointer is there, opening the snapshot needs the key
+	synced := filepath.Join(dir, "synced")
+	t.Setenv("PSTSYNC_TEST_CHEAP_KDF", "1")
+	if code, out, errb := sync(synced, filepath.Join(dir, "mb"), "--init"); code != exitOK {
+		t.Fatalf("first sync: %d %s %s", code, out, errb)
+	}
+	// keys only (store encrypt of an empty store, the default scrypt
+	// cost): nothing to read, the first write needs the key
+	keysOnly := filepath.Join(dir, "keys-only")
+	t.Setenv("PSTSYNC_TEST_CHEAP_KDF", "")
+	if err := os.MkdirAll(keysOnly, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errb := runCLI(t, "store", "encrypt", "--store", keysOnly); code != exitOK {
+		t.Fatalf("encrypt: %d %s %s", code, out, errb)
+	}
+	for _, store := range []string{synced, keysOnly} {
+		st, err := localstore.New(store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pass := range []string{"wrong", ""} {
+			_, openErr := cryptstore.OpenAs(ctx, st, pass, "alice")
+			want := "pstsync: " + (&passphraseError{store: store, err: openErr}).Error()
+			for _, extra := range [][]string{nil, {"--init"}} {
+				name := fmt.Sprintf("%s, passphrase %q, %q", filepath.Base(store), pass, extra)
+				t.Setenv("PSTSYNC_PASSPHRASE", pass)
+				before := storeFiles(t, store)
+				mb := filepath.Join(dir, "mb-"+strings.ReplaceAll(name, " ", "_"))
+				code, out, errb := sync(store, mb, extra...)
+				lines := strings.Split(strings.TrimSpace(errb), "\n")
+				if code != exitPassphrase || lines[len(lines)-1] != want {
+					t.Errorf("%s: exit %d, %q%q; want %d, %q", name, code, out, errb, exitPassphrase, want)
+				}
+				after := storeFiles(t, store)
+				if !maps.EqualFunc(before, after, bytes.Equal) {
+					t.Errorf("%s: the store's files changed: %d -> %d", name, len(before), len(after))
+				}
+				if _, err := os.Stat(filepath.Join(mb, "calendar")); err == nil {
+					t.Errorf("%s: delivered to the mailbox", name)
+				}
+			}
+		}
 	}
 }

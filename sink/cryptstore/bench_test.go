@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/pstsync/pstsync/sink"
 	"github.com/pstsync/pstsync/sink/memstore"
@@ -77,6 +78,31 @@ func BenchmarkOpenDefaultKDF(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkOpenAsyncDefaultKDF: opening in the background with the default
+// scrypt parameters; blocked-us/op is what the caller waits before it
+// goes on (listing and reading the key files), ns/op includes the
+// derivation (Ready).
+func BenchmarkOpenAsyncDefaultKDF(b *testing.B) {
+	ctx := context.Background()
+	mem := memstore.New()
+	if _, err := Init(ctx, mem, "p", KeyInfo{}, DefaultKDF); err != nil {
+		b.Fatal(err)
+	}
+	var blocked time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		s, err := OpenAsAsync(ctx, mem, "p", "")
+		blocked += time.Since(t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Ready(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(blocked.Microseconds())/float64(b.N), "blocked-us/op")
 }
 
 // BenchmarkPermute: naming one object.

@@ -67,6 +67,9 @@ type ConvertStats struct {
 // file's current bytes, so an interrupted conversion resumes.
 func Convert(ctx context.Context, s *Store, progress func(done, total int)) (ConvertStats, error) {
 	var st ConvertStats
+	if err := s.wait(ctx); err != nil {
+		return st, err
+	}
 	copied := map[string]string{} // clear key -> etag copied
 	for {
 		st.Passes++

@@ -75,8 +75,16 @@ var (
 )
 
 // Store is an encrypted view of an underlying store.
+//
+// A Store made by InitAsync or OpenAsAsync gets its keys in the
+// background: until ready is closed only inner is set; every method waits
+// for it (see wait) before it touches the fields below, which the
+// background goroutine sets before closing ready.
 type Store struct {
-	inner   sink.Store
+	inner sink.Store
+	ready chan struct{} // nil: keys set at construction
+	err   error         // why the keys could not be had (read after ready)
+
 	aead    cipherAEAD
 	macKey  []byte
 	nameKey []byte
@@ -105,20 +113,29 @@ var (
 )
 
 func newStore(inner sink.Store, master []byte, keyID string) (*Store, error) {
+	s := &Store{inner: inner}
+	if err := s.setKeys(master, keyID); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// setKeys sets the keys of s from the master key.
+func (s *Store) setKeys(master []byte, keyID string) error {
 	if len(master) != masterKeyBytes {
-		return nil, fmt.Errorf("cryptstore: master key of %d bytes", len(master))
+		return fmt.Errorf("cryptstore: master key of %d bytes", len(master))
 	}
 	a, err := chacha20poly1305.NewX(master[:32])
 	if err != nil {
-		return nil, fmt.Errorf("cryptstore: %w", err)
+		return fmt.Errorf("cryptstore: %w", err)
 	}
 	mac := slices.Clone(master[32:])
-	s := &Store{inner: inner, aead: a, macKey: mac, nameKey: subKey(mac, "object names"), keyID: keyID}
+	s.aead, s.macKey, s.nameKey, s.keyID = a, mac, subKey(mac, "object names"), keyID
 	if _, err := rand.Read(s.noncePrefix[:]); err != nil {
-		return nil, fmt.Errorf("cryptstore: no randomness: %w", err)
+		return fmt.Errorf("cryptstore: no randomness: %w", err)
 	}
 	s.namers.New = func() any { return hmac.New(sha256.New, s.nameKey) }
-	return s, nil
+	return nil
 }
 
 func subKey(key []byte, purpose string) []byte {
@@ -159,8 +176,15 @@ func listKeyFiles(ctx context.Context, st sink.Store) (keys []string, marker boo
 // Inner returns the underlying store.
 func (s *Store) Inner() sink.Store { return s.inner }
 
-// KeyID is the ID of the key file that opened the store.
-func (s *Store) KeyID() string { return s.keyID }
+// KeyID is the ID of the key file that opened the store ("" when it could
+// not be opened). For a store from InitAsync or OpenAsAsync it waits for
+// the keys.
+func (s *Store) KeyID() string {
+	if s.wait(context.Background()) != nil {
+		return ""
+	}
+	return s.keyID
+}
 
 // String names the underlying store.
 func (s *Store) String() string { return s.inner.String() }
@@ -202,7 +226,28 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, string, error) {
 	if err := sink.CheckKey(key); err != nil {
 		return nil, "", err
 	}
+	if _, isObj := parseObjectKey(key); s.pending() && !isObj {
+		// the name is not keyed: ask while the keys are being got, and
+		// answer a missing file at once (see async.go)
+		data, etag, err := s.inner.Get(ctx, DataPrefix+key)
+		if sink.IsNotExist(err) && s.pending() {
+			return nil, "", err
+		}
+		if werr := s.wait(ctx); werr != nil {
+			return nil, "", werr
+		}
+		return s.opened(key, data, etag, err)
+	}
+	if err := s.wait(ctx); err != nil {
+		return nil, "", err
+	}
 	data, etag, err := s.inner.Get(ctx, s.outer(key))
+	return s.opened(key, data, etag, err)
+}
+
+// opened is the result of Get: the decrypted bytes of key read from the
+// underlying store as data, etag and err.
+func (s *Store) opened(key string, data []byte, etag string, err error) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
@@ -216,6 +261,9 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, string, error) {
 // Put seals data and stores it under key's name (cond applies to the
 // sealed file; ETags are of the sealed bytes).
 func (s *Store) Put(ctx context.Context, key string, data []byte, cond sink.Cond) (string, error) {
+	if err := s.wait(ctx); err != nil {
+		return "", err
+	}
 	name, err := s.outerChecked(key)
 	if err != nil {
 		return "", err
@@ -238,6 +286,9 @@ func (s *Store) outerChecked(key string) (string, error) {
 // PutNew seals the items and writes them with the underlying store's
 // PutNew (or parallel conditional Puts).
 func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
+	if err := s.wait(ctx); err != nil {
+		return err
+	}
 	// Sealing and naming take CPU: spread them over the cores.
 	sealed := make([]sink.Item, len(items))
 	errs := make([]error, len(items))
@@ -273,6 +324,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := sink.CheckKey(key); err != nil {
 		return err
 	}
+	if err := s.wait(ctx); err != nil {
+		return err
+	}
 	return s.inner.Delete(ctx, s.outer(key))
 }
 
@@ -283,6 +337,9 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 	}
 	// an exact object key: one probe
 	if _, ok := parseObjectKey(prefix); ok {
+		if err := s.wait(ctx); err != nil {
+			return nil, err
+		}
 		keys, err := s.inner.List(ctx, s.outer(prefix))
 		if err != nil {
 			return nil, err
@@ -302,7 +359,23 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 			inPrefix = dataObjPrefix
 		}
 	}
+	pending := s.pending()
+	if !pending {
+		if err := s.wait(ctx); err != nil {
+			return nil, err
+		}
+	}
 	keys, err := s.inner.List(ctx, inPrefix)
+	if pending {
+		// listed while the keys are being got: nothing found needs no
+		// key (see async.go)
+		if err == nil && len(keys) == 0 && s.pending() {
+			return []string{}, nil
+		}
+		if werr := s.wait(ctx); werr != nil {
+			return nil, werr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -425,6 +498,9 @@ func (s *Store) permute(hexHash string, inverse bool) string {
 // Temps and RemoveTemp pass the underlying store's temporary files through
 // (check --repair of a local folder).
 func (s *Store) Temps(ctx context.Context, olderThan time.Duration) ([]string, error) {
+	if err := s.wait(ctx); err != nil {
+		return nil, err
+	}
 	if ts, ok := s.inner.(interface {
 		Temps(context.Context, time.Duration) ([]string, error)
 	}); ok {
@@ -435,6 +511,9 @@ func (s *Store) Temps(ctx context.Context, olderThan time.Duration) ([]string, e
 
 // RemoveTemp removes a temporary file Temps listed.
 func (s *Store) RemoveTemp(ctx context.Context, rel string) error {
+	if err := s.wait(ctx); err != nil {
+		return err
+	}
 	if ts, ok := s.inner.(interface {
 		RemoveTemp(context.Context, string) error
 	}); ok {

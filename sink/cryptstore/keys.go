@@ -144,36 +144,55 @@ func newID() string { return hex.EncodeToString(randomBytes(8)) }
 // for passphrase. It refuses a store that has key files already. It writes
 // nothing else: converting existing data is Convert's job.
 func Init(ctx context.Context, st sink.Store, passphrase string, info KeyInfo, kdf KDF) (*Store, error) {
+	if err := checkInit(ctx, st, passphrase); err != nil {
+		return nil, err
+	}
+	master, id, err := createKey(ctx, st, passphrase, info, kdf)
+	if err != nil {
+		return nil, err
+	}
+	return newStore(st, master, id)
+}
+
+// checkInit refuses to initialise without a passphrase or a store that
+// has key files already.
+func checkInit(ctx context.Context, st sink.Store, passphrase string) error {
 	if passphrase == "" {
-		return nil, ErrNoPassphrase
+		return ErrNoPassphrase
 	}
 	enc, err := IsEncrypted(ctx, st)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if enc {
-		return nil, fmt.Errorf("store %s: %w", st, ErrEncrypted)
+		return fmt.Errorf("store %s: %w", st, ErrEncrypted)
 	}
+	return nil
+}
+
+// createKey makes a new master key and writes the first key file for it.
+// The first key file has a fixed name, written put-if-absent: of two who
+// encrypt the same store at once, one master key wins and the other opens
+// it (with the same passphrase) instead; createKey then returns the
+// winner's master key and key ID.
+func createKey(ctx context.Context, st sink.Store, passphrase string, info KeyInfo, kdf KDF) ([]byte, string, error) {
 	master := randomBytes(masterKeyBytes)
-	s, err := newStore(st, master, FirstKeyID)
-	if err != nil {
-		return nil, err
-	}
-	// the first key file has a fixed name, written put-if-absent: of two
-	// who encrypt the same store at once, one master key wins and the
-	// other opens it (with the same passphrase) instead
 	info.ID = FirstKeyID
-	_, data, err := newKeyFile(master, passphrase, info, kdf, s.macKey)
+	_, data, err := newKeyFile(master, passphrase, info, kdf, master[32:])
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if _, err := st.Put(ctx, KeysPrefix+FirstKeyID, data, sink.Cond{IfNoneMatch: true}); err != nil {
 		if sink.IsPreconditionFailed(err) {
-			return Open(ctx, st, passphrase)
+			kr, err := readKeyFiles(ctx, st, passphrase)
+			if err != nil {
+				return nil, "", err
+			}
+			return kr.unlock(passphrase, "")
 		}
-		return nil, fmt.Errorf("cryptstore: writing key file: %w", err)
+		return nil, "", fmt.Errorf("cryptstore: writing key file: %w", err)
 	}
-	return s, nil
+	return master, FirstKeyID, nil
 }
 
 // FirstKeyID is the ID of the key file Init writes.
@@ -190,6 +209,27 @@ func Open(ctx context.Context, st sink.Store, passphrase string) (*Store, error)
 // each key file tried costs a key derivation (a fraction of a second), and
 // an office store has one per colleague.
 func OpenAs(ctx context.Context, st sink.Store, passphrase, user string) (*Store, error) {
+	kr, err := readKeyFiles(ctx, st, passphrase)
+	if err != nil {
+		return nil, err
+	}
+	master, id, err := kr.unlock(passphrase, user)
+	if err != nil {
+		return nil, err
+	}
+	return newStore(st, master, id)
+}
+
+// keyRing holds the key files of a store, read but not yet opened.
+type keyRing struct {
+	keys  []string   // their names
+	files []*keyFile // nil for a file that does not parse
+	bad   []string   // why files did not parse
+}
+
+// readKeyFiles reads the key files of st (cheap: no key derivation). It
+// errors when st has none or passphrase is empty (ErrNoPassphrase).
+func readKeyFiles(ctx context.Context, st sink.Store, passphrase string) (*keyRing, error) {
 	keys, _, err := listKeyFiles(ctx, st)
 	if err != nil {
 		return nil, err
@@ -200,27 +240,34 @@ func OpenAs(ctx context.Context, st sink.Store, passphrase, user string) (*Store
 	if passphrase == "" {
 		return nil, ErrNoPassphrase
 	}
-	var bad []string
-	files := make([]*keyFile, len(keys))
+	kr := &keyRing{keys: keys, files: make([]*keyFile, len(keys))}
 	for i, k := range keys {
 		data, _, err := st.Get(ctx, k)
 		if err != nil {
 			return nil, fmt.Errorf("cryptstore: reading %s: %w", k, err)
 		}
-		if files[i], err = parseKeyFile(data); err != nil {
-			bad = append(bad, k+": "+err.Error())
+		if kr.files[i], err = parseKeyFile(data); err != nil {
+			kr.bad = append(kr.bad, k+": "+err.Error())
 		}
 	}
-	order := make([]int, 0, len(keys))
+	return kr, nil
+}
+
+// unlock returns the master key and the key ID of the first key file that
+// opens with passphrase, trying user's key files first; each costs a key
+// derivation. It errors with ErrPassphrase when none opens.
+func (kr *keyRing) unlock(passphrase, user string) ([]byte, string, error) {
+	bad := slices.Clone(kr.bad)
+	order := make([]int, 0, len(kr.keys))
 	for _, mine := range []bool{true, false} {
-		for i, kf := range files {
+		for i, kf := range kr.files {
 			if kf != nil && (user != "" && kf.Info.User == user) == mine {
 				order = append(order, i)
 			}
 		}
 	}
 	for _, i := range order {
-		k, kf := keys[i], files[i]
+		k, kf := kr.keys[i], kr.files[i]
 		master, ok, err := kf.unwrap(passphrase)
 		if err != nil {
 			bad = append(bad, k+": "+err.Error())
@@ -229,12 +276,12 @@ func OpenAs(ctx context.Context, st sink.Store, passphrase, user string) (*Store
 		if !ok {
 			continue
 		}
-		return newStore(st, master, strings.TrimPrefix(k, KeysPrefix))
+		return master, strings.TrimPrefix(k, KeysPrefix), nil
 	}
 	if len(bad) > 0 {
-		return nil, fmt.Errorf("%w (unreadable key files: %s)", ErrPassphrase, strings.Join(bad, "; "))
+		return nil, "", fmt.Errorf("%w (unreadable key files: %s)", ErrPassphrase, strings.Join(bad, "; "))
 	}
-	return nil, fmt.Errorf("%w: no key file opens with it (tried %s; a damaged key file fails the same way)", ErrPassphrase, strings.Join(keys, ", "))
+	return nil, "", fmt.Errorf("%w: no key file opens with it (tried %s; a damaged key file fails the same way)", ErrPassphrase, strings.Join(kr.keys, ", "))
 }
 
 func (s *Store) addKey(ctx context.Context, master []byte, passphrase string, info KeyInfo, kdf KDF) (string, error) {
@@ -254,6 +301,9 @@ func (s *Store) addKey(ctx context.Context, master []byte, passphrase string, in
 
 // Keys lists the key files.
 func (s *Store) Keys(ctx context.Context) ([]KeyInfo, error) {
+	if err := s.wait(ctx); err != nil {
+		return nil, err
+	}
 	keys, _, err := listKeyFiles(ctx, s.inner)
 	if err != nil {
 		return nil, err
@@ -298,6 +348,9 @@ func (s *Store) keyFileMACOK(kf *keyFile) bool {
 // returns its ID. currentPassphrase is the passphrase that opened s (the
 // master key is taken from its key file).
 func (s *Store) AddKey(ctx context.Context, currentPassphrase, passphrase string, info KeyInfo, kdf KDF) (string, error) {
+	if err := s.wait(ctx); err != nil {
+		return "", err
+	}
 	kf, err := s.readKeyFile(ctx, KeysPrefix+s.keyID)
 	if err != nil {
 		return "", err
@@ -316,6 +369,9 @@ func (s *Store) AddKey(ctx context.Context, currentPassphrase, passphrase string
 // (use ChangePassphrase, or open with another passphrase) and so never
 // removes the last one.
 func (s *Store) RemoveKey(ctx context.Context, id string) error {
+	if err := s.wait(ctx); err != nil {
+		return err
+	}
 	if id == s.keyID {
 		return fmt.Errorf("key %s is the one in use; open the store with another passphrase to remove it (the last key is never removed)", id)
 	}
@@ -352,6 +408,9 @@ type Problem struct {
 // Verify reads every key file and data file and checks its MAC or
 // authentication tag; it reports each failure by name.
 func (s *Store) Verify(ctx context.Context) ([]Problem, error) {
+	if err := s.wait(ctx); err != nil {
+		return nil, err
+	}
 	var out []Problem
 	keys, _, err := listKeyFiles(ctx, s.inner)
 	if err != nil {
