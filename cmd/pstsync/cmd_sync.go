@@ -167,7 +167,7 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 		bar = newProgressBar(c.App.ErrWriter)
 		prog = bar
 	}
-	machine, err := machineID(c.Bool("dry-run"))
+	machine, err := machineID(c.Bool("dry-run"), func() error { return keyFailure(ctx, cfg, repo.Store()) })
 	if err != nil {
 		return err
 	}
@@ -212,13 +212,23 @@ func runSync(ctx context.Context, c *cli.Context) (err error) {
 
 // machineID is this computer's id, kept in the state folder (created on
 // first use): the same user name synced from two computers is detected
-// from it. Without a state folder the mailbox folder keeps it.
-func machineID(dryRun bool) (string, error) {
+// from it. Without a state folder the mailbox folder keeps it. A new id is
+// written only once keyFailure (the store's passphrase checked, when it
+// is encrypted and opening in the background) is nil: a run with a wrong
+// passphrase writes nothing.
+func machineID(dryRun bool, keyFailure func() error) (string, error) {
 	dir, err := config.StateDir(runtime.GOOS, os.Getenv)
 	if err != nil {
 		return "", nil
 	}
-	return syncer.MachineID(filepath.Join(dir, "machine-id"), !dryRun)
+	p := filepath.Join(dir, "machine-id")
+	if id, err := syncer.MachineID(p, false); id != "" || err != nil || dryRun {
+		return id, err
+	}
+	if err := keyFailure(); err != nil {
+		return "", err
+	}
+	return syncer.MachineID(p, true)
 }
 
 // syncError adds what to do to the errors people meet.

@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -530,6 +532,15 @@ func TestSyncWrongPassphraseBackground(t *testing.T) {
 				name := fmt.Sprintf("%s, passphrase %q, %q", filepath.Base(store), pass, extra)
 				t.Setenv("PSTSYNC_PASSPHRASE", pass)
 				before := storeFiles(t, store)
+				// as on a computer's first run: no machine id yet
+				stateDir, err := config.StateDir(runtime.GOOS, os.Getenv)
+				if err != nil {
+					t.Fatal(err)
+				}
+				machineFile := filepath.Join(stateDir, "machine-id")
+				if err := os.Remove(machineFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					t.Fatal(err)
+				}
 				mb := filepath.Join(dir, "mb-"+strings.ReplaceAll(name, " ", "_"))
 				code, out, errb := sync(store, mb, extra...)
 				lines := strings.Split(strings.TrimSpace(errb), "\n")
@@ -542,6 +553,9 @@ func TestSyncWrongPassphraseBackground(t *testing.T) {
 				}
 				if _, err := os.Stat(filepath.Join(mb, "calendar")); err == nil {
 					t.Errorf("%s: delivered to the mailbox", name)
+				}
+				if _, err := os.Stat(machineFile); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("%s: a machine id was written (%v)", name, err)
 				}
 			}
 		}
