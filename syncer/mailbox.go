@@ -207,12 +207,30 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 		}
 	}
 	// A folder that does not exist yet holds no file to compare with.
+	// One of the mailbox's own (calendar/, contacts/: a first sync) is
+	// made whole in one step, beside it, by a NewDir.
+	if err := sink.CleanNewDirs(dir); err != nil {
+		return nil, fmt.Errorf("syncer: mailbox: %w", err)
+	}
 	w.fresh = map[string]bool{}
+	w.newDirs = map[string]*sink.NewDir{}
+	defer func() {
+		for _, nd := range w.newDirs {
+			nd.Discard()
+		}
+	}()
 	for _, j := range jobs {
 		d := path.Dir(j.rel)
 		if _, ok := w.fresh[d]; !ok {
 			_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(d)))
 			w.fresh[d] = errors.Is(err, fs.ErrNotExist)
+			if w.fresh[d] && (d == CalendarDir || d == ContactsDir) {
+				nd, err := sink.StartNewDir(filepath.Join(dir, d))
+				if err != nil {
+					return nil, fmt.Errorf("syncer: mailbox: %w", err)
+				}
+				w.newDirs[d] = nd
+			}
 		}
 	}
 	inParallel(min(mailboxWorkers, len(jobs)), len(jobs), func(i int) {
@@ -221,6 +239,26 @@ func (mb *Mailbox) Deliver(ctx context.Context, v *View) ([]string, error) {
 			j.wrote, j.writeErr = w.write(j.rel, j.data)
 		}
 	})
+	for _, d := range slices.Sorted(maps.Keys(w.newDirs)) {
+		err := w.newDirs[d].Publish()
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("syncer: mailbox: %w", err)
+		}
+		// The folder was made meanwhile: its files are written one by
+		// one after all, each compared with what is there.
+		w.newDirs[d].Discard()
+		delete(w.newDirs, d)
+		w.fresh[d] = false
+		for _, j := range jobs {
+			if path.Dir(j.rel) == d && j.wrote {
+				j.wrote, j.writeErr = w.write(j.rel, j.data)
+			}
+		}
+	}
+	clear(w.newDirs)
 	fetched := make(map[merge.Key][]byte, len(jobs))
 	for _, j := range jobs {
 		if j.wrote {
@@ -381,6 +419,8 @@ type mailboxWriter struct {
 	// fresh: folders (slash paths) found missing before the item files
 	// were written; their files need no comparison.
 	fresh map[string]bool
+	// newDirs: fresh folders being made whole (see sink.NewDir).
+	newDirs map[string]*sink.NewDir
 }
 
 // file writes rel unless it already holds data.
@@ -395,6 +435,12 @@ func (w *mailboxWriter) file(rel string, data []byte) error {
 // write writes rel unless it already holds data, and reports whether it
 // did; safe for concurrent use.
 func (w *mailboxWriter) write(rel string, data []byte) (bool, error) {
+	if nd := w.newDirs[path.Dir(rel)]; nd != nil {
+		if err := nd.WriteFile(path.Base(rel), data); err != nil {
+			return false, fmt.Errorf("syncer: mailbox: %w", err)
+		}
+		return true, nil
+	}
 	p := filepath.Join(w.dir, filepath.FromSlash(rel))
 	if !w.fresh[path.Dir(rel)] {
 		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
@@ -557,6 +603,11 @@ func RevisionConflicts(ctx context.Context, repo *snapshot.Repo, rev int64) ([]m
 // (no decoding): the objects are the canonical bytes merge wrote.
 func CombineICS(objs [][]byte) []byte {
 	var zones, comps, cur bytes.Buffer
+	n := 0
+	for _, obj := range objs {
+		n += len(obj)
+	}
+	comps.Grow(n) // the components are most of the objects' bytes
 	seenTZ := map[string]bool{}
 	for _, obj := range objs {
 		depth := 0
