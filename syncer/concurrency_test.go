@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -80,7 +81,46 @@ func TestConcurrentSyncers(t *testing.T) {
 			if err != nil || len(problems) > 0 {
 				t.Fatalf("check: %v %v", err, problems)
 			}
+			// Each mailbox holds what its index says (first syncs write
+			// their item folders beside the commit, and a commit that
+			// lost its race discards them), and nothing hidden is left.
+			for u := range users {
+				checkMailboxFiles(t, filepath.Join(root, fmt.Sprintf("mb-user%02d", u)))
+			}
 		})
+	}
+}
+
+// checkMailboxFiles fails unless the item files of the mailbox dir are
+// exactly those of its index, each with the content the index records,
+// and no folder is left beside them half made.
+func checkMailboxFiles(t *testing.T, dir string) {
+	t.Helper()
+	idx := readIndex(dir)
+	if idx == nil {
+		t.Fatalf("%s: no index", dir)
+	}
+	got := map[string]string{}
+	for _, d := range []string{CalendarDir, ContactsDir} {
+		ents, err := os.ReadDir(filepath.Join(dir, d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			got[d+"/"+e.Name()] = snapshot.HashOf([]byte(read(t, filepath.Join(dir, d, e.Name()))))
+		}
+	}
+	if !maps.Equal(got, idx.Files) {
+		t.Fatalf("%s: files %v, index %v", dir, got, idx.Files)
+	}
+	top, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range top {
+		if strings.HasPrefix(e.Name(), ".pstsync-new-") {
+			t.Errorf("%s: %s left", dir, e.Name())
+		}
 	}
 }
 
