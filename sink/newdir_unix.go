@@ -23,20 +23,9 @@ func writeFileDirect(p string, data []byte) (err error) {
 	if err != nil {
 		return &os.PathError{Op: "open", Path: p, Err: err}
 	}
-	for n := 0; n < len(data); {
-		m, werr := unix.Write(fd, data[n:])
-		if werr == syscall.EINTR {
-			continue
-		}
-		if werr != nil {
-			_ = unix.Close(fd)
-			return &os.PathError{Op: "write", Path: p, Err: werr}
-		}
-		if m == 0 {
-			_ = unix.Close(fd)
-			return &os.PathError{Op: "write", Path: p, Err: syscall.EIO}
-		}
-		n += m
+	if _, err := (&rawFile{fd: fd, name: p}).Write(data); err != nil {
+		_ = unix.Close(fd)
+		return err
 	}
 	if err := unix.Close(fd); err != nil {
 		return &os.PathError{Op: "close", Path: p, Err: err}
