@@ -57,7 +57,7 @@ func openStoreCreate(ctx context.Context, cfg *config.Config, create bool) (sink
 // storeOpen says how openStoreWith opens the store.
 type storeOpen struct {
 	// create (sync --init): an empty store with a passphrase configured
-	// starts encrypted.
+	// starts encrypted (so it does with background).
 	create bool
 	// background (sync): an encrypted store's key is derived in the
 	// background (cryptstore.OpenAsAsync, InitAsync) while the caller
@@ -94,25 +94,28 @@ func openEncryption(ctx context.Context, cfg *config.Config, st sink.Store, o st
 		return nil, err
 	}
 	if !enc {
-		if pass != "" && o.create {
-			// the office's first sync with a passphrase: the store
-			// starts encrypted
-			all, err := st.List(ctx, "")
-			if err != nil {
-				return nil, err
-			}
-			if len(all) == 0 {
-				if o.background {
-					return cryptstore.InitAsync(ctx, st, pass, keyInfo(cfg), storeKDF())
-				}
-				return cryptstore.Init(ctx, st, pass, keyInfo(cfg), storeKDF())
-			}
+		if pass == "" {
+			return st, nil
 		}
-		if pass != "" {
-			return nil, fmt.Errorf("store %s is not encrypted but a passphrase is configured; run pstsync store encrypt, or remove the passphrase: %w",
+		// An empty store (hidden leftovers of a first sync stopped before
+		// its key file was written are not listed) with a passphrase
+		// configured: a sync starts it encrypted, as the office's first
+		// sync (--init) does.
+		all, err := st.List(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case len(all) == 0 && o.background:
+			return cryptstore.InitAsync(ctx, st, pass, keyInfo(cfg), storeKDF())
+		case len(all) == 0 && o.create:
+			return cryptstore.Init(ctx, st, pass, keyInfo(cfg), storeKDF())
+		case len(all) == 0:
+			return nil, fmt.Errorf("store %s holds nothing yet (no key file): its first sync starts it encrypted: %w",
 				sink.RedactURL(cfg.Store), config.ErrInvalid)
 		}
-		return st, nil
+		return nil, fmt.Errorf("store %s is not encrypted but a passphrase is configured; run pstsync store encrypt, or remove the passphrase: %w",
+			sink.RedactURL(cfg.Store), config.ErrInvalid)
 	}
 	open := cryptstore.OpenAs
 	if o.background {

@@ -225,6 +225,47 @@ func TestFirstSyncWithPassphraseStartsEncrypted(t *testing.T) {
 	assertSecretsAbsent(t, storeFiles(t, store), []string{"uid-first-9q@x", "SECRET-SUMMARY-31"})
 }
 
+// TestSyncAfterKeyFileCut: a first sync with a passphrase killed while it
+// wrote its key file leaves the store empty but for a hidden temporary
+// file. check says so in one line; the next sync, --init or not (the
+// scheduled one), starts the store encrypted.
+func TestSyncAfterKeyFileCut(t *testing.T) {
+	for _, init := range []bool{false, true} {
+		t.Run(fmt.Sprintf("init %v", init), func(t *testing.T) {
+			dir := syncEnv(t)
+			t.Setenv("PSTSYNC_PASSPHRASE", "cut short")
+			t.Setenv("PSTSYNC_TEST_CHEAP_KDF", "1")
+			store := filepath.Join(dir, "store")
+			if err := os.MkdirAll(filepath.Join(store, "keys"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(store, "keys", ".0000000000000001.3k2j.pstsync-tmp"), []byte(`{"version":1`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errb := runCLI(t, "check", "--store", store)
+			if code != exitConfig || !strings.Contains(errb, "holds nothing yet") {
+				t.Fatalf("check of the empty store: %d %s %s", code, out, errb)
+			}
+			writeSrc(t, filepath.Join(dir, "alice"), "e.ics", ev("uid-cut-1@x", "SECRET-CUT-7"), 3*time.Hour)
+			args := []string{"sync", "--user", "alice", "--source", filepath.Join(dir, "alice"), "--store", store,
+				"--mailbox", filepath.Join(dir, "mb"), "--quiet"}
+			if init {
+				args = append(args, "--init")
+			}
+			if code, out, errb := runCLI(t, args...); code != exitOK {
+				t.Fatalf("sync: %d %s %s", code, out, errb)
+			}
+			if _, err := os.Stat(filepath.Join(store, "keys", "0000000000000001")); err != nil {
+				t.Fatalf("no key file: %v", err)
+			}
+			assertSecretsAbsent(t, storeFiles(t, store), []string{"uid-cut-1@x", "SECRET-CUT-7"})
+			if code, out, errb := runCLI(t, "check", "--store", store); code != exitOK {
+				t.Fatalf("check: %d %s %s", code, out, errb)
+			}
+		})
+	}
+}
+
 // TestLogItemAfterPrune: the history of an item whose objects prune
 // removed is still shown (on an encrypted store), and exported as JSON and
 // CSV with --since.
