@@ -479,34 +479,14 @@ func (r *run) freeBusy(ctx context.Context, a *applied) *ical.Calendar {
 	return c
 }
 
-// freeBusyRun is a free/busy computation running beside the commit.
-type freeBusyRun struct {
-	done chan struct{}
-	cal  *ical.Calendar
-}
-
 // startFreeBusy starts computing free/busy from plan a (nothing when no
 // free/busy folder is configured). It shares the run's parsed items with
 // nothing else running meanwhile: only the commit runs beside it.
-func (r *run) startFreeBusy(ctx context.Context, a *applied) *freeBusyRun {
+func (r *run) startFreeBusy(ctx context.Context, a *applied) *task[*ical.Calendar] {
 	if r.o.FreeBusy == "" {
 		return nil
 	}
-	f := &freeBusyRun{done: make(chan struct{})}
-	go func() {
-		defer close(f.done)
-		f.cal = r.freeBusy(ctx, a)
-	}()
-	return f
-}
-
-// wait returns the free/busy calendar (nil when none is to be published).
-func (f *freeBusyRun) wait() *ical.Calendar {
-	if f == nil {
-		return nil
-	}
-	<-f.done
-	return f.cal
+	return goTask(func() (*ical.Calendar, error) { return r.freeBusy(ctx, a), nil })
 }
 
 func (r *run) freeBusyOptions() freebusy.Options {

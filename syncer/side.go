@@ -140,6 +140,22 @@ type side struct {
 	lossy    bool
 }
 
+// ownVersions calls f with what of the user's side goes into the store:
+// each decoded item's version (its hash and bytes) and the contents it
+// needs (a message's EML, hash ""). A private item leaves the PC as busy
+// time only: nothing of it.
+func (s *side) ownVersions(f func(h string, data []byte)) {
+	for _, it := range s.items {
+		if it.doc == nil || it.private {
+			continue
+		}
+		f(it.marker.Hash, it.data)
+		for _, c := range it.content {
+			f("", c)
+		}
+	}
+}
+
 // newSide ties the items of s to their links. An item reported unchanged
 // without a link is a reader's mistake: it is left out and reported.
 func newSide(s *Side, links map[linkKey]*snapshot.Link) *side {

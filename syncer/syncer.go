@@ -392,7 +392,7 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	sideObjs := r.storeSideEarly(ctx)
-	defer sideObjs.wait()
+	defer func() { _, _ = sideObjs.wait() }()
 
 	// Reconcile and commit; a lost race loads and reconciles again.
 	var a *applied
@@ -416,7 +416,7 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 			return r.res, nil
 		}
 		if a.plan.Empty() && len(a.plan.Conflicts) == 0 {
-			if err := sideObjs.wait(); err != nil {
+			if _, err := sideObjs.wait(); err != nil {
 				return nil, fmt.Errorf("syncer: %w", err)
 			}
 			// Objects check --repair asked for, when this user has them.
@@ -424,19 +424,19 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 				return nil, fmt.Errorf("syncer: %w", err)
 			}
 			a.final = latest
-			fb = r.startFreeBusy(ctx, a).wait()
+			fb, _ = r.startFreeBusy(ctx, a).wait()
 			break
 		}
 		// A plan with conflicts but no change (delete versus edit: the
 		// edit is kept) still makes a revision: it records the conflicts.
 		// Free/busy, computed from the plan and the run's items in
 		// memory, is made while the revision is written.
-		if err := sideObjs.wait(); err != nil {
+		if _, err := sideObjs.wait(); err != nil {
 			return nil, fmt.Errorf("syncer: %w", err)
 		}
 		fbRun := r.startFreeBusy(ctx, a)
 		m, err := r.commit(ctx, a)
-		fb = fbRun.wait()
+		fb, _ = fbRun.wait()
 		if err == nil {
 			a.final = m
 			r.res.Committed = true
@@ -469,7 +469,7 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 	r.publishFreeBusy(ctx, fb)
 	// The new state is made and encoded while the mailbox is written
 	// (with Outlook, after it: writing into Outlook changes the links).
-	var ns *stateRun
+	var ns *task[*madeState]
 	if o.Outlook == nil {
 		ns = r.startState(a)
 	}
@@ -498,60 +498,31 @@ func (r *run) releaseDocs(a *applied) {
 	a.plan.Put, a.plan.Own = nil, nil
 }
 
-// sideStore is the storing of the side's items begun before the merge
-// (see storeSideEarly); nil when none was.
-type sideStore struct {
-	done chan struct{}
-	err  error
-}
-
 // storeSideEarly begins storing the versions of the items read, beside
 // the merge, in a user's first sync (no state): every item read is then
-// stored whatever the merge decides (the base of the user's next change),
-// and no item can be deleted. Private items are not stored (they leave
-// the PC as busy time only). Never in a dry run or with Outlook. The
+// stored whatever the merge decides (side.ownVersions, the base of the
+// user's next change), and no item can be deleted. Never in a dry run or
+// with Outlook. The
 // commit waits for it: objects are durable before a revision refers to
 // them, as always; objects of a run that then stops are unreferenced, as
 // those of a commit that loses its race.
-func (r *run) storeSideEarly(ctx context.Context) *sideStore {
+func (r *run) storeSideEarly(ctx context.Context) *task[[]string] {
 	if r.st != nil || r.o.DryRun || r.o.Outlook != nil {
 		return nil
 	}
 	var objs [][]byte
-	for _, it := range r.side.items {
-		if it.doc == nil || it.private {
-			continue
-		}
-		objs = append(objs, it.data)
-		objs = append(objs, it.content...)
-	}
+	r.side.ownVersions(func(_ string, data []byte) { objs = append(objs, data) })
 	if len(objs) == 0 {
 		return nil
 	}
-	s := &sideStore{done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		_, s.err = r.repo.PutObjects(ctx, objs)
-	}()
-	return s
-}
-
-// wait waits for the early storing and returns its error.
-func (s *sideStore) wait() error {
-	if s == nil {
-		return nil
-	}
-	<-s.done
-	return s.err
+	return goTask(func() ([]string, error) { return r.repo.PutObjects(ctx, objs) })
 }
 
 // earlyRead is a side read started before the state was loaded (see
 // readEarly); nil when none was.
 type earlyRead struct {
 	cancel context.CancelFunc
-	done   chan struct{}
-	side   *Side
-	err    error
+	read   *task[*Side]
 }
 
 // readEarly starts reading the side as a run with no state reads it, when
@@ -567,12 +538,9 @@ func (r *run) readEarly(ctx context.Context, reader SideReader) *earlyRead {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	e := &earlyRead{cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(e.done)
-		e.side, e.err = reader.ReadSide(ctx, &PrevSide{Sources: map[string]snapshot.Source{}})
-	}()
-	return e
+	return &earlyRead{cancel: cancel, read: goTask(func() (*Side, error) {
+		return reader.ReadSide(ctx, &PrevSide{Sources: map[string]snapshot.Source{}})
+	})}
 }
 
 // result waits for the early read and returns it when use is true (the run
@@ -585,16 +553,15 @@ func (e *earlyRead) result(use bool) (*Side, error) {
 		e.discard()
 		return nil, nil
 	}
-	<-e.done
-	e.cancel()
-	return e.side, e.err
+	defer e.cancel()
+	return e.read.wait()
 }
 
 // discard stops the early read and waits for it.
 func (e *earlyRead) discard() {
 	if e != nil {
 		e.cancel()
-		<-e.done
+		_, _ = e.read.wait()
 	}
 }
 
@@ -895,22 +862,17 @@ func (r *run) reconcile(ctx context.Context, latest *snapshot.Manifest) (*applie
 			}
 		}
 	}
-	// The user's own versions (the base of their next change, and what
-	// a private item's owner is given back) and message contents.
-	for _, it := range r.side.items {
-		if it.doc == nil {
-			continue
+	// The user's own versions (the base of their next change) and message
+	// contents.
+	r.side.ownVersions(func(h string, data []byte) {
+		if h != "" {
+			a.objects[h] = data
+			return
 		}
-		if it.private {
-			continue // a private item leaves the PC as busy time only
-		}
-		a.objects[it.marker.Hash] = it.data
-		for _, c := range it.content {
-			h := snapshot.HashOf(c)
-			a.objects[h] = c
-			a.mem[h] = c
-		}
-	}
+		h = snapshot.HashOf(data)
+		a.objects[h] = data
+		a.mem[h] = data
+	})
 	return a, nil
 }
 
@@ -1063,56 +1025,52 @@ func (r *run) newState(a *applied) *snapshot.UserState {
 	return st
 }
 
-// stateRun is the state after the run, made and encoded (see startState).
-type stateRun struct {
-	done chan struct{}
+// madeState is the state after the run, made and encoded (makeState).
+type madeState struct {
 	st   *snapshot.UserState
 	same bool   // as loaded: nothing to save
 	data []byte // its encoding, unless same
-	err  error
 }
 
 // makeState makes the state after the run and encodes it when it differs
 // from the loaded one.
-func (r *run) makeState(a *applied) *stateRun {
-	p := &stateRun{st: r.newState(a)}
-	if p.same = r.st != nil && !r.recovered && sameState(r.st, p.st); !p.same {
-		p.data, p.err = snapshot.EncodeState(r.o.User, p.st)
+func (r *run) makeState(a *applied) (*madeState, error) {
+	ns := &madeState{st: r.newState(a)}
+	if ns.same = r.st != nil && !r.recovered && sameState(r.st, ns.st); ns.same {
+		return ns, nil
 	}
-	return p
+	var err error
+	ns.data, err = snapshot.EncodeState(r.o.User, ns.st)
+	return ns, err
 }
 
 // startState runs makeState beside the mailbox's delivery (which reads
 // the run as makeState does, and changes nothing it reads).
-func (r *run) startState(a *applied) *stateRun {
-	p := &stateRun{done: make(chan struct{})}
-	go func() {
-		defer close(p.done)
-		q := r.makeState(a)
-		p.st, p.same, p.data, p.err = q.st, q.same, q.data, q.err
-	}()
-	return p
+func (r *run) startState(a *applied) *task[*madeState] {
+	return goTask(func() (*madeState, error) { return r.makeState(a) })
 }
 
 // saveState records the new state when it differs from the loaded one;
-// ns is the state made beforehand, or nil to make it now.
-func (r *run) saveState(ctx context.Context, a *applied, etag string, ns *stateRun) error {
+// made is the state made beforehand, or nil to make it now.
+func (r *run) saveState(ctx context.Context, a *applied, etag string, made *task[*madeState]) error {
 	if r.machineFile != "" {
 		if err := writeMachineID(r.machineFile, r.machine); err != nil {
 			return err
 		}
 		r.machineFile = ""
 	}
-	if ns == nil {
-		ns = r.makeState(a)
+	var ns *madeState
+	var err error
+	if made == nil {
+		ns, err = r.makeState(a)
 	} else {
-		<-ns.done
+		ns, err = made.wait()
+	}
+	if err != nil {
+		return fmt.Errorf("syncer: saving the state of %s: %w", r.o.User, err)
 	}
 	if ns.same {
 		return nil
-	}
-	if ns.err != nil {
-		return fmt.Errorf("syncer: saving the state of %s: %w", r.o.User, ns.err)
 	}
 	// The user's own versions are the base of their next change: store
 	// them even when no revision was made.
@@ -1195,8 +1153,8 @@ func (r *run) stateCachePath() string {
 }
 
 // cacheState keeps a local copy of the state just saved in the store (its
-// encoding, data). A
-// failure only costs the fallback, so it is logged, not returned.
+// encoding, data). A failure only costs the fallback, so it is logged,
+// not returned.
 func (r *run) cacheState(ctx context.Context, data []byte) {
 	p := r.stateCachePath()
 	if p == "" {
