@@ -137,7 +137,7 @@ func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
 		return nil // the new names are durable with the file system
 	}
 	var errs []error
-	for d := range fresh {
+	for d := range fresh { // every folder written into, new or not
 		if err := syncDir(d); err != nil {
 			errs = append(errs, s.fail("put", d, err))
 		}
@@ -176,48 +176,15 @@ func folderUnits(items []sink.Item, pathOf func(key string) string) []unit {
 	return units
 }
 
-// eachUnit runs fn on every unit, on batchWorkers goroutines, each taking
-// the next unit with its folder opened once; it returns the first error.
+// eachUnit runs fn on every unit (parallel), with its folder opened once.
 // Workers write in different folders most of the time (a folder's
 // changes are serialised by its lock).
 func (s *Store) eachUnit(ctx context.Context, units []unit, fn func(d dirHandle, u unit) error) error {
-	var (
-		next  atomic.Int64
-		mu    sync.Mutex
-		first error
-		wg    sync.WaitGroup
-	)
-	for range min(batchWorkers, len(units)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(units) || ctx.Err() != nil {
-					return
-				}
-				mu.Lock()
-				stop := first != nil
-				mu.Unlock()
-				if stop {
-					return
-				}
-				d := openDirHandle(units[i].dir)
-				err := fn(d, units[i])
-				d.close()
-				if err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if first == nil {
-		first = ctx.Err()
-	}
-	return first
+	return s.parallel(ctx, len(units), func(i int) error {
+		d := openDirHandle(units[i].dir)
+		defer d.close()
+		return fn(d, units[i])
+	})
 }
 
 // isUnsupported reports an error of a call the file system or kernel does
