@@ -45,13 +45,7 @@ func (e *storeBusyError) Error() string {
 // the configured passphrase. A clear store with a passphrase configured is
 // refused (run pstsync store encrypt), as is a store being encrypted.
 func openStore(ctx context.Context, cfg *config.Config) (sink.Store, error) {
-	return openStoreCreate(ctx, cfg, false)
-}
-
-// openStoreCreate is openStore; with create (sync --init), an empty store
-// with a passphrase configured starts encrypted.
-func openStoreCreate(ctx context.Context, cfg *config.Config, create bool) (sink.Store, error) {
-	return openStoreWith(ctx, cfg, storeOpen{create: create})
+	return openStoreWith(ctx, cfg, storeOpen{})
 }
 
 // storeOpen says how openStoreWith opens the store.
