@@ -168,12 +168,10 @@ func dupFinder[T any](xs []T, c func(a, b T) int, id func(T) [2]string) func(i i
 	}
 }
 
-// Encode returns the state file's bytes: deterministic JSON with the links
-// sorted by collection, key and UID. It validates st first.
-func (st *UserState) Encode() ([]byte, error) {
-	if err := st.validate(); err != nil {
-		return nil, err
-	}
+// sorted is a copy of st as its file holds it: the version set, the links
+// sorted by collection, key and UID, the delivered versions by collection
+// and UID, the sources by key.
+func (st *UserState) sorted() UserState {
 	c := *st
 	c.Version = FormatVersion
 	c.Links = slices.Clone(st.Links)
@@ -189,6 +187,16 @@ func (st *UserState) Encode() ([]byte, error) {
 	})
 	c.Sources = slices.Clone(st.Sources)
 	slices.SortFunc(c.Sources, func(a, b Source) int { return cmp.Compare(a.Key, b.Key) })
+	return c
+}
+
+// Encode returns the state file's bytes: deterministic JSON with the links
+// sorted by collection, key and UID. It validates st first.
+func (st *UserState) Encode() ([]byte, error) {
+	if err := st.validate(); err != nil {
+		return nil, err
+	}
+	c := st.sorted()
 	if data, ok := appendStateJSON(make([]byte, 0, stateJSONSize(&c)), &c); ok {
 		return data, nil
 	}

@@ -2,10 +2,8 @@ package snapshot
 
 import (
 	"bytes"
-	"cmp"
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,31 +28,10 @@ func checkStateEncode(t *testing.T, st *UserState) {
 	if err != nil {
 		return
 	}
-	c := sortedState(st)
+	c := st.sorted()
 	if want, err := encodeStateSlow(&c); err != nil || !bytes.Equal(enc, want) {
 		t.Fatalf("Encode differs from encoding/json (%v):\n got %q\nwant %q", err, enc, want)
 	}
-}
-
-// sortedState is st as Encode writes it: its lists sorted, its version set
-// (Encode's own sorting, repeated).
-func sortedState(st *UserState) UserState {
-	c := *st
-	c.Version = FormatVersion
-	c.Links = slices.Clone(st.Links)
-	if c.Links == nil {
-		c.Links = []Link{}
-	}
-	slices.SortFunc(c.Links, func(a, b Link) int {
-		return cmp.Or(cmp.Compare(a.Collection, b.Collection), cmp.Compare(a.Key, b.Key), cmp.Compare(a.UID, b.UID))
-	})
-	c.Delivered = slices.Clone(st.Delivered)
-	slices.SortFunc(c.Delivered, func(a, b Delivered) int {
-		return cmp.Or(cmp.Compare(a.Collection, b.Collection), cmp.Compare(a.UID, b.UID))
-	})
-	c.Sources = slices.Clone(st.Sources)
-	slices.SortFunc(c.Sources, func(a, b Source) int { return strings.Compare(a.Key, b.Key) })
-	return c
 }
 
 // TestStateEncodeEdges: the hand-written encoder writes what encoding/json
@@ -229,7 +206,7 @@ func BenchmarkStateEncode(b *testing.B) {
 		if err := st.validate(); err != nil {
 			return nil, err
 		}
-		c := sortedState(st)
+		c := st.sorted()
 		return encodeStateSlow(&c)
 	}}} {
 		b.Run(e.name, func(b *testing.B) {
