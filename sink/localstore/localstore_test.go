@@ -43,12 +43,7 @@ func TestConformance(t *testing.T) {
 // TestConformanceWithoutHardLinks runs the suite on a file system without
 // hard links (FAT, some NAS): IfNoneMatch falls back to the key lock.
 func TestConformanceWithoutHardLinks(t *testing.T) {
-	var linked atomic.Int32
-	link = func(string, string) error {
-		linked.Add(1)
-		return &os.LinkError{Op: "link", Err: errors.ErrUnsupported}
-	}
-	t.Cleanup(func() { link = os.Link })
+	linked := withoutHardLinks(t)
 	storetest.Run(t, func(t *testing.T) sink.Store {
 		s := newStore(t)
 		t.Cleanup(func() { checkNoLeftovers(t, s.Dir()) })
@@ -57,6 +52,18 @@ func TestConformanceWithoutHardLinks(t *testing.T) {
 	if linked.Load() == 0 {
 		t.Fatal("the fallback was never exercised")
 	}
+}
+
+// withoutHardLinks makes hard links fail for the rest of t, as on a file
+// system without them, and counts the attempts.
+func withoutHardLinks(t *testing.T) *atomic.Int32 {
+	linked := new(atomic.Int32)
+	link = func(string, string) error {
+		linked.Add(1)
+		return &os.LinkError{Op: "link", Err: errors.ErrUnsupported}
+	}
+	t.Cleanup(func() { link = os.Link })
+	return linked
 }
 
 var realRenameNoReplace = renameNoReplace
@@ -68,18 +75,15 @@ var realRenameNoReplace = renameNoReplace
 func TestConformanceWithoutRenameNoReplace(t *testing.T) {
 	for _, noLinks := range []bool{false, true} {
 		t.Run(fmt.Sprintf("hard links %v", !noLinks), func(t *testing.T) {
-			var renamed, linked atomic.Int32
+			var renamed atomic.Int32
 			renameNoReplace = func(d dirHandle, from, to string) error {
 				renamed.Add(1)
 				return &os.LinkError{Op: "rename", Old: from, New: to, Err: syscall.EINVAL}
 			}
 			t.Cleanup(func() { renameNoReplace = realRenameNoReplace })
+			linked := new(atomic.Int32)
 			if noLinks {
-				link = func(string, string) error {
-					linked.Add(1)
-					return &os.LinkError{Op: "link", Err: errors.ErrUnsupported}
-				}
-				t.Cleanup(func() { link = os.Link })
+				linked = withoutHardLinks(t)
 			}
 			storetest.Run(t, func(t *testing.T) sink.Store {
 				s := newStore(t)
