@@ -121,6 +121,10 @@ func newStore(inner sink.Store, master []byte, keyID string) (*Store, error) {
 }
 
 // setKeys sets the keys of s from the master key.
+// macKeyOf is the part of a master key that keys the MACs and names (the
+// rest is the AEAD's key).
+func macKeyOf(master []byte) []byte { return master[32:] }
+
 func (s *Store) setKeys(master []byte, keyID string) error {
 	if len(master) != masterKeyBytes {
 		return fmt.Errorf("cryptstore: master key of %d bytes", len(master))
@@ -129,7 +133,7 @@ func (s *Store) setKeys(master []byte, keyID string) error {
 	if err != nil {
 		return fmt.Errorf("cryptstore: %w", err)
 	}
-	mac := slices.Clone(master[32:])
+	mac := slices.Clone(macKeyOf(master))
 	s.aead, s.macKey, s.nameKey, s.keyID = a, mac, subKey(mac, "object names"), keyID
 	if _, err := rand.Read(s.noncePrefix[:]); err != nil {
 		return fmt.Errorf("cryptstore: no randomness: %w", err)

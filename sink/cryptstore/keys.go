@@ -82,7 +82,7 @@ func (k KDF) derive(passphrase string, salt []byte) ([]byte, error) {
 }
 
 // newKeyFile wraps master under passphrase.
-func newKeyFile(master []byte, passphrase string, info KeyInfo, kdf KDF, macKey []byte) (*keyFile, []byte, error) {
+func newKeyFile(master []byte, passphrase string, info KeyInfo, kdf KDF) (*keyFile, []byte, error) {
 	kf := &keyFile{Version: 1, Info: info, KDF: kdf, Salt: randomBytes(32)}
 	kek, err := kdf.derive(passphrase, kf.Salt)
 	if err != nil {
@@ -94,7 +94,7 @@ func newKeyFile(master []byte, passphrase string, info KeyInfo, kdf KDF, macKey 
 	}
 	nonce := randomBytes(a.NonceSize())
 	kf.Sealed = a.Seal(nonce, nonce, master, []byte("pstsync master key"))
-	m := hmac.New(sha256.New, subKey(macKey, "key files"))
+	m := hmac.New(sha256.New, subKey(macKeyOf(master), "key files"))
 	m.Write(kf.macBytes())
 	kf.MAC = m.Sum(nil)
 	data, err := json.MarshalIndent(kf, "", "  ")
@@ -178,7 +178,7 @@ func checkInit(ctx context.Context, st sink.Store, passphrase string) error {
 func createKey(ctx context.Context, st sink.Store, passphrase string, info KeyInfo, kdf KDF) ([]byte, string, error) {
 	master := randomBytes(masterKeyBytes)
 	info.ID = FirstKeyID
-	_, data, err := newKeyFile(master, passphrase, info, kdf, master[32:])
+	_, data, err := newKeyFile(master, passphrase, info, kdf)
 	if err != nil {
 		return nil, "", err
 	}
@@ -289,7 +289,7 @@ func (s *Store) addKey(ctx context.Context, master []byte, passphrase string, in
 		return "", ErrNoPassphrase
 	}
 	info.ID = newID()
-	_, data, err := newKeyFile(master, passphrase, info, kdf, s.macKey)
+	_, data, err := newKeyFile(master, passphrase, info, kdf)
 	if err != nil {
 		return "", err
 	}
