@@ -14,11 +14,11 @@ import (
 // sync: encoding/json took about a twentieth of a no-change sync's CPU.
 // parseIndexFast reads the index's own shape (what encode writes, as
 // json.MarshalIndent of mailboxIndex does: version, user, rev, files in
-// that order, strings without escapes) directly; at anything else — another key or order, an
-// escape, null, a number that is not a plain integer, bad syntax — it
-// gives up and parseIndex decodes with encoding/json, so an index either
-// way means exactly what encoding/json makes of it (FuzzIndexParsers
-// checks the two agree).
+// that order, strings without escapes) directly; at anything else —
+// another key or order, an escape, null, a number that is not a plain
+// integer, bad syntax — it gives up and parseIndex decodes with
+// encoding/json, so an index either way means exactly what encoding/json
+// makes of it (FuzzIndexParsers checks the two agree).
 
 // parseIndex decodes a mailbox index.
 func parseIndex(data []byte) (*mailboxIndex, error) {
