@@ -22,22 +22,35 @@ func fileStatOf(fi os.FileInfo) snapshot.FileStat {
 	return snapshot.FileStat{Size: st.Size, MTime: st.Mtim.Nano(), CTime: st.Ctim.Nano(), Inode: st.Ino, Dev: uint64(st.Dev)}
 }
 
-// readRegular reads the file p that statRegular accepted, at most max
-// bytes: a file replaced meanwhile by anything but a regular file, or
+// openNeverBlocks: readRegular opens a file so that a FIFO (or any file
+// but a regular one) never blocks it, and refuses anything but a regular
+// file of at most the limit by the metadata of what it opened. A file the
+// folder's listing gives as regular and with no metadata of an earlier
+// read to compare is therefore read without a stat of its own first.
+const openNeverBlocks = true
+
+// readRegular reads the file p, at most max bytes: anything but a
+// regular file (a FIFO put in its place is not waited for), or a file
 // grown beyond max, is refused. It returns the metadata of the file
 // opened, as it was before the content was read. Through the file
 // descriptor directly: a first sync reads thousands of small files, and
 // os.File's poller registration added five system calls to each.
 func readRegular(p string, limit int64) ([]byte, os.FileInfo, error) {
-	fd, err := retryEINTR(func() (int, error) { return syscall.Open(p, syscall.O_RDONLY|syscall.O_CLOEXEC, 0) })
+	fd, err := retryEINTR(func() (int, error) {
+		return syscall.Open(p, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
+	})
 	if err != nil {
 		return nil, nil, &os.PathError{Op: "open", Path: p, Err: err}
 	}
 	defer syscall.Close(fd)
-	// The file may have been replaced between Stat and Open.
+	// The file may have been replaced between the listing (or a stat)
+	// and the open.
 	fi := &fdInfo{name: filepath.Base(p)}
-	if _, err := retryEINTR(func() (int, error) { return 0, syscall.Fstat(fd, &fi.st) }); err != nil || !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("not a regular file; skipped")
+	if _, err := retryEINTR(func() (int, error) { return 0, syscall.Fstat(fd, &fi.st) }); err != nil {
+		return nil, nil, &os.PathError{Op: "fstat", Path: p, Err: err}
+	}
+	if err := regularWithin(fi, limit); err != nil {
+		return nil, nil, err
 	}
 	// Room for the size fstat gave and a byte more: a file that grew is
 	// read to its end all the same.

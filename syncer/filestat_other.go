@@ -15,6 +15,10 @@ import (
 // in every run.
 func fileStatOf(os.FileInfo) snapshot.FileStat { return snapshot.FileStat{} }
 
+// openNeverBlocks: opening a FIFO here may wait for a writer, so every
+// source file has its metadata checked (statRegular) before it is opened.
+const openNeverBlocks = false
+
 // readRegular reads the file p that statRegular accepted, at most max
 // bytes: a file replaced meanwhile by anything but a regular file, or
 // grown beyond max, is refused. It returns the metadata of the file
@@ -27,8 +31,11 @@ func readRegular(p string, max int64) ([]byte, os.FileInfo, error) {
 	defer f.Close()
 	// The file may have been replaced between Stat and Open.
 	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("not a regular file; skipped")
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := regularWithin(st, max); err != nil {
+		return nil, nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {

@@ -22,9 +22,9 @@ func TestReadRegular(t *testing.T) {
 		{"empty", []byte{}, 10, ""},
 		{"small", []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 1000, ""},
 		{"at the limit", []byte("0123456789"), 10, ""},
-		{"over the limit", []byte("0123456789a"), 10, "more than the limit of 10 bytes"},
+		{"over the limit", []byte("0123456789a"), 10, "more than the limit of 10"},
 		{"large", big, 1 << 20, ""},
-		{"large over the limit", big, 65536, "more than the limit of 65536 bytes"},
+		{"large over the limit", big, 65536, "more than the limit of 65536"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".ics")

@@ -299,6 +299,7 @@ func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, er
 	// and the parts joined in the walk's order.
 	type job struct {
 		p, rel, coll string
+		regular      bool     // listed as a regular file (not a link)
 		problem      *Problem // an unreadable folder
 		part         Side
 	}
@@ -337,7 +338,7 @@ func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, er
 		default:
 			return nil
 		}
-		jobs = append(jobs, &job{p: p, rel: rel, coll: coll})
+		jobs = append(jobs, &job{p: p, rel: rel, coll: coll, regular: d.Type().IsRegular()})
 		return nil
 	})
 	if err != nil {
@@ -356,7 +357,7 @@ func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, er
 					return
 				}
 				if j := jobs[i]; j.problem == nil {
-					fr.readFile(&j.part, j.p, j.rel, j.coll, prev, byFile[j.rel], trustBefore)
+					fr.readFile(&j.part, j.p, j.rel, j.coll, j.regular, prev, byFile[j.rel], trustBefore)
 				}
 			}
 		})
@@ -380,8 +381,8 @@ func (fr *FolderReader) ReadSide(ctx context.Context, prev *PrevSide) (*Side, er
 }
 
 // readFile reads one source file into s; a problem is recorded in s, never
-// returned.
-func (fr *FolderReader) readFile(s *Side, p, rel, coll string, prev *PrevSide, links []*snapshot.Link, trustBefore time.Time) {
+// returned. listedRegular: the folder's listing gave it as a regular file.
+func (fr *FolderReader) readFile(s *Side, p, rel, coll string, listedRegular bool, prev *PrevSide, links []*snapshot.Link, trustBefore time.Time) {
 	src := snapshot.Source{Key: rel}
 	fail := func(err error) {
 		s.Problems = append(s.Problems, Problem{Source: rel, Err: err.Error()})
@@ -401,18 +402,23 @@ func (fr *FolderReader) readFile(s *Side, p, rel, coll string, prev *PrevSide, l
 		src.Clean, src.Items = true, old.Items
 		s.Sources = append(s.Sources, src)
 	}
-	meta, err := statRegular(p, fr.MaxFileSize)
-	if err != nil {
-		fail(err)
-		return
-	}
-	// Unchanged metadata, as it was when the content was last read:
-	// the same content, not read again (git's index works so).
-	if st := fileStatOf(meta); !st.IsZero() && st == old.Stat {
-		src.Hash, src.Stat = old.Hash, old.Stat
-		if unchanged() {
-			keep()
+	// With no metadata of an earlier read to compare (a new file, a
+	// first sync), a regular file is read at once where opening one
+	// never blocks: the read checks what it opened.
+	if !openNeverBlocks || !listedRegular || !old.Stat.IsZero() {
+		meta, err := statRegular(p, fr.MaxFileSize)
+		if err != nil {
+			fail(err)
 			return
+		}
+		// Unchanged metadata, as it was when the content was last read:
+		// the same content, not read again (git's index works so).
+		if st := fileStatOf(meta); !st.IsZero() && st == old.Stat {
+			src.Hash, src.Stat = old.Hash, old.Stat
+			if unchanged() {
+				keep()
+				return
+			}
 		}
 	}
 	data, st, err := readRegular(p, fr.MaxFileSize)
@@ -498,13 +504,21 @@ func statRegular(p string, max int64) (os.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file (%s); skipped", st.Mode().Type())
-	}
-	if st.Size() > max {
-		return nil, fmt.Errorf("%d bytes, more than the limit of %d; skipped", st.Size(), max)
+	if err := regularWithin(st, max); err != nil {
+		return nil, err
 	}
 	return st, nil
+}
+
+// regularWithin refuses anything but a regular file of at most max bytes.
+func regularWithin(st os.FileInfo, max int64) error {
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("not a regular file (%s); skipped", st.Mode().Type())
+	}
+	if st.Size() > max {
+		return fmt.Errorf("%d bytes, more than the limit of %d; skipped", st.Size(), max)
+	}
+	return nil
 }
 
 // racyWindow: a file whose modification or status-change time is less
