@@ -2,9 +2,15 @@ package merge
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-ical"
+
+	"github.com/pstsync/pstsync/sink"
 )
 
 // uncached is Canonical(d) computed afresh, without the encoding the
@@ -80,4 +86,76 @@ func TestCanonicalKeptNotAfterChange(t *testing.T) {
 	if got := Canonical(d); !bytes.Contains(got, []byte("UID:b\r\n")) {
 		t.Errorf("a Doc given another UID encodes with the old one:\n%s", got)
 	}
+}
+
+// TestCanonicalShared: the canonical bytes, made from a calendar that
+// shares the Doc's parameters (toCalendar with share), are those of the
+// calendar ToCalendar gives, for every calendar file in the repository's
+// test data (other projects' files included).
+func TestCanonicalShared(t *testing.T) {
+	var files []string
+	for _, root := range []string{"testdata", "../fixtures"} {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".ics") {
+				files = append(files, p)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(files) < 300 {
+		t.Fatalf("only %d calendar files found", len(files))
+	}
+	docs := 0
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ReadICSFile(data).Docs {
+			docs++
+			checkCanonicalShared(t, p, d)
+		}
+	}
+	t.Logf("%d docs from %d files", docs, len(files))
+}
+
+// checkCanonicalShared fails when Canonical(d) differs from the encoding
+// of ToCalendar(d).
+func checkCanonicalShared(t *testing.T, name string, d *Doc) {
+	t.Helper()
+	cal, err := ToCalendar(d)
+	if err != nil {
+		return // Canonical fell back to a dump
+	}
+	var buf bytes.Buffer
+	if err := sink.EncodeICS(&buf, cal); err != nil {
+		return
+	}
+	if got := Canonical(d); !bytes.Equal(got, buf.Bytes()) {
+		t.Fatalf("%s: %s: canonical bytes differ from ToCalendar's:\n%s\n---\n%s", name, d.UID, got, buf.Bytes())
+	}
+}
+
+func TestEscapeText(t *testing.T) {
+	for _, s := range []string{"", "plain", "-//pstsync//pstsync//EN", "a,b;c\\d", "two\nlines", "cr\r\nlf", "bad \xff utf-8", "\xc3", "ünïcødé, ok", "tab\there"} {
+		p := ical.NewProp("X")
+		p.SetText(s)
+		if got := escapeText(s); got != p.Value {
+			t.Errorf("escapeText(%q) = %q, want %q", s, got, p.Value)
+		}
+	}
+}
+
+func FuzzEscapeText(f *testing.F) {
+	f.Add("a,b;c\\d\n\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		p := ical.NewProp("X")
+		p.SetText(s)
+		if got := escapeText(s); got != p.Value {
+			t.Fatalf("escapeText(%q) = %q, want %q", s, got, p.Value)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emersion/go-ical"
 
@@ -338,8 +339,8 @@ func toCalendar(d *Doc, share bool) (*ical.Calendar, error) {
 		return nil, fmt.Errorf("merge: ToCalendar: not a calendar item")
 	}
 	cal := ical.NewCalendar()
-	cal.Props.SetText(ical.PropProductID, ProdID)
-	cal.Props.SetText(ical.PropVersion, "2.0")
+	setText(cal.Props, ical.PropProductID, ProdID, share)
+	setText(cal.Props, ical.PropVersion, "2.0", share)
 
 	groups := map[string][]keyedField{} // "" master, "RID=x/" override
 	var extra []keyedField
@@ -395,7 +396,7 @@ func toCalendar(d *Doc, share bool) (*ical.Calendar, error) {
 	}
 	for _, prefix := range prefixes {
 		c := &ical.Component{Name: compName, Props: make(ical.Props, len(groups[prefix])+4)} // ical.NewComponent, with room
-		c.Props.SetText(ical.PropUID, d.UID)
+		setText(c.Props, ical.PropUID, d.UID, share)
 		if prefix != "" {
 			if _, ok := d.Fields[prefix+ical.PropRecurrenceID]; !ok {
 				c.Props.Set(synthRID(d, prefix))
@@ -438,6 +439,39 @@ func toCalendar(d *Doc, share bool) (*ical.Calendar, error) {
 		cal.Children = append(cal.Children, comps...)
 	}
 	return cal, nil
+}
+
+// setText is props.SetText(name, text); with share set, with no
+// parameter map (one is made only to be changed).
+func setText(props ical.Props, name, text string, share bool) {
+	if !share {
+		props.SetText(name, text)
+		return
+	}
+	props[name] = []ical.Prop{{Name: name, Value: escapeText(text)}}
+}
+
+// escapeText is the value ical.Prop.SetText gives text: a backslash
+// before each backslash, semicolon and comma, "\\n" for a line feed, and
+// each byte of invalid UTF-8 as U+FFFD (SetText writes it rune by rune).
+func escapeText(text string) string {
+	if !strings.ContainsAny(text, "\\;,\n") && utf8.ValidString(text) {
+		return text
+	}
+	var sb strings.Builder
+	sb.Grow(len(text) + 8)
+	for _, r := range text {
+		switch r {
+		case '\\', ';', ',':
+			sb.WriteByte('\\')
+			sb.WriteRune(r)
+		case '\n':
+			sb.WriteString("\\n")
+		default:
+			sb.WriteRune(r)
+		}
+	}
+	return sb.String()
 }
 
 // addProp adds f to props (propOf).

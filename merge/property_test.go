@@ -177,7 +177,12 @@ func FuzzFromVCard(f *testing.F) {
 func FuzzFromCalendar(f *testing.F) {
 	f.Add([]byte(baseEvent))
 	f.Add([]byte("BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:t\r\nSUMMARY:x\\, y\r\nCATEGORIES:a,b\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"))
-	f.Fuzz(func(t *testing.T, data []byte) { fuzzStable(t, data, DecodeCalendar) })
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzStable(t, data, DecodeCalendar)
+		if d, err := DecodeCalendar(data); err == nil {
+			checkCanonicalShared(t, "fuzz", d)
+		}
+	})
 }
 
 // fuzzStable: whatever parses converts to canonical bytes that parse back
