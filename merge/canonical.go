@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
+
+	"github.com/emersion/go-ical"
 
 	"github.com/pstsync/pstsync/sink"
 )
@@ -45,17 +49,150 @@ func Canonical(d *Doc) []byte {
 	return dump(d)
 }
 
-// calendarCanonical is the iCalendar encoding of a calendar Doc.
+// calendarCanonical is the iCalendar encoding of a calendar Doc: the
+// bytes sink.EncodeICS gives ToCalendar(d), written without building the
+// calendar (every item read is encoded once; TestCanonicalDirect and
+// FuzzFromCalendar compare the two). It follows toCalendar step by step.
 func calendarCanonical(d *Doc) ([]byte, error) {
-	c, err := toCalendar(d, true)
-	if err != nil {
+	if d == nil || !d.Kind.IsCalendar() {
+		return nil, fmt.Errorf("merge: ToCalendar: not a calendar item")
+	}
+	calProps := []sink.ICSProp{
+		{Name: ical.PropProductID, Value: escapeText(ProdID)},
+		{Name: ical.PropVersion, Value: "2.0"},
+	}
+	var master, extra []keyedField
+	var overrides map[string][]keyedField // "RID=x/" override
+	var tzids map[string]bool
+	addTZIDs := func(f Field) {
+		for _, t := range f.Params["TZID"] {
+			if tzids == nil {
+				tzids = map[string]bool{}
+			}
+			tzids[t] = true
+		}
+	}
+	for _, f := range d.Volatile { // DTSTAMP or CREATED may name a zone too
+		addTZIDs(f)
+	}
+	fields := orderedFields(d.Fields, "")
+	for _, kf := range fields {
+		addTZIDs(kf.f)
+		switch {
+		case strings.HasPrefix(kf.key, calPrefix):
+			if kf.f.Comp {
+				extra = append(extra, kf)
+				continue
+			}
+			calProps = append(calProps, sink.ICSProp{Name: kf.f.Name, Params: ical.Params(kf.f.Params), Value: kf.f.Value})
+		case strings.HasPrefix(kf.key, "RID="):
+			i := strings.Index(kf.key, "/")
+			if i < 0 {
+				return nil, fmt.Errorf("merge: bad override key %q", kf.key)
+			}
+			if overrides == nil {
+				overrides = map[string][]keyedField{}
+			}
+			overrides[kf.key[:i+1]] = append(overrides[kf.key[:i+1]], kf)
+		default:
+			if master == nil {
+				master = make([]keyedField, 0, len(fields))
+			}
+			master = append(master, kf)
+		}
+	}
+	w := sink.NewICSWriter()
+	fail := func(err error) ([]byte, error) {
+		_, _ = w.Finish()
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := sink.EncodeICS(&buf, c); err != nil {
-		return nil, err
+	w.Begin(ical.CompCalendar)
+	w.Props(calProps)
+	for _, tzid := range sortedKeys(d.Zones) {
+		if !tzids[tzid] {
+			continue
+		}
+		comps, err := parseComps(d.Zones[tzid])
+		if err != nil {
+			return fail(err)
+		}
+		for _, c := range comps {
+			w.Component(c)
+		}
 	}
-	return buf.Bytes(), nil
+	compName := compOfKind(d.Kind)
+	prefixes := sortedKeys(overrides)
+	if master != nil || len(overrides) == 0 {
+		prefixes = append([]string{""}, prefixes...) // the master first; one with no fields but its UID
+	}
+	var props []sink.ICSProp
+	for _, prefix := range prefixes {
+		group := master
+		if prefix != "" {
+			group = overrides[prefix]
+		}
+		props = props[:0]
+		// set is ical.Props.Set: the property replaces those of its name.
+		set := func(p sink.ICSProp) {
+			props = slices.DeleteFunc(props, func(q sink.ICSProp) bool { return q.Name == p.Name })
+			props = append(props, p)
+		}
+		set(sink.ICSProp{Name: ical.PropUID, Value: escapeText(d.UID)})
+		if prefix != "" {
+			if _, ok := d.Fields[prefix+ical.PropRecurrenceID]; !ok {
+				p := synthRID(d, prefix)
+				set(sink.ICSProp{Name: p.Name, Params: p.Params, Value: p.Value})
+			}
+		}
+		for _, name := range []string{ical.PropDateTimeStamp, ical.PropCreated, ical.PropSequence, ical.PropLastModified} {
+			if f, ok := d.Volatile[prefix+name]; ok {
+				set(sink.ICSProp{Name: f.Name, Params: ical.Params(f.Params), Value: f.Value})
+			}
+		}
+		if prefix == "" && !d.Modified.IsZero() {
+			stamp := d.Modified.UTC().Format("20060102T150405Z")
+			set(sink.ICSProp{Name: ical.PropDateTimeStamp, Value: stamp})
+			set(sink.ICSProp{Name: ical.PropLastModified, Value: stamp})
+		}
+		var children []*ical.Component
+		for _, kf := range group {
+			f := kf.f
+			if f.Comp {
+				comps, err := parseComps(f.Value)
+				if err != nil {
+					return fail(err)
+				}
+				children = append(children, comps...)
+				continue
+			}
+			if f.Name == ical.PropCategories || f.Name == ical.PropExceptionDates || f.Name == ical.PropRecurrenceDates {
+				if i := slices.IndexFunc(props, func(q sink.ICSProp) bool {
+					return q.Name == f.Name && (Field{Params: q.Params}).Equal(Field{Params: f.Params})
+				}); i >= 0 {
+					props[i].Value += "," + f.Value
+					continue
+				}
+			}
+			props = append(props, sink.ICSProp{Name: f.Name, Params: ical.Params(f.Params), Value: f.Value})
+		}
+		w.Begin(compName)
+		w.Props(props)
+		for _, c := range children {
+			w.Component(c)
+		}
+		w.End(compName)
+	}
+	for _, kf := range extra {
+		comps, err := parseComps(kf.f.Value)
+		if err != nil {
+			return fail(err)
+		}
+		for _, c := range comps {
+			w.Component(c)
+		}
+	}
+	w.End(ical.CompCalendar)
+	return w.Finish()
 }
 
 func dump(d *Doc) []byte {

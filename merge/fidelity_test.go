@@ -310,6 +310,7 @@ func FuzzReadICSFile(f *testing.F) {
 				d = d.Clone()
 				d.UID = "x"
 			}
+			checkCanonicalDirect(t, "fuzz", d)
 			c := Canonical(d)
 			d2, err := DecodeCalendar(c)
 			if err != nil {

@@ -327,20 +327,14 @@ func fillParams(c *ical.Component, depth int) {
 // parameter refers to (by TZID), the master component and the overrides
 // ordered by RECURRENCE-ID. DTSTAMP and LAST-MODIFIED are Doc.Modified
 // when it is set.
+// (calendarCanonical writes the same calendar's encoding directly.)
 func ToCalendar(d *Doc) (*ical.Calendar, error) {
-	return toCalendar(d, false)
-}
-
-// toCalendar is ToCalendar; with share set, for a calendar that is only
-// encoded and let go (Canonical), the properties share the Doc's
-// parameter maps (nil when there are none) instead of copies.
-func toCalendar(d *Doc, share bool) (*ical.Calendar, error) {
 	if d == nil || !d.Kind.IsCalendar() {
 		return nil, fmt.Errorf("merge: ToCalendar: not a calendar item")
 	}
 	cal := ical.NewCalendar()
-	setText(cal.Props, ical.PropProductID, ProdID, share)
-	setText(cal.Props, ical.PropVersion, "2.0", share)
+	cal.Props.SetText(ical.PropProductID, ProdID)
+	cal.Props.SetText(ical.PropVersion, "2.0")
 
 	groups := map[string][]keyedField{} // "" master, "RID=x/" override
 	var extra []keyedField
@@ -365,7 +359,7 @@ func toCalendar(d *Doc, share bool) (*ical.Calendar, error) {
 				extra = append(extra, kf)
 				continue
 			}
-			addProp(cal.Props, kf.f, share)
+			cal.Props.Add(toProp(kf.f))
 		case strings.HasPrefix(kf.key, "RID="):
 			i := strings.Index(kf.key, "/")
 			if i < 0 {
@@ -396,7 +390,7 @@ func toCalendar(d *Doc, share bool) (*ical.Calendar, error) {
 	}
 	for _, prefix := range prefixes {
 		c := &ical.Component{Name: compName, Props: make(ical.Props, len(groups[prefix])+4)} // ical.NewComponent, with room
-		setText(c.Props, ical.PropUID, d.UID, share)
+		c.Props.SetText(ical.PropUID, d.UID)
 		if prefix != "" {
 			if _, ok := d.Fields[prefix+ical.PropRecurrenceID]; !ok {
 				c.Props.Set(synthRID(d, prefix))
@@ -404,7 +398,7 @@ func toCalendar(d *Doc, share bool) (*ical.Calendar, error) {
 		}
 		for _, name := range []string{ical.PropDateTimeStamp, ical.PropCreated, ical.PropSequence, ical.PropLastModified} {
 			if f, ok := d.Volatile[prefix+name]; ok {
-				c.Props.Set(propOf(f, share))
+				c.Props.Set(toProp(f))
 			}
 		}
 		if prefix == "" && !d.Modified.IsZero() {
@@ -427,7 +421,7 @@ func toCalendar(d *Doc, share bool) (*ical.Calendar, error) {
 					continue
 				}
 			}
-			addProp(c.Props, f, share)
+			c.Props.Add(toProp(f))
 		}
 		cal.Children = append(cal.Children, c)
 	}
@@ -439,16 +433,6 @@ func toCalendar(d *Doc, share bool) (*ical.Calendar, error) {
 		cal.Children = append(cal.Children, comps...)
 	}
 	return cal, nil
-}
-
-// setText is props.SetText(name, text); with share set, with no
-// parameter map (one is made only to be changed).
-func setText(props ical.Props, name, text string, share bool) {
-	if !share {
-		props.SetText(name, text)
-		return
-	}
-	props[name] = []ical.Prop{{Name: name, Value: escapeText(text)}}
 }
 
 // escapeText is the value ical.Prop.SetText gives text: a backslash
@@ -472,24 +456,6 @@ func escapeText(text string) string {
 		}
 	}
 	return sb.String()
-}
-
-// addProp adds f to props (propOf).
-func addProp(props ical.Props, f Field, share bool) {
-	if share {
-		props[f.Name] = append(props[f.Name], ical.Prop{Name: f.Name, Value: f.Value, Params: ical.Params(f.Params)})
-		return
-	}
-	props.Add(toProp(f))
-}
-
-// propOf is toProp, or with share set a property that shares f's
-// parameters.
-func propOf(f Field, share bool) *ical.Prop {
-	if share {
-		return &ical.Prop{Name: f.Name, Value: f.Value, Params: ical.Params(f.Params)}
-	}
-	return toProp(f)
 }
 
 // sortedKeys is slices.Sorted(maps.Keys(m)), without the work for the
