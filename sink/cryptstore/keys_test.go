@@ -140,6 +140,11 @@ func TestChangePassphraseUpgradesToArgon2id(t *testing.T) {
 // TestKeyFileFormat: an argon2id key file is version 2 and names its KDF;
 // a scrypt one without Alg is version 1, in the fields it always had.
 func TestKeyFileFormat(t *testing.T) {
+	for _, k := range []KDF{DefaultKDF, ScryptKDF, testKDF, testScryptKDF} {
+		if err := k.check(); err != nil {
+			t.Errorf("%s: %v", k, err)
+		}
+	}
 	master := randomBytes(masterKeyBytes)
 	for _, tc := range []struct {
 		kdf     KDF
