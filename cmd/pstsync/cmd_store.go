@@ -151,11 +151,11 @@ func keyInfo(cfg *config.Config) cryptstore.KeyInfo {
 	return cryptstore.KeyInfo{User: cfg.User, Host: host, Created: time.Now().UTC()}
 }
 
-// storeKDF is the scrypt cost of new key files (tests lower it through
-// the environment).
+// storeKDF is the KDF of new key files: argon2id (tests lower its cost
+// through the environment).
 func storeKDF() cryptstore.KDF {
 	if os.Getenv("PSTSYNC_TEST_CHEAP_KDF") == "1" {
-		return cryptstore.KDF{N: 1 << 10, R: 8, P: 1}
+		return cryptstore.KDF{Alg: cryptstore.AlgArgon2id, Time: 1, MemoryKiB: 64, Threads: 1}
 	}
 	return cryptstore.DefaultKDF
 }

@@ -551,7 +551,7 @@ func TestSyncWrongPassphraseBackground(t *testing.T) {
 	if code, out, errb := sync(synced, filepath.Join(dir, "mb"), "--init"); code != exitOK {
 		t.Fatalf("first sync: %d %s %s", code, out, errb)
 	}
-	// keys only (store encrypt of an empty store, the default scrypt
+	// keys only (store encrypt of an empty store, the default argon2id
 	// cost): nothing to read, the first write needs the key
 	keysOnly := filepath.Join(dir, "keys-only")
 	t.Setenv("PSTSYNC_TEST_CHEAP_KDF", "")

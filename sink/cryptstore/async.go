@@ -7,11 +7,11 @@ import (
 	"github.com/pstsync/pstsync/sink"
 )
 
-// Opening in the background. The key derivation (scrypt, a fraction of a
-// second of CPU) is the one fixed cost encryption adds to a run; a caller
-// that has other work to do first (a sync reading the user's side) opens
-// the store with InitAsync or OpenAsAsync, which derive the key in a
-// goroutine while the caller goes on.
+// Opening in the background. The key derivation (argon2id or scrypt, about
+// a tenth of a second of CPU) is the one fixed cost encryption adds to a
+// run; a caller that has other work to do first (a sync reading the user's
+// side) opens the store with InitAsync or OpenAsAsync, which derive the key
+// in a goroutine while the caller goes on.
 //
 // Every method of such a Store waits for the keys (honouring its ctx) and
 // fails with the error of getting them, e.g. one wrapping ErrPassphrase.

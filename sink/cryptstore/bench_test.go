@@ -66,7 +66,8 @@ func newStoreForBench(b *testing.B, inner sink.Store) *Store {
 }
 
 // BenchmarkOpenDefaultKDF: the once-per-run cost of opening an encrypted
-// store with the default scrypt parameters.
+// store whose key file has the default KDF (BenchmarkDerive compares the
+// KDFs alone).
 func BenchmarkOpenDefaultKDF(b *testing.B) {
 	ctx := context.Background()
 	mem := memstore.New()
@@ -81,7 +82,7 @@ func BenchmarkOpenDefaultKDF(b *testing.B) {
 }
 
 // BenchmarkOpenAsyncDefaultKDF: opening in the background with the default
-// scrypt parameters; blocked-us/op is what the caller waits before it
+// KDF; blocked-us/op is what the caller waits before it
 // goes on (listing and reading the key files), ns/op includes the
 // derivation (Ready).
 func BenchmarkOpenAsyncDefaultKDF(b *testing.B) {

@@ -4,14 +4,15 @@
 // Keys work as in restic. A random master key (an encryption key for
 // XChaCha20-Poly1305 and a MAC key) is made once, when the store is
 // encrypted. It is stored only wrapped: each key file keys/<ID> holds the
-// master key sealed with a key derived from one passphrase by scrypt, so
-// several passphrases open the same store, and a passphrase is changed or
-// removed by writing or deleting a small key file, without touching the
-// data. When every passphrase is lost nothing can be recovered.
+// master key sealed with a key derived from one passphrase by argon2id
+// (scrypt in the version-1 key files written before), so several
+// passphrases open the same store, and a passphrase is changed or removed
+// by writing or deleting a small key file, without touching the data. When
+// every passphrase is lost nothing can be recovered.
 //
 // Layout in the underlying store:
 //
-//	keys/<ID>                        a key file (JSON): scrypt parameters and
+//	keys/<ID>                        a key file (JSON): KDF parameters and
 //	                                 salt, the sealed master key, and a MAC
 //	                                 under the master key (check verifies it)
 //	data/<key>                       the sealed bytes of the snapshot key <key>

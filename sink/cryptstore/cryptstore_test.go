@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -17,8 +18,12 @@ import (
 	"github.com/pstsync/pstsync/sink/storetest"
 )
 
-// TestKDF is cheap scrypt for tests.
-var testKDF = KDF{N: 1 << 10, R: 8, P: 1}
+// testKDF is cheap argon2id for tests; testScryptKDF cheap scrypt (the
+// version-1 key files written before argon2id).
+var (
+	testKDF       = KDF{Alg: AlgArgon2id, Time: 1, MemoryKiB: 64, Threads: 1}
+	testScryptKDF = KDF{N: 1 << 10, R: 8, P: 1}
+)
 
 func newEnc(t testing.TB, inner sink.Store) *Store {
 	t.Helper()
@@ -367,18 +372,56 @@ func TestConvert(t *testing.T) {
 	}
 }
 
-// FuzzKeyFile: key files are read from the store (untrusted bytes).
+// FuzzKeyFile: key files are read from the store (untrusted bytes). What
+// parses has a KDF within the bounds, and writes back to a key file that
+// parses the same.
 func FuzzKeyFile(f *testing.F) {
-	s := newEnc(f, memstore.New())
-	data, _, _ := s.inner.Get(context.Background(), KeysPrefix+FirstKeyID)
+	ctx := context.Background()
+	s := newEnc(f, memstore.New()) // a version-2 (argon2id) key file
+	data, _, _ := s.inner.Get(ctx, KeysPrefix+FirstKeyID)
 	f.Add(data)
+	if _, err := s.AddKey(ctx, "correct horse", "scrypt", KeyInfo{}, testScryptKDF); err != nil {
+		f.Fatal(err)
+	}
+	keys, _, _ := listKeyFiles(ctx, s.inner)
+	for _, k := range keys {
+		data, _, _ := s.inner.Get(ctx, k)
+		f.Add(data)
+	}
+	for _, k := range []string{"0000000000000001", "6819a45a7093151a"} { // written by the base code
+		data, err := os.ReadFile(filepath.Join("testdata", "v1store", "keys", k))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
 	f.Add([]byte(`{"version":1}`))
+	f.Add([]byte(`{"version":2,"kdf":{"alg":"argon2id","time":1,"memory_kib":1099511627776,"threads":1}}`))
+	f.Add([]byte(`{"version":3,"kdf":{"alg":"balloon"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		kf, err := parseKeyFile(b)
 		if err != nil {
 			return
 		}
-		kf.KDF = testKDF // bound the cost
+		if err := kf.KDF.check(); err != nil || kf.KDF.version() != kf.Version {
+			t.Fatalf("parsed a key file with KDF %s, version %d: %v", kf.KDF, kf.Version, err)
+		}
+		if 128*kf.KDF.N*kf.KDF.R > maxKDFMemory || kf.KDF.MemoryKiB > maxKDFMemory>>10 {
+			t.Fatalf("KDF %s over the memory bound", kf.KDF)
+		}
+		again, err := json.Marshal(kf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kf2, err := parseKeyFile(again); err != nil || kf2.KDF != kf.KDF || kf2.Version != kf.Version {
+			t.Fatalf("written back %s: %+v %v", again, kf2, err)
+		}
+		// bound the cost
+		if kf.KDF.alg() == AlgScrypt {
+			kf.KDF = testScryptKDF
+		} else {
+			kf.KDF = testKDF
+		}
 		_, _, _ = kf.unwrap("correct horse")
 		_ = s.keyFileMACOK(kf)
 	})
