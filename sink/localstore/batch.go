@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -28,8 +31,13 @@ const batchWorkers = 4
 // place under their names, in parallel (an existing name is left alone),
 // and the names made durable (one more syncfs, else an fsync per folder).
 // A key is never visible before its bytes are durable; a failure or a kill
-// leaves at most hidden temporary files, which `pstsync check` reports and
-// --repair removes.
+// leaves at most hidden temporary files (or a new folder's hidden twin,
+// below), which `pstsync check` reports and --repair removes.
+//
+// A folder that does not exist yet (Linux) is filled as a hidden twin
+// beside it, each file written under its own name, and renamed into place
+// once the files are durable, with a rename that refuses to replace a
+// folder another writer made meanwhile (its files then go in one by one).
 //
 // A name is taken with a rename that refuses to replace (renameat2 with
 // RENAME_NOREPLACE on Linux: one system call, nothing left to remove);
@@ -44,7 +52,10 @@ func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
 			return fmt.Errorf("localstore: put: %w", err)
 		}
 	}
-	temps := make([]string, len(items)) // temporary names, in the item's folder
+	// temps: the items' temporary names, relative to their folders; for
+	// an item written into a new folder's hidden twin that could not be
+	// renamed into place, its name there ("../<twin>/<name>").
+	temps := make([]string, len(items))
 	units := folderUnits(items, s.path)
 	defer func() {
 		for _, u := range units {
@@ -57,21 +68,59 @@ func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
 	}()
 	// A folder that did not exist holds no object: its items need no
 	// look first (another writer's object arriving meanwhile is found
-	// when the name is taken).
+	// when the name is taken). Where a folder can be renamed without
+	// replacing one (newFolders), a new folder is filled as a hidden twin
+	// beside it, each file under its own name (no temporary name and
+	// rename per file: a first sync stores 10,000 objects in 256 new
+	// folders), and renamed into place once its files are durable.
 	fresh := map[string]bool{}
+	twins := map[string]string{} // a new folder → its hidden twin, until renamed into place
+	defer func() {
+		for _, t := range twins {
+			_ = os.RemoveAll(t) // a failure, or a folder made meanwhile by another writer
+		}
+	}()
 	for _, u := range units {
 		if _, done := fresh[u.dir]; done {
 			continue
 		}
 		_, err := os.Stat(u.dir)
 		fresh[u.dir] = errors.Is(err, fs.ErrNotExist)
+		if fresh[u.dir] && newFolders {
+			if t, err := newTwin(u.dir); err == nil {
+				twins[u.dir] = t
+				continue
+			}
+			// else the folder itself, as anywhere else
+		}
 		if err := os.MkdirAll(u.dir, dirMode); err != nil {
 			return s.fail("put", u.dir, err)
 		}
 	}
-	if err := s.eachUnit(ctx, units, func(d dirHandle, u unit) error {
+	wunits := units // where the files are written
+	if len(twins) > 0 {
+		wunits = slices.Clone(units)
+		for k := range wunits {
+			if t := twins[wunits[k].dir]; t != "" {
+				wunits[k].dir, wunits[k].twin = t, true
+			}
+		}
+	}
+	direct := make([]bool, len(items)) // written under its name in a twin
+	if err := s.eachUnit(ctx, wunits, func(d dirHandle, u unit) error {
 		for _, i := range u.items {
 			base := path.Base(items[i].Key)
+			if u.twin {
+				err := d.writeNew(base, items[i].Data)
+				if errors.Is(err, fs.ErrExist) {
+					continue // the same key twice in the batch: the first stays
+				}
+				if err != nil {
+					return s.fail("put", items[i].Key, err)
+				}
+				direct[i] = true
+				continue
+			}
 			if !fresh[u.dir] && d.exists(base) {
 				continue // stored already
 			}
@@ -86,18 +135,65 @@ func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
 		return err
 	}
 	var written []string
-	for _, u := range units {
+	for k, u := range units {
 		for _, i := range u.items {
-			if temps[i] != "" {
+			switch {
+			case direct[i]:
+				written = append(written, filepath.Join(wunits[k].dir, path.Base(items[i].Key)))
+			case temps[i] != "":
 				written = append(written, filepath.Join(u.dir, temps[i]))
 			}
 		}
 	}
-	if err := s.syncFiles(ctx, written); err != nil {
+	viaFS, err := s.syncFiles(ctx, written)
+	if err != nil {
 		return err
 	}
+	if !viaFS {
+		for _, t := range twins { // the twins' entries, before they are renamed
+			if err := syncDir(t); err != nil {
+				return s.fail("put", t, err)
+			}
+		}
+	}
+	// The twins into place. One whose folder was made meanwhile (another
+	// writer's first object in it) gives its files one by one instead.
+	var published []string
+	for _, dir := range slices.Sorted(maps.Keys(twins)) {
+		t := twins[dir]
+		beforeTwinRename(dir)
+		err := renameDirNoReplace(t, dir)
+		if err == nil {
+			delete(twins, dir)
+			published = append(published, dir)
+			continue
+		}
+		if !errors.Is(err, fs.ErrExist) && !errors.Is(err, syscall.ENOTEMPTY) && !isUnsupported(err) {
+			return s.fail("put", dir, err)
+		}
+		if err := os.MkdirAll(dir, dirMode); err != nil {
+			return s.fail("put", dir, err)
+		}
+		rel := filepath.Join("..", filepath.Base(t))
+		for _, u := range units {
+			if u.dir != dir {
+				continue
+			}
+			for _, i := range u.items {
+				if direct[i] {
+					temps[i] = filepath.Join(rel, path.Base(items[i].Key))
+				}
+			}
+		}
+	}
+	var rest []unit // units with files to put in place
+	for _, u := range units {
+		if slices.ContainsFunc(u.items, func(i int) bool { return temps[i] != "" }) {
+			rest = append(rest, u)
+		}
+	}
 	var noRename atomic.Bool
-	if err := s.eachUnit(ctx, units, func(d dirHandle, u unit) error {
+	if err := s.eachUnit(ctx, rest, func(d dirHandle, u unit) error {
 		for _, i := range u.items {
 			t := temps[i]
 			if t == "" {
@@ -142,6 +238,11 @@ func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
 			errs = append(errs, s.fail("put", d, err))
 		}
 	}
+	for _, d := range published { // a twin renamed into place: its parent's entry
+		if err := syncDir(filepath.Dir(d)); err != nil {
+			errs = append(errs, s.fail("put", d, err))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -149,6 +250,7 @@ func (s *Store) PutNew(ctx context.Context, items []sink.Item) error {
 type unit struct {
 	dir   string
 	items []int
+	twin  bool // dir is a new folder's hidden twin
 }
 
 // unitItems is the most items a unit holds: a folder with more is split,
@@ -195,8 +297,9 @@ func isUnsupported(err error) bool {
 }
 
 // syncFiles makes the named files durable: one syncfs on the store's file
-// system, or an fsync each, in parallel.
-func (s *Store) syncFiles(ctx context.Context, names []string) error {
+// system (viaFS: their folders' entries too), or an fsync each, in
+// parallel.
+func (s *Store) syncFiles(ctx context.Context, names []string) (viaFS bool, err error) {
 	var todo []string
 	for _, n := range names {
 		if n != "" {
@@ -204,17 +307,33 @@ func (s *Store) syncFiles(ctx context.Context, names []string) error {
 		}
 	}
 	if len(todo) == 0 {
-		return nil
+		return false, nil
 	}
 	if sink.SyncFS(s.root) == nil {
-		return nil
+		return true, nil
 	}
-	return s.parallel(ctx, len(todo), func(i int) error {
+	return false, s.parallel(ctx, len(todo), func(i int) error {
 		if err := sink.SyncFile(todo[i]); err != nil {
 			return s.fail("sync", todo[i], err)
 		}
 		return nil
 	})
+}
+
+// beforeTwinRename lets tests make a folder while its twin is filled.
+var beforeTwinRename = func(dir string) {}
+
+// newTwin makes the hidden folder a new folder dir is filled in (a
+// temporary name: Temps lists one a killed writer left).
+func newTwin(dir string) (string, error) {
+	if err := os.MkdirAll(filepath.Dir(dir), dirMode); err != nil {
+		return "", err
+	}
+	t := filepath.Join(filepath.Dir(dir), hiddenName(filepath.Base(dir), "."+strconv.FormatUint(rand.Uint64(), 36)+tempSuffix))
+	if err := os.Mkdir(t, dirMode); err != nil {
+		return "", err
+	}
+	return t, nil
 }
 
 // parallel runs fn(0..n-1) on batchWorkers goroutines and returns the
@@ -268,15 +387,21 @@ func (s *Store) Temps(ctx context.Context, olderThan time.Duration) ([]string, e
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !d.IsDir() && (hasSuffix(d.Name(), tempSuffix) || hasSuffix(d.Name(), lockSuffix)) {
+		// A temporary file, a lock, or a new folder's hidden twin (PutNew).
+		if p != s.root && (hasSuffix(d.Name(), tempSuffix) || !d.IsDir() && hasSuffix(d.Name(), lockSuffix)) {
+			skip := error(nil)
+			if d.IsDir() {
+				skip = filepath.SkipDir
+			}
 			if fi, err := d.Info(); err != nil || time.Since(fi.ModTime()) < olderThan {
-				return nil
+				return skip
 			}
 			rel, err := filepath.Rel(s.root, p)
 			if err != nil {
 				return err
 			}
 			out = append(out, filepath.ToSlash(rel))
+			return skip
 		}
 		return nil
 	})
@@ -291,7 +416,7 @@ func (s *Store) RemoveTemp(ctx context.Context, rel string) error {
 	if !hasSuffix(rel, tempSuffix) && !hasSuffix(rel, lockSuffix) {
 		return fmt.Errorf("localstore: %s is not a temporary file", rel)
 	}
-	if err := os.Remove(filepath.Join(s.root, filepath.FromSlash(rel))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.RemoveAll(filepath.Join(s.root, filepath.FromSlash(rel))); err != nil {
 		return s.fail("delete", rel, err)
 	}
 	return nil

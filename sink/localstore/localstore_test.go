@@ -66,7 +66,7 @@ func withoutHardLinks(t *testing.T) *atomic.Int32 {
 	return linked
 }
 
-var realRenameNoReplace = renameNoReplace
+var realRenameNoReplace, realRenameDirNoReplace = renameNoReplace, renameDirNoReplace
 
 // TestConformanceWithoutRenameNoReplace runs the suite where a rename
 // that refuses to replace is not supported (NFS, SMB, older kernels): a
@@ -80,7 +80,10 @@ func TestConformanceWithoutRenameNoReplace(t *testing.T) {
 				renamed.Add(1)
 				return &os.LinkError{Op: "rename", Old: from, New: to, Err: syscall.EINVAL}
 			}
-			t.Cleanup(func() { renameNoReplace = realRenameNoReplace })
+			renameDirNoReplace = func(from, to string) error {
+				return &os.LinkError{Op: "rename", Old: from, New: to, Err: syscall.EINVAL}
+			}
+			t.Cleanup(func() { renameNoReplace, renameDirNoReplace = realRenameNoReplace, realRenameDirNoReplace })
 			linked := new(atomic.Int32)
 			if noLinks {
 				linked = withoutHardLinks(t)
@@ -477,4 +480,105 @@ func BenchmarkPutNew10k(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestPutNewFolderMadeMeanwhile: a new folder is filled as a hidden twin;
+// when another writer makes the folder (and puts a key in it) meanwhile,
+// the twin's files go in one by one, the other writer's key is left as it
+// is, and nothing hidden stays.
+func TestPutNewFolderMadeMeanwhile(t *testing.T) {
+	if !newFolders {
+		t.Log("no twins on this platform: new folders are made in place")
+	}
+	s := newStore(t)
+	ctx := context.Background()
+	var items []sink.Item
+	for i := range 200 {
+		items = append(items, sink.Item{Key: fmt.Sprintf("objects/%02x/o%d", i%4, i), Data: fmt.Appendf(nil, "object %d", i)})
+	}
+	made := 0
+	beforeTwinRename = func(dir string) {
+		if filepath.Base(dir) != "01" && filepath.Base(dir) != "02" {
+			return
+		}
+		made++
+		// The other writer's own key, and one of ours with its bytes.
+		other := filepath.ToSlash(filepath.Join("objects", filepath.Base(dir), "theirs"))
+		if _, err := s.Put(ctx, other, []byte("theirs"), sink.Cond{IfNoneMatch: true}); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(func() { beforeTwinRename = func(string) {} })
+	items[1].Data = []byte("object 1")
+	if _, err := s.Put(ctx, "objects/03/keep", []byte("kept"), sink.Cond{IfNoneMatch: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutNew(ctx, append(items, sink.Item{Key: "objects/03/keep", Data: []byte("not this")})); err != nil {
+		t.Fatal(err)
+	}
+	if newFolders && made != 2 {
+		t.Fatalf("folders made meanwhile: %d, want 2", made)
+	}
+	for _, it := range items {
+		got, _, err := s.Get(ctx, it.Key)
+		if err != nil || !bytes.Equal(got, it.Data) {
+			t.Errorf("%s: %q, %v", it.Key, got, err)
+		}
+	}
+	for key, want := range map[string]string{"objects/01/theirs": "theirs", "objects/02/theirs": "theirs", "objects/03/keep": "kept"} {
+		if got, _, err := s.Get(ctx, key); (newFolders || key == "objects/03/keep") && (err != nil || string(got) != want) {
+			t.Errorf("%s: %q, %v; want %q", key, got, err, want)
+		}
+	}
+	keys, err := s.List(ctx, "objects/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(items) + 1 + 2*btoi(newFolders); len(keys) != want {
+		t.Errorf("listed %d keys, want %d", len(keys), want)
+	}
+	checkNoLeftovers(t, s.Dir())
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestPutNewTwinLeftByKill: a twin a killed writer left is hidden from
+// List, listed by Temps once old, and removed whole by RemoveTemp; a
+// failed write removes its twin.
+func TestPutNewTwinLeftByKill(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	twin, err := newTwin(filepath.Join(s.Dir(), "objects", "ab"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(twin, "abcd"), []byte("x"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := s.List(ctx, "objects/"); err != nil || len(keys) != 0 {
+		t.Fatalf("List = %v, %v", keys, err)
+	}
+	if temps, err := s.Temps(ctx, time.Hour); err != nil || len(temps) != 0 {
+		t.Fatalf("Temps(1h) = %v, %v: a twin being filled is listed", temps, err)
+	}
+	temps, err := s.Temps(ctx, 0)
+	if err != nil || len(temps) != 1 || !strings.HasPrefix(temps[0], "objects/.ab.") {
+		t.Fatalf("Temps(0) = %v, %v", temps, err)
+	}
+	if err := s.RemoveTemp(ctx, temps[0]); err != nil {
+		t.Fatal(err)
+	}
+	checkNoLeftovers(t, s.Dir())
+
+	failWrite = func(string) error { return errors.New("disk full") }
+	t.Cleanup(func() { failWrite = func(string) error { return nil } })
+	if err := s.PutNew(ctx, []sink.Item{{Key: "objects/cd/y", Data: []byte("y")}}); err == nil {
+		t.Fatal("PutNew did not fail")
+	}
+	checkNoLeftovers(t, s.Dir())
 }

@@ -29,3 +29,27 @@ func (d dirHandle) writeTemp(base string, data []byte) (string, error) {
 	}
 	return filepath.Base(name), nil
 }
+
+// writeNew writes data to the new file base in d, without a flush (an
+// error matching fs.ErrExist when base exists). On failure nothing is left
+// behind.
+func (d dirHandle) writeNew(base string, data []byte) (err error) {
+	name := filepath.Join(d.path, base)
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			_ = os.Remove(name)
+		}
+	}()
+	if err = failWrite(name); err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	return err
+}

@@ -3,6 +3,8 @@
 package localstore
 
 import (
+	"errors"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -69,22 +71,36 @@ func (d dirHandle) exists(base string) bool {
 // directly: a batch writes thousands of objects, and os.File's poller
 // registration added system calls to each. It returns the temporary
 // file's name in d.
-func (d dirHandle) writeTemp(base string, data []byte) (_ string, err error) {
+func (d dirHandle) writeTemp(base string, data []byte) (string, error) {
 	prefix := hiddenName(base, ".")
-	var rel, name string
-	fd := -1
 	for i := 0; ; i++ {
-		rel = prefix + strconv.FormatUint(rand.Uint64(), 36) + tempSuffix
-		at, n := d.at(rel)
-		name = filepath.Join(d.path, rel)
-		fd, err = unix.Openat(at, n, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, fileMode)
-		if err == nil {
-			break
-		}
-		if err == syscall.EINTR || (err == syscall.EEXIST && i < 100) {
+		rel := prefix + strconv.FormatUint(rand.Uint64(), 36) + tempSuffix
+		err := d.writeNew(rel, data)
+		if errors.Is(err, fs.ErrExist) && i < 100 {
 			continue
 		}
-		return "", &os.PathError{Op: "open", Path: name, Err: err}
+		if err != nil {
+			return "", err
+		}
+		return rel, nil
+	}
+}
+
+// writeNew writes data to the new file base in d, without a flush (an
+// error matching fs.ErrExist when base exists). On failure nothing is left
+// behind.
+func (d dirHandle) writeNew(base string, data []byte) (err error) {
+	at, n := d.at(base)
+	name := filepath.Join(d.path, base)
+	var fd int
+	for {
+		fd, err = unix.Openat(at, n, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, fileMode)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return &os.PathError{Op: "open", Path: name, Err: err}
 	}
 	defer func() {
 		if fd >= 0 {
@@ -97,11 +113,11 @@ func (d dirHandle) writeTemp(base string, data []byte) (_ string, err error) {
 	// The mode regardless of the umask, as writeTempSync sets it.
 	if !umaskKeepsMode() {
 		if err = unix.Fchmod(fd, fileMode); err != nil {
-			return "", &os.PathError{Op: "chmod", Path: name, Err: err}
+			return &os.PathError{Op: "chmod", Path: name, Err: err}
 		}
 	}
 	if err = failWrite(name); err != nil {
-		return "", err
+		return err
 	}
 	for n := 0; n < len(data); {
 		m, werr := unix.Write(fd, data[n:])
@@ -109,19 +125,19 @@ func (d dirHandle) writeTemp(base string, data []byte) (_ string, err error) {
 			continue
 		}
 		if werr != nil {
-			return "", &os.PathError{Op: "write", Path: name, Err: werr}
+			return &os.PathError{Op: "write", Path: name, Err: werr}
 		}
 		if m == 0 {
-			return "", &os.PathError{Op: "write", Path: name, Err: syscall.EIO}
+			return &os.PathError{Op: "write", Path: name, Err: syscall.EIO}
 		}
 		n += m
 	}
 	err = unix.Close(fd)
 	fd = -1
 	if err != nil {
-		return "", &os.PathError{Op: "close", Path: name, Err: err}
+		return &os.PathError{Op: "close", Path: name, Err: err}
 	}
-	return rel, nil
+	return nil
 }
 
 // umaskKeepsMode reports whether the process's umask leaves fileMode as it
