@@ -431,11 +431,12 @@ func Sync(ctx context.Context, o Options) (*Result, error) {
 		// edit is kept) still makes a revision: it records the conflicts.
 		// Free/busy, computed from the plan and the run's items in
 		// memory, is made while the revision is written.
-		if _, err := sideObjs.wait(); err != nil {
+		stored, err := sideObjs.wait()
+		if err != nil {
 			return nil, fmt.Errorf("syncer: %w", err)
 		}
 		fbRun := r.startFreeBusy(ctx, a)
-		m, err := r.commit(ctx, a)
+		m, err := r.commit(ctx, a, stored)
 		fb, _ = fbRun.wait()
 		if err == nil {
 			a.final = m
@@ -891,10 +892,18 @@ func compareKeys(a, b merge.Key) int {
 }
 
 // commit writes the plan's objects and the revision.
-func (r *run) commit(ctx context.Context, a *applied) (*snapshot.Manifest, error) {
+func (r *run) commit(ctx context.Context, a *applied, stored []string) (*snapshot.Manifest, error) {
+	// The objects not stored yet (a first sync stored the side's while it
+	// merged: not hashed and looked up again).
+	done := make(map[string]bool, len(stored))
+	for _, h := range stored {
+		done[h] = true
+	}
 	objs := make([][]byte, 0, len(a.objects))
 	for _, h := range slices.Sorted(maps.Keys(a.objects)) {
-		objs = append(objs, a.objects[h])
+		if !done[h] {
+			objs = append(objs, a.objects[h])
+		}
 	}
 	if _, err := r.repo.PutObjects(ctx, objs); err != nil {
 		return nil, err
