@@ -62,6 +62,7 @@ func readRegular(p string, limit int64) ([]byte, os.FileInfo, error) {
 			}
 			data = slices.Grow(data, int(min(int64(cap(data)), limit+1-int64(len(data)))))
 		}
+		want := cap(data) - len(data)
 		n, err := retryEINTR(func() (int, error) { return syscall.Read(fd, data[len(data):cap(data)]) })
 		if err != nil {
 			return nil, nil, &os.PathError{Op: "read", Path: p, Err: err}
@@ -70,6 +71,11 @@ func readRegular(p string, limit int64) ([]byte, os.FileInfo, error) {
 			break
 		}
 		data = data[:len(data)+n]
+		if n < want && int64(len(data)) >= fi.st.Size {
+			// A short read of a regular file is its end: at least the
+			// size fstat gave, and no more to come (no read to see 0).
+			break
+		}
 	}
 	if int64(len(data)) > limit {
 		return nil, nil, fmt.Errorf("more than the limit of %d bytes; skipped", limit)
