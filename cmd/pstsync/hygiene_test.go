@@ -92,16 +92,33 @@ func TestTempFilesReportedAndRepaired(t *testing.T) {
 	if err := os.WriteFile(tmp, []byte("half"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A new folder's hidden twin a batch was filling (its objects under
+	// their own names) when it was killed.
+	twin := filepath.Join(store, "objects", ".fe.k3j9.pstsync-tmp")
+	if err := os.MkdirAll(twin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(twin, strings.Repeat("fe", 32)), []byte("half"), 0o444); err != nil {
+		t.Fatal(err)
+	}
 	old := time.Now().Add(-time.Hour)
-	os.Chtimes(tmp, old, old)
+	for _, p := range []string{tmp, twin} {
+		os.Chtimes(p, old, old)
+	}
 	out.Reset()
-	if code := run([]string{"pstsync", "check", "--store", store}, &out, &errb); code != exitOK || !strings.Contains(out.String(), "temp-file") {
+	if code := run([]string{"pstsync", "check", "--store", store}, &out, &errb); code != exitOK || strings.Count(out.String(), "temp-file") != 2 {
 		t.Fatalf("check: %d %s", code, out.String())
 	}
 	out.Reset()
 	run([]string{"pstsync", "check", "--repair", "--store", store}, &out, &errb)
-	if _, err := os.Stat(tmp); err == nil {
-		t.Fatalf("temp file still there after check --repair:\n%s", out.String())
+	for _, p := range []string{tmp, twin} {
+		if _, err := os.Stat(p); err == nil {
+			t.Fatalf("%s still there after check --repair:\n%s", p, out.String())
+		}
+	}
+	out.Reset()
+	if code := run([]string{"pstsync", "check", "--store", store}, &out, &errb); code != exitOK || strings.Contains(out.String(), "temp-file") {
+		t.Fatalf("check after the repair: %d %s", code, out.String())
 	}
 }
 
