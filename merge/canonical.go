@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/emersion/go-ical"
 
@@ -61,45 +60,12 @@ func calendarCanonical(d *Doc) ([]byte, error) {
 		{Name: ical.PropProductID, Value: escapeText(ProdID)},
 		{Name: ical.PropVersion, Value: "2.0"},
 	}
-	var master, extra []keyedField
-	var overrides map[string][]keyedField // "RID=x/" override
-	var tzids map[string]bool
-	addTZIDs := func(f Field) {
-		for _, t := range f.Params["TZID"] {
-			if tzids == nil {
-				tzids = map[string]bool{}
-			}
-			tzids[t] = true
-		}
+	parts, err := splitCalendar(d)
+	if err != nil {
+		return nil, err
 	}
-	for _, f := range d.Volatile { // DTSTAMP or CREATED may name a zone too
-		addTZIDs(f)
-	}
-	fields := orderedFields(d.Fields, "")
-	for _, kf := range fields {
-		addTZIDs(kf.f)
-		switch {
-		case strings.HasPrefix(kf.key, calPrefix):
-			if kf.f.Comp {
-				extra = append(extra, kf)
-				continue
-			}
-			calProps = append(calProps, sink.ICSProp{Name: kf.f.Name, Params: ical.Params(kf.f.Params), Value: kf.f.Value})
-		case strings.HasPrefix(kf.key, "RID="):
-			i := strings.Index(kf.key, "/")
-			if i < 0 {
-				return nil, fmt.Errorf("merge: bad override key %q", kf.key)
-			}
-			if overrides == nil {
-				overrides = map[string][]keyedField{}
-			}
-			overrides[kf.key[:i+1]] = append(overrides[kf.key[:i+1]], kf)
-		default:
-			if master == nil {
-				master = make([]keyedField, 0, len(fields))
-			}
-			master = append(master, kf)
-		}
+	for _, kf := range parts.cal {
+		calProps = append(calProps, sink.ICSProp{Name: kf.f.Name, Params: ical.Params(kf.f.Params), Value: kf.f.Value})
 	}
 	w := sink.NewICSWriter()
 	fail := func(err error) ([]byte, error) {
@@ -108,10 +74,7 @@ func calendarCanonical(d *Doc) ([]byte, error) {
 	}
 	w.Begin(ical.CompCalendar)
 	w.Props(calProps)
-	for _, tzid := range sortedKeys(d.Zones) {
-		if !tzids[tzid] {
-			continue
-		}
+	for _, tzid := range parts.zones {
 		comps, err := parseComps(d.Zones[tzid])
 		if err != nil {
 			return fail(err)
@@ -121,16 +84,9 @@ func calendarCanonical(d *Doc) ([]byte, error) {
 		}
 	}
 	compName := compOfKind(d.Kind)
-	prefixes := sortedKeys(overrides)
-	if master != nil || len(overrides) == 0 {
-		prefixes = append([]string{""}, prefixes...) // the master first; one with no fields but its UID
-	}
 	var props []sink.ICSProp
-	for _, prefix := range prefixes {
-		group := master
-		if prefix != "" {
-			group = overrides[prefix]
-		}
+	for _, prefix := range parts.prefixes {
+		group := parts.groups[prefix]
 		props = props[:0]
 		// set is ical.Props.Set: the property replaces those of its name.
 		set := func(p sink.ICSProp) {
@@ -182,7 +138,7 @@ func calendarCanonical(d *Doc) ([]byte, error) {
 		}
 		w.End(compName)
 	}
-	for _, kf := range extra {
+	for _, kf := range parts.extra {
 		comps, err := parseComps(kf.f.Value)
 		if err != nil {
 			return fail(err)

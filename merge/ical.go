@@ -336,47 +336,14 @@ func ToCalendar(d *Doc) (*ical.Calendar, error) {
 	cal.Props.SetText(ical.PropProductID, ProdID)
 	cal.Props.SetText(ical.PropVersion, "2.0")
 
-	groups := map[string][]keyedField{} // "" master, "RID=x/" override
-	var extra []keyedField
-	var tzids map[string]bool
-	addTZIDs := func(f Field) {
-		for _, t := range f.Params["TZID"] {
-			if tzids == nil {
-				tzids = map[string]bool{}
-			}
-			tzids[t] = true
-		}
+	parts, err := splitCalendar(d)
+	if err != nil {
+		return nil, err
 	}
-	for _, f := range d.Volatile { // DTSTAMP or CREATED may name a zone too
-		addTZIDs(f)
+	for _, kf := range parts.cal {
+		cal.Props.Add(toProp(kf.f))
 	}
-	fields := orderedFields(d.Fields, "")
-	for _, kf := range fields {
-		addTZIDs(kf.f)
-		switch {
-		case strings.HasPrefix(kf.key, calPrefix):
-			if kf.f.Comp {
-				extra = append(extra, kf)
-				continue
-			}
-			cal.Props.Add(toProp(kf.f))
-		case strings.HasPrefix(kf.key, "RID="):
-			i := strings.Index(kf.key, "/")
-			if i < 0 {
-				return nil, fmt.Errorf("merge: bad override key %q", kf.key)
-			}
-			groups[kf.key[:i+1]] = append(groups[kf.key[:i+1]], kf)
-		default:
-			if groups[""] == nil {
-				groups[""] = make([]keyedField, 0, len(fields))
-			}
-			groups[""] = append(groups[""], kf)
-		}
-	}
-	for _, tzid := range sortedKeys(d.Zones) {
-		if !tzids[tzid] {
-			continue
-		}
+	for _, tzid := range parts.zones {
 		comps, err := parseComps(d.Zones[tzid])
 		if err != nil {
 			return nil, err
@@ -384,11 +351,8 @@ func ToCalendar(d *Doc) (*ical.Calendar, error) {
 		cal.Children = append(cal.Children, comps...)
 	}
 	compName := compOfKind(d.Kind)
-	prefixes := sortedKeys(groups) // "" (the master) sorts first
-	if len(groups) == 0 {
-		prefixes = []string{""} // a master with no fields but its UID
-	}
-	for _, prefix := range prefixes {
+	groups, extra := parts.groups, parts.extra
+	for _, prefix := range parts.prefixes {
 		c := &ical.Component{Name: compName, Props: make(ical.Props, len(groups[prefix])+4)} // ical.NewComponent, with room
 		c.Props.SetText(ical.PropUID, d.UID)
 		if prefix != "" {
@@ -433,6 +397,64 @@ func ToCalendar(d *Doc) (*ical.Calendar, error) {
 		cal.Children = append(cal.Children, comps...)
 	}
 	return cal, nil
+}
+
+// calParts are a calendar Doc's fields as ToCalendar places them.
+type calParts struct {
+	cal      []keyedField            // VCALENDAR properties
+	extra    []keyedField            // VCALENDAR components (after the item's)
+	groups   map[string][]keyedField // "" the master, "RID=x/" an override
+	prefixes []string                // the item's components in order: the master first
+	zones    []string                // the VTIMEZONEs some TZID refers to, by TZID
+}
+
+func splitCalendar(d *Doc) (*calParts, error) {
+	p := &calParts{groups: map[string][]keyedField{}}
+	var tzids map[string]bool
+	addTZIDs := func(f Field) {
+		for _, t := range f.Params["TZID"] {
+			if tzids == nil {
+				tzids = map[string]bool{}
+			}
+			tzids[t] = true
+		}
+	}
+	for _, f := range d.Volatile { // DTSTAMP or CREATED may name a zone too
+		addTZIDs(f)
+	}
+	fields := orderedFields(d.Fields, "")
+	for _, kf := range fields {
+		addTZIDs(kf.f)
+		switch {
+		case strings.HasPrefix(kf.key, calPrefix):
+			if kf.f.Comp {
+				p.extra = append(p.extra, kf)
+			} else {
+				p.cal = append(p.cal, kf)
+			}
+		case strings.HasPrefix(kf.key, "RID="):
+			i := strings.Index(kf.key, "/")
+			if i < 0 {
+				return nil, fmt.Errorf("merge: bad override key %q", kf.key)
+			}
+			p.groups[kf.key[:i+1]] = append(p.groups[kf.key[:i+1]], kf)
+		default:
+			if p.groups[""] == nil {
+				p.groups[""] = make([]keyedField, 0, len(fields))
+			}
+			p.groups[""] = append(p.groups[""], kf)
+		}
+	}
+	for _, tzid := range sortedKeys(d.Zones) {
+		if tzids[tzid] {
+			p.zones = append(p.zones, tzid)
+		}
+	}
+	p.prefixes = sortedKeys(p.groups) // "" (the master) sorts first
+	if len(p.groups) == 0 {
+		p.prefixes = []string{""} // a master with no fields but its UID
+	}
+	return p, nil
 }
 
 // escapeText is the value ical.Prop.SetText gives text: a backslash

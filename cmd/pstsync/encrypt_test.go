@@ -414,17 +414,7 @@ func TestStoreEncryptInterrupted(t *testing.T) {
 		t.Fatalf("sync: %d %s", code, out)
 	}
 	// an interrupted conversion: marker and first key written, nothing copied
-	l, err := localstore.New(store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := cryptstore.WriteMarker(ctx, l, cryptstore.Marker{User: "admin", Host: "pc", Since: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cryptstore.Init(ctx, l, "p", cryptstore.KeyInfo{User: "admin"}, cryptstore.KDF{N: 1024, R: 8, P: 1}); err != nil {
-		t.Fatal(err)
-	}
+	startConversion(t, store, "p")
 	before := storeFiles(t, store)
 	t.Setenv("PSTSYNC_PASSPHRASE", "p")
 	if code, out := sync(); code != exitRunning || !strings.Contains(out, "being encrypted (by admin on pc") {
@@ -600,5 +590,23 @@ func TestSyncWrongPassphraseBackground(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// startConversion leaves the store as a `store encrypt` interrupted after
+// its marker and first key file (a scrypt one, version 1, under
+// passphrase): nothing copied yet.
+func startConversion(t *testing.T, store, passphrase string) {
+	t.Helper()
+	l, err := localstore.New(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := cryptstore.WriteMarker(ctx, l, cryptstore.Marker{User: "admin", Host: "pc", Since: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cryptstore.Init(ctx, l, passphrase, cryptstore.KeyInfo{User: "admin"}, cryptstore.KDF{N: 1024, R: 8, P: 1}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/pstsync/pstsync/sink/cryptstore"
-	"github.com/pstsync/pstsync/sink/localstore"
 )
 
 // keyFileKDFs returns each key file of the folder store with its version
@@ -84,17 +82,7 @@ func TestKeyFilesArgon2id(t *testing.T) {
 	if code, out := sync(store); code != exitOK {
 		t.Fatalf("clear sync: %d %s", code, out)
 	}
-	l, err := localstore.New(store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := cryptstore.WriteMarker(ctx, l, cryptstore.Marker{User: "admin", Host: "pc", Since: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cryptstore.Init(ctx, l, "old", cryptstore.KeyInfo{User: "admin"}, cryptstore.KDF{N: 1024, R: 8, P: 1}); err != nil {
-		t.Fatal(err)
-	}
+	startConversion(t, store, "old")
 	t.Setenv("PSTSYNC_PASSPHRASE", "old")
 	if code, out, errb := runCLI(t, "store", "encrypt", "--store", store); code != exitOK || !strings.Contains(out, "resuming") {
 		t.Fatalf("store encrypt: %d %s %s", code, out, errb)
