@@ -93,7 +93,7 @@ func newKeyCommand() *cli.Command {
 		Subcommands: withUsageErrors(
 			&cli.Command{
 				Name:  "list",
-				Usage: "list the key files (* marks the one the configured passphrase opens)",
+				Usage: "list the key files (* marks the one the configured passphrase opens, ! one that cannot be used)",
 				Flags: storeFlags(),
 				Action: func(c *cli.Context) error {
 					_, cs, _, err := openCrypt(c)
@@ -105,6 +105,10 @@ func newKeyCommand() *cli.Command {
 						return err
 					}
 					for _, k := range keys {
+						if k.Problem != "" {
+							fmt.Fprintf(c.App.Writer, "! %s  unusable: %s (pstsync key remove %s removes it)\n", k.ID, k.Problem, k.ID)
+							continue
+						}
 						mark := " "
 						if k.ID == cs.KeyID() {
 							mark = "*"

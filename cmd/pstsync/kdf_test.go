@@ -145,3 +145,44 @@ func TestKeyFilesArgon2id(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyListShowsDamagedKey: a damaged key file is listed with "!" and
+// why, the others as before, and key remove removes it.
+func TestKeyListShowsDamagedKey(t *testing.T) {
+	dir := syncEnv(t)
+	t.Setenv("PSTSYNC_TEST_CHEAP_KDF", "1")
+	t.Setenv("PSTSYNC_PASSPHRASE", "p")
+	writeSrc(t, filepath.Join(dir, "alice"), "a.ics", ev("A-uid", "Alpha"), 3*time.Hour)
+	store := filepath.Join(dir, "store")
+	if code, out, errb := runCLI(t, "sync", "--user", "alice", "--source", filepath.Join(dir, "alice"), "--store", store,
+		"--mailbox", filepath.Join(dir, "mb"), "--quiet", "--init"); code != exitOK {
+		t.Fatalf("first sync: %d %s %s", code, out, errb)
+	}
+	t.Setenv("PSTSYNC_NEW_PASSPHRASE", "q")
+	code, out, errb := runCLI(t, "key", "add", "--store", store)
+	if code != exitOK {
+		t.Fatalf("key add: %d %s %s", code, out, errb)
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(out), "key "), " added")
+	p := filepath.Join(store, "keys", id)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errb = runCLI(t, "key", "list", "--store", store)
+	if code != exitOK || !strings.Contains(out, "! "+id+"  unusable: ") || !strings.Contains(out, "* "+cryptstore.FirstKeyID) {
+		t.Fatalf("key list: %d %s %s", code, out, errb)
+	}
+	if code, out, errb := runCLI(t, "key", "remove", "--store", store, id); code != exitOK {
+		t.Fatalf("key remove: %d %s %s", code, out, errb)
+	}
+	if _, err := os.Stat(p); err == nil {
+		t.Fatal("the damaged key file is still there")
+	}
+	if code, out, errb := runCLI(t, "check", "--store", store); code != exitOK {
+		t.Fatalf("check: %d %s %s", code, out, errb)
+	}
+}

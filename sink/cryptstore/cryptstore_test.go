@@ -443,3 +443,51 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestDamagedKeyFileListedAndRemoved: a key file that cannot be used (cut
+// short, changed, from a newer pstsync) is listed with why, not an error
+// for the whole list, and can be removed; a missing one cannot.
+func TestDamagedKeyFileListedAndRemoved(t *testing.T) {
+	ctx := context.Background()
+	mem := memstore.New()
+	s := newEnc(t, mem)
+	var ids []string
+	for _, p := range []string{"second", "third", "fourth"} {
+		id, err := s.AddKey(ctx, "correct horse", p, KeyInfo{User: p}, testKDF)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	cut, _, _ := mem.Get(ctx, KeysPrefix+ids[0])
+	mem.Put(ctx, KeysPrefix+ids[0], cut[:len(cut)/2], sink.Cond{})
+	changed, _, _ := mem.Get(ctx, KeysPrefix+ids[1])
+	mem.Put(ctx, KeysPrefix+ids[1], bytes.Replace(changed, []byte(`"third"`), []byte(`"thief"`), 1), sink.Cond{})
+	mem.Put(ctx, KeysPrefix+ids[2], []byte(`{"version": 3}`), sink.Cond{})
+	infos, err := s.Keys(ctx)
+	if err != nil || len(infos) != 4 {
+		t.Fatalf("keys: %+v %v", infos, err)
+	}
+	problems := map[string]string{}
+	for _, k := range infos {
+		if k.Problem != "" {
+			problems[k.ID] = k.Problem
+		}
+	}
+	if len(problems) != 3 || !strings.Contains(problems[ids[1]], ErrTampered.Error()) || !strings.Contains(problems[ids[2]], "newer pstsync") {
+		t.Fatalf("problems: %v", problems)
+	}
+	for _, id := range ids {
+		if err := s.RemoveKey(ctx, id); err != nil {
+			t.Fatalf("remove %s: %v", id, err)
+		}
+	}
+	if infos, err := s.Keys(ctx); err != nil || len(infos) != 1 || infos[0].Problem != "" {
+		t.Fatalf("keys after the removals: %+v %v", infos, err)
+	}
+	for _, id := range []string{ids[0], "../data/head.json", ""} {
+		if err := s.RemoveKey(ctx, id); err == nil || !strings.Contains(err.Error(), "no key") {
+			t.Errorf("remove %q: %v", id, err)
+		}
+	}
+}

@@ -135,6 +135,9 @@ type KeyInfo struct {
 	User    string    `json:"user"`
 	Host    string    `json:"host"`
 	Created time.Time `json:"created"`
+	// Problem, in a listing (never in a key file), says why a key file
+	// cannot be used: damaged, changed, or from a newer pstsync.
+	Problem string `json:"-"`
 }
 
 // keyFile is keys/<ID>. Version 1 has a scrypt KDF without Alg; version 2
@@ -426,22 +429,32 @@ func (s *Store) Keys(ctx context.Context) ([]KeyInfo, error) {
 	}
 	var out []KeyInfo
 	for _, k := range keys {
+		id := strings.TrimPrefix(k, KeysPrefix)
 		kf, err := s.readKeyFile(ctx, k)
-		if err != nil {
+		if errors.Is(err, errKeyFileRead) {
 			return nil, err
 		}
+		if err != nil {
+			// Listed all the same, so that it can be seen and removed.
+			out = append(out, KeyInfo{ID: id, Problem: strings.TrimPrefix(err.Error(), k+": ")})
+			continue
+		}
 		info := kf.Info
-		info.ID = strings.TrimPrefix(k, KeysPrefix)
+		info.ID = id
 		out = append(out, info)
 	}
 	slices.SortFunc(out, func(a, b KeyInfo) int { return a.Created.Compare(b.Created) })
 	return out, nil
 }
 
+// errKeyFileRead marks readKeyFile's errors of reading the store (not of
+// what was read).
+var errKeyFileRead = errors.New("reading a key file")
+
 func (s *Store) readKeyFile(ctx context.Context, key string) (*keyFile, error) {
 	data, _, err := s.inner.Get(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("cryptstore: reading %s: %w", key, err)
+		return nil, fmt.Errorf("cryptstore: reading %s: %w", key, errors.Join(errKeyFileRead, err))
 	}
 	kf, err := parseKeyFile(data)
 	if err != nil {
@@ -481,9 +494,9 @@ func (s *Store) AddKey(ctx context.Context, currentPassphrase, passphrase string
 	return s.addKey(ctx, master, passphrase, info, kdf)
 }
 
-// RemoveKey deletes key file id. It refuses the key that opened the store
-// (use ChangePassphrase, or open with another passphrase) and so never
-// removes the last one.
+// RemoveKey deletes key file id, a damaged one too. It refuses the key
+// that opened the store (use ChangePassphrase, or open with another
+// passphrase) and so never removes the last one.
 func (s *Store) RemoveKey(ctx context.Context, id string) error {
 	if err := s.wait(ctx); err != nil {
 		return err
@@ -491,7 +504,10 @@ func (s *Store) RemoveKey(ctx context.Context, id string) error {
 	if id == s.keyID {
 		return fmt.Errorf("key %s is the one in use; open the store with another passphrase to remove it (the last key is never removed)", id)
 	}
-	if _, err := s.readKeyFile(ctx, KeysPrefix+id); err != nil {
+	if id == "" || strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") {
+		return fmt.Errorf("no key %q (pstsync key list shows the keys)", id)
+	}
+	if _, err := s.readKeyFile(ctx, KeysPrefix+id); errors.Is(err, errKeyFileRead) {
 		if sink.IsNotExist(err) {
 			return fmt.Errorf("no key %s (pstsync key list shows the keys)", id)
 		}
