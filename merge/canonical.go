@@ -50,22 +50,16 @@ func Canonical(d *Doc) []byte {
 
 // calendarCanonical is the iCalendar encoding of a calendar Doc: the
 // bytes sink.EncodeICS gives ToCalendar(d), written without building the
-// calendar (every item read is encoded once; TestCanonicalDirect and
-// FuzzFromCalendar compare the two). It follows toCalendar step by step.
+// calendar (every item read is encoded once). Both are made of the same
+// pieces (splitCalendar, calendarProps, itemComponent); TestCanonicalDirect
+// and the fuzz targets compare the bytes.
 func calendarCanonical(d *Doc) ([]byte, error) {
 	if d == nil || !d.Kind.IsCalendar() {
 		return nil, fmt.Errorf("merge: ToCalendar: not a calendar item")
 	}
-	calProps := []sink.ICSProp{
-		{Name: ical.PropProductID, Value: escapeText(ProdID)},
-		{Name: ical.PropVersion, Value: "2.0"},
-	}
 	parts, err := splitCalendar(d)
 	if err != nil {
 		return nil, err
-	}
-	for _, kf := range parts.cal {
-		calProps = append(calProps, sink.ICSProp{Name: kf.f.Name, Params: ical.Params(kf.f.Params), Value: kf.f.Value})
 	}
 	w := sink.NewICSWriter()
 	fail := func(err error) ([]byte, error) {
@@ -73,7 +67,7 @@ func calendarCanonical(d *Doc) ([]byte, error) {
 		return nil, err
 	}
 	w.Begin(ical.CompCalendar)
-	w.Props(calProps)
+	w.Props(parts.calendarProps())
 	for _, tzid := range parts.zones {
 		comps, err := parseComps(d.Zones[tzid])
 		if err != nil {
@@ -86,50 +80,10 @@ func calendarCanonical(d *Doc) ([]byte, error) {
 	compName := compOfKind(d.Kind)
 	var props []sink.ICSProp
 	for _, prefix := range parts.prefixes {
-		group := parts.groups[prefix]
-		props = props[:0]
-		// set is ical.Props.Set: the property replaces those of its name.
-		set := func(p sink.ICSProp) {
-			props = slices.DeleteFunc(props, func(q sink.ICSProp) bool { return q.Name == p.Name })
-			props = append(props, p)
-		}
-		set(sink.ICSProp{Name: ical.PropUID, Value: escapeText(d.UID)})
-		if prefix != "" {
-			if _, ok := d.Fields[prefix+ical.PropRecurrenceID]; !ok {
-				p := synthRID(d, prefix)
-				set(sink.ICSProp{Name: p.Name, Params: p.Params, Value: p.Value})
-			}
-		}
-		for _, name := range []string{ical.PropDateTimeStamp, ical.PropCreated, ical.PropSequence, ical.PropLastModified} {
-			if f, ok := d.Volatile[prefix+name]; ok {
-				set(sink.ICSProp{Name: f.Name, Params: ical.Params(f.Params), Value: f.Value})
-			}
-		}
-		if prefix == "" && !d.Modified.IsZero() {
-			stamp := d.Modified.UTC().Format("20060102T150405Z")
-			set(sink.ICSProp{Name: ical.PropDateTimeStamp, Value: stamp})
-			set(sink.ICSProp{Name: ical.PropLastModified, Value: stamp})
-		}
 		var children []*ical.Component
-		for _, kf := range group {
-			f := kf.f
-			if f.Comp {
-				comps, err := parseComps(f.Value)
-				if err != nil {
-					return fail(err)
-				}
-				children = append(children, comps...)
-				continue
-			}
-			if f.Name == ical.PropCategories || f.Name == ical.PropExceptionDates || f.Name == ical.PropRecurrenceDates {
-				if i := slices.IndexFunc(props, func(q sink.ICSProp) bool {
-					return q.Name == f.Name && (Field{Params: q.Params}).Equal(Field{Params: f.Params})
-				}); i >= 0 {
-					props[i].Value += "," + f.Value
-					continue
-				}
-			}
-			props = append(props, sink.ICSProp{Name: f.Name, Params: ical.Params(f.Params), Value: f.Value})
+		props, children, err = itemComponent(d, prefix, parts.groups[prefix], props[:0])
+		if err != nil {
+			return fail(err)
 		}
 		w.Begin(compName)
 		w.Props(props)

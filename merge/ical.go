@@ -332,17 +332,12 @@ func ToCalendar(d *Doc) (*ical.Calendar, error) {
 	if d == nil || !d.Kind.IsCalendar() {
 		return nil, fmt.Errorf("merge: ToCalendar: not a calendar item")
 	}
-	cal := ical.NewCalendar()
-	cal.Props.SetText(ical.PropProductID, ProdID)
-	cal.Props.SetText(ical.PropVersion, "2.0")
-
 	parts, err := splitCalendar(d)
 	if err != nil {
 		return nil, err
 	}
-	for _, kf := range parts.cal {
-		cal.Props.Add(toProp(kf.f))
-	}
+	cal := ical.NewCalendar()
+	addProps(cal.Props, parts.calendarProps())
 	for _, tzid := range parts.zones {
 		comps, err := parseComps(d.Zones[tzid])
 		if err != nil {
@@ -351,45 +346,18 @@ func ToCalendar(d *Doc) (*ical.Calendar, error) {
 		cal.Children = append(cal.Children, comps...)
 	}
 	compName := compOfKind(d.Kind)
-	groups, extra := parts.groups, parts.extra
+	var props []sink.ICSProp
 	for _, prefix := range parts.prefixes {
-		c := &ical.Component{Name: compName, Props: make(ical.Props, len(groups[prefix])+4)} // ical.NewComponent, with room
-		c.Props.SetText(ical.PropUID, d.UID)
-		if prefix != "" {
-			if _, ok := d.Fields[prefix+ical.PropRecurrenceID]; !ok {
-				c.Props.Set(synthRID(d, prefix))
-			}
+		var children []*ical.Component
+		props, children, err = itemComponent(d, prefix, parts.groups[prefix], props[:0])
+		if err != nil {
+			return nil, err
 		}
-		for _, name := range []string{ical.PropDateTimeStamp, ical.PropCreated, ical.PropSequence, ical.PropLastModified} {
-			if f, ok := d.Volatile[prefix+name]; ok {
-				c.Props.Set(toProp(f))
-			}
-		}
-		if prefix == "" && !d.Modified.IsZero() {
-			c.Props.SetDateTime(ical.PropDateTimeStamp, d.Modified.UTC())
-			c.Props.SetDateTime(ical.PropLastModified, d.Modified.UTC())
-		}
-		for _, kf := range groups[prefix] {
-			f := kf.f
-			if f.Comp {
-				comps, err := parseComps(f.Value)
-				if err != nil {
-					return nil, err
-				}
-				c.Children = append(c.Children, comps...)
-				continue
-			}
-			if f.Name == ical.PropCategories || f.Name == ical.PropExceptionDates || f.Name == ical.PropRecurrenceDates {
-				if prev := sameParamsProp(c.Props[f.Name], f); prev != nil {
-					prev.Value += "," + f.Value
-					continue
-				}
-			}
-			c.Props.Add(toProp(f))
-		}
+		c := &ical.Component{Name: compName, Props: make(ical.Props, len(props)), Children: children}
+		addProps(c.Props, props)
 		cal.Children = append(cal.Children, c)
 	}
-	for _, kf := range extra {
+	for _, kf := range parts.extra {
 		comps, err := parseComps(kf.f.Value)
 		if err != nil {
 			return nil, err
@@ -499,21 +467,78 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-func toProp(f Field) *ical.Prop {
-	p := &ical.Prop{Name: f.Name, Value: f.Value, Params: make(ical.Params, len(f.Params))}
-	for k, v := range f.Params {
-		p.Params[k] = append([]string(nil), v...)
+// calendarProps are the VCALENDAR's properties: PRODID, VERSION and the
+// Doc's calendar fields.
+func (p *calParts) calendarProps() []sink.ICSProp {
+	props := make([]sink.ICSProp, 0, 2+len(p.cal))
+	props = append(props, sink.ICSProp{Name: ical.PropProductID, Value: escapeText(ProdID)}, sink.ICSProp{Name: ical.PropVersion, Value: "2.0"})
+	for _, kf := range p.cal {
+		props = append(props, sink.ICSProp{Name: kf.f.Name, Params: ical.Params(kf.f.Params), Value: kf.f.Value})
 	}
-	return p
+	return props
 }
 
-func sameParamsProp(ps []ical.Prop, f Field) *ical.Prop {
-	for i := range ps {
-		if (Field{Params: ps[i].Params}).Equal(Field{Params: f.Params}) {
-			return &ps[i]
+// itemComponent appends to props the properties of one component of the
+// item (the master, prefix "", or an override) in the order they are set,
+// one replacing those of its name as ical.Props.Set does, and returns
+// them with its child components. The parameters are the Doc's own.
+func itemComponent(d *Doc, prefix string, group []keyedField, props []sink.ICSProp) ([]sink.ICSProp, []*ical.Component, error) {
+	set := func(p sink.ICSProp) {
+		props = slices.DeleteFunc(props, func(q sink.ICSProp) bool { return q.Name == p.Name })
+		props = append(props, p)
+	}
+	set(sink.ICSProp{Name: ical.PropUID, Value: escapeText(d.UID)})
+	if prefix != "" {
+		if _, ok := d.Fields[prefix+ical.PropRecurrenceID]; !ok {
+			p := synthRID(d, prefix)
+			set(sink.ICSProp{Name: p.Name, Params: p.Params, Value: p.Value})
 		}
 	}
-	return nil
+	for _, name := range []string{ical.PropDateTimeStamp, ical.PropCreated, ical.PropSequence, ical.PropLastModified} {
+		if f, ok := d.Volatile[prefix+name]; ok {
+			set(sink.ICSProp{Name: f.Name, Params: ical.Params(f.Params), Value: f.Value})
+		}
+	}
+	if prefix == "" && !d.Modified.IsZero() {
+		stamp := d.Modified.UTC().Format("20060102T150405Z")
+		set(sink.ICSProp{Name: ical.PropDateTimeStamp, Value: stamp})
+		set(sink.ICSProp{Name: ical.PropLastModified, Value: stamp})
+	}
+	var children []*ical.Component
+	for _, kf := range group {
+		f := kf.f
+		if f.Comp {
+			comps, err := parseComps(f.Value)
+			if err != nil {
+				return nil, nil, err
+			}
+			children = append(children, comps...)
+			continue
+		}
+		if f.Name == ical.PropCategories || f.Name == ical.PropExceptionDates || f.Name == ical.PropRecurrenceDates {
+			// one property of several values for the same parameters
+			if i := slices.IndexFunc(props, func(q sink.ICSProp) bool {
+				return q.Name == f.Name && (Field{Params: q.Params}).Equal(Field{Params: f.Params})
+			}); i >= 0 {
+				props[i].Value += "," + f.Value
+				continue
+			}
+		}
+		props = append(props, sink.ICSProp{Name: f.Name, Params: ical.Params(f.Params), Value: f.Value})
+	}
+	return props, children, nil
+}
+
+// addProps adds props to m, each with its own copy of the parameters (a
+// map, empty when there are none, as go-ical gives them).
+func addProps(m ical.Props, props []sink.ICSProp) {
+	for _, p := range props {
+		params := make(ical.Params, len(p.Params))
+		for k, v := range p.Params {
+			params[k] = slices.Clone(v)
+		}
+		m[p.Name] = append(m[p.Name], ical.Prop{Name: p.Name, Params: params, Value: p.Value})
+	}
 }
 
 // synthRID rebuilds the RECURRENCE-ID of an override whose own
