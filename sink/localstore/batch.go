@@ -300,21 +300,15 @@ func isUnsupported(err error) bool {
 // system (viaFS: their folders' entries too), or an fsync each, in
 // parallel.
 func (s *Store) syncFiles(ctx context.Context, names []string) (viaFS bool, err error) {
-	var todo []string
-	for _, n := range names {
-		if n != "" {
-			todo = append(todo, n)
-		}
-	}
-	if len(todo) == 0 {
+	if len(names) == 0 {
 		return false, nil
 	}
 	if sink.SyncFS(s.root) == nil {
 		return true, nil
 	}
-	return false, s.parallel(ctx, len(todo), func(i int) error {
-		if err := sink.SyncFile(todo[i]); err != nil {
-			return s.fail("sync", todo[i], err)
+	return false, s.parallel(ctx, len(names), func(i int) error {
+		if err := sink.SyncFile(names[i]); err != nil {
+			return s.fail("sync", names[i], err)
 		}
 		return nil
 	})
