@@ -3,6 +3,7 @@
 package localstore
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 )
@@ -30,26 +31,8 @@ func (d dirHandle) writeTemp(base string, data []byte) (string, error) {
 	return filepath.Base(name), nil
 }
 
-// writeNew writes data to the new file base in d, without a flush (an
-// error matching fs.ErrExist when base exists). On failure nothing is left
-// behind.
-func (d dirHandle) writeNew(base string, data []byte) (err error) {
-	name := filepath.Join(d.path, base)
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			_ = os.Remove(name)
-		}
-	}()
-	if err = failWrite(name); err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	return err
+// writeNew is not used here: new folders are made in place (newFolders
+// is false), so no file is written under its own name in a twin.
+func (d dirHandle) writeNew(base string, data []byte) error {
+	return &os.PathError{Op: "create", Path: filepath.Join(d.path, base), Err: errors.ErrUnsupported}
 }
