@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pstsync/pstsync/sink"
 	"github.com/pstsync/pstsync/sink/localstore"
@@ -485,7 +486,10 @@ func TestDamagedKeyFileListedAndRemoved(t *testing.T) {
 	if infos, err := s.Keys(ctx); err != nil || len(infos) != 1 || infos[0].Problem != "" {
 		t.Fatalf("keys after the removals: %+v %v", infos, err)
 	}
-	for _, id := range []string{ids[0], "../data/head.json", ""} {
+	if err := WriteMarker(ctx, mem, Marker{User: "admin", Host: "pc", Since: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{ids[0], "../data/head.json", "", strings.TrimPrefix(MarkerKey, KeysPrefix)} {
 		if err := s.RemoveKey(ctx, id); err == nil || !strings.Contains(err.Error(), "no key") {
 			t.Errorf("remove %q: %v", id, err)
 		}

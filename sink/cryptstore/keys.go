@@ -504,14 +504,14 @@ func (s *Store) RemoveKey(ctx context.Context, id string) error {
 	if id == s.keyID {
 		return fmt.Errorf("key %s is the one in use; open the store with another passphrase to remove it (the last key is never removed)", id)
 	}
-	if id == "" || strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") {
-		return fmt.Errorf("no key %q (pstsync key list shows the keys)", id)
-	}
-	if _, err := s.readKeyFile(ctx, KeysPrefix+id); errors.Is(err, errKeyFileRead) {
-		if sink.IsNotExist(err) {
-			return fmt.Errorf("no key %s (pstsync key list shows the keys)", id)
-		}
+	// Only a key file (damaged or not) that key list shows: not the
+	// conversion marker beside them, nor a name outside keys/.
+	keys, _, err := listKeyFiles(ctx, s.inner)
+	if err != nil {
 		return err
+	}
+	if !slices.Contains(keys, KeysPrefix+id) {
+		return fmt.Errorf("no key %q (pstsync key list shows the keys)", id)
 	}
 	return s.inner.Delete(ctx, KeysPrefix+id)
 }
