@@ -136,7 +136,7 @@ func FromCalendar(cal *ical.Calendar) (*Doc, error) {
 		}
 	}
 	for _, o := range overrides {
-		rid := strings.TrimSpace(valueText(o.Props[ical.PropRecurrenceID][0].Value))
+		rid := strings.TrimSpace(valueText(overrideRID(o).Value))
 		prefix := ridPrefix(rid)
 		if _, dup := d.Fields[prefix+ical.PropRecurrenceID]; dup {
 			continue // a second override of the same instance: first wins
@@ -154,6 +154,22 @@ func FromCalendar(cal *ical.Calendar) (*Doc, error) {
 	}
 	d.keepCanonical(data)
 	return d, nil
+}
+
+// overrideRID is the RECURRENCE-ID an override is keyed by. Of several
+// (damaged input) it is the one the field key RECURRENCE-ID holds: fields
+// of one key are numbered in content order (addField), and the canonical
+// encoding writes that one first, so that it reads back under the same
+// key (the first in the file would not: found by FuzzReadICSFile).
+func overrideRID(o *ical.Component) ical.Prop {
+	ps := o.Props[ical.PropRecurrenceID]
+	best, bestKey := ps[0], icalField(ical.PropRecurrenceID, ps[0]).String()
+	for _, p := range ps[1:] {
+		if k := icalField(ical.PropRecurrenceID, p).String(); k < bestKey {
+			best, bestKey = p, k
+		}
+	}
+	return best
 }
 
 func propValue(props ical.Props, name string) string {
