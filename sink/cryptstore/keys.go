@@ -45,16 +45,19 @@ const (
 )
 
 // DefaultKDF is argon2id at OWASP's minimum for password storage, in the
-// form of it with less memory and two passes (19 MiB, t=2, one thread;
-// OWASP gives it as equal to 46 MiB with one pass). A run opens the store
-// once (a scheduled sync every few minutes; a no-change sync takes under a
-// second), so this is its one fixed cost. In a fresh process most of it is
-// the kernel handing out the memory: 19 MiB with two passes cost about
-// 80 ms there against 115-130 ms for 46 MiB with one, and an encrypted
-// first sync about 140 ms less CPU (the 46 MiB also raised the heap the
-// collector aims at). ScryptKDF cost 115-130 ms and is below OWASP's
-// scrypt minimum (N=2^15 asks p=3).
-var DefaultKDF = KDF{Alg: AlgArgon2id, Time: 2, MemoryKiB: 19 << 10, Threads: 1}
+// form of it with the least memory (7 MiB, t=5, one thread). OWASP lists
+// five forms, from 46 MiB with one pass to 7 MiB with five, as giving an
+// equal level of defense (a trade of memory for passes). A run opens the
+// store once (a scheduled sync every few minutes; a no-change sync takes
+// under a second), so this is its one fixed cost, and the forms with more
+// memory cost more than their passes: in a fresh process most of 46 MiB's
+// cost is the kernel handing out the memory (about 90 ms there, 19 MiB
+// with two passes about 45 ms, 7 MiB with five about 26 ms), and inside a
+// sync, which keeps the other core busy reading files, 19 MiB took about
+// 72 ms of CPU and 7 MiB about 36 ms (CPU profiles of eight encrypted first
+// syncs each). ScryptKDF cost 115-130 ms and is below OWASP's scrypt
+// minimum (N=2^15 asks p=3).
+var DefaultKDF = KDF{Alg: AlgArgon2id, Time: 5, MemoryKiB: 7 << 10, Threads: 1}
 
 // ScryptKDF is the scrypt cost of the key files written before argon2id
 // (version 1; they keep working, and key passwd replaces one by argon2id).
@@ -77,7 +80,7 @@ func (k KDF) alg() string {
 	return k.Alg
 }
 
-// String describes k, e.g. "argon2id (m=19456 KiB, t=2, p=1)".
+// String describes k, e.g. "argon2id (m=7168 KiB, t=5, p=1)".
 func (k KDF) String() string {
 	switch k.alg() {
 	case AlgArgon2id:
