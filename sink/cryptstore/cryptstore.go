@@ -97,7 +97,7 @@ type Store struct {
 	noncePrefix [16]byte
 	nonceCount  atomic.Uint64
 
-	// namers are HMAC-SHA256 states under nameKey, reused (permute).
+	// namers are *namer under nameKey, reused (permute).
 	namers sync.Pool
 }
 
@@ -139,7 +139,7 @@ func (s *Store) setKeys(master []byte, keyID string) error {
 	if _, err := rand.Read(s.noncePrefix[:]); err != nil {
 		return fmt.Errorf("cryptstore: no randomness: %w", err)
 	}
-	s.namers.New = func() any { return hmac.New(sha256.New, s.nameKey) }
+	s.namers.New = func() any { return &namer{mac: hmac.New(sha256.New, s.nameKey)} }
 	return nil
 }
 
@@ -405,8 +405,14 @@ func (s *Store) outer(key string) string {
 
 // objectName is the underlying store's name of the object with hash h.
 func (s *Store) objectName(h string) string {
-	n := s.permute(h, false)
-	return dataObjPrefix + n[:2] + "/" + n
+	// data/objects/nn/<64 hex>, built in place: one allocation per name
+	var b [len(dataObjPrefix) + 3 + 64]byte
+	n := b[len(dataObjPrefix)+3:]
+	s.permuteTo((*[64]byte)(n), h, false)
+	copy(b[:], dataObjPrefix)
+	copy(b[len(dataObjPrefix):], n[:2])
+	b[len(dataObjPrefix)+2] = '/'
+	return string(b[:])
 }
 
 // inner2logical is the inverse of outer; ok is false for names that are no
@@ -465,39 +471,52 @@ var isLowerHex = func() (t [256]bool) {
 // permutation. Without the key a name says nothing about the content and a
 // guessed content cannot be confirmed. hexHash must be 64 hex digits.
 func (s *Store) permute(hexHash string, inverse bool) string {
+	var out [64]byte
+	s.permuteTo(&out, hexHash, inverse)
+	return string(out[:])
+}
+
+// namer is an HMAC-SHA256 state under the name key with the scratch space
+// of a round, pooled so that naming an object allocates nothing.
+type namer struct {
+	mac hash.Hash
+	in  [17]byte
+	sum [sha256.Size]byte
+}
+
+// xorRound sets dst ^= HMAC(i || x)[:16].
+func (n *namer) xorRound(dst []byte, i byte, x []byte) {
+	n.in[0] = i
+	copy(n.in[1:], x)
+	n.mac.Reset()
+	n.mac.Write(n.in[:])
+	n.mac.Sum(n.sum[:0])
+	subtle.XORBytes(dst, dst, n.sum[:16])
+}
+
+// permuteTo is permute writing the name into out.
+func (s *Store) permuteTo(out *[64]byte, hexHash string, inverse bool) {
 	var b [32]byte
-	hex.Decode(b[:], []byte(hexHash))
+	copy(out[:], hexHash)
+	hex.Decode(b[:], out[:])
 	l, r := b[:16], b[16:]
-	m := s.namers.Get().(hash.Hash)
-	defer s.namers.Put(m)
-	var sum [sha256.Size]byte
-	var in [17]byte
-	// xorRound sets dst ^= HMAC(i || x)[:16].
-	xorRound := func(dst []byte, i byte, x []byte) {
-		in[0] = i
-		copy(in[1:], x)
-		m.Reset()
-		m.Write(in[:])
-		m.Sum(sum[:0])
-		subtle.XORBytes(dst, dst, sum[:16])
-	}
+	n := s.namers.Get().(*namer)
 	if !inverse {
 		// l, r = r, l ^ F(i, r)
 		for i := byte(0); i < 4; i++ {
-			xorRound(l, i, r)
+			n.xorRound(l, i, r)
 			l, r = r, l
 		}
 	} else {
 		// l, r = r ^ F(i-1, l), l
 		for i := byte(4); i > 0; i-- {
-			xorRound(r, i-1, l)
+			n.xorRound(r, i-1, l)
 			l, r = r, l
 		}
 	}
-	var out [64]byte
+	s.namers.Put(n)
 	hex.Encode(out[:32], l)
 	hex.Encode(out[32:], r)
-	return string(out[:])
 }
 
 // Temps and RemoveTemp pass the underlying store's temporary files through
