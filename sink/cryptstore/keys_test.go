@@ -301,3 +301,25 @@ func BenchmarkDerive(b *testing.B) {
 		})
 	}
 }
+
+// TestDefaultKDFAtOWASPMinimum: new key files are derived at no less than
+// one of the argon2id forms OWASP's Password Storage Cheat Sheet lists as
+// its minimum (an equal level of defense each, trading memory for passes).
+func TestDefaultKDFAtOWASPMinimum(t *testing.T) {
+	owasp := []struct{ memoryKiB, time int }{
+		{47104, 1}, {19456, 2}, {12288, 3}, {9216, 4}, {7168, 5},
+	}
+	k := DefaultKDF
+	if k.Alg != AlgArgon2id || k.Threads < 1 {
+		t.Fatalf("DefaultKDF = %s, want argon2id", k)
+	}
+	if err := k.check(); err != nil {
+		t.Fatalf("DefaultKDF %s: %v", k, err)
+	}
+	for _, f := range owasp {
+		if k.MemoryKiB >= f.memoryKiB && k.Time >= f.time {
+			return
+		}
+	}
+	t.Fatalf("DefaultKDF %s is below every argon2id minimum of OWASP", k)
+}
