@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"maps"
 	"slices"
 
@@ -50,59 +49,33 @@ func Canonical(d *Doc) []byte {
 
 // calendarCanonical is the iCalendar encoding of a calendar Doc: the
 // bytes sink.EncodeICS gives ToCalendar(d), written without building the
-// calendar (every item read is encoded once). Both are made of the same
-// pieces (splitCalendar, calendarProps, itemComponent); TestCanonicalDirect
-// and the fuzz targets compare the bytes.
+// calendar (every item read is encoded once). Both walk the Doc with
+// walkCalendar; TestCanonicalDirect and the fuzz targets compare the bytes.
 func calendarCanonical(d *Doc) ([]byte, error) {
-	if d == nil || !d.Kind.IsCalendar() {
-		return nil, fmt.Errorf("merge: ToCalendar: not a calendar item")
-	}
-	parts, err := splitCalendar(d)
-	if err != nil {
+	v := icsVisitor{w: sink.NewICSWriter()}
+	v.w.Begin(ical.CompCalendar)
+	if err := walkCalendar(d, v); err != nil {
+		_, _ = v.w.Finish()
 		return nil, err
 	}
-	w := sink.NewICSWriter()
-	fail := func(err error) ([]byte, error) {
-		_, _ = w.Finish()
-		return nil, err
+	v.w.End(ical.CompCalendar)
+	return v.w.Finish()
+}
+
+// icsVisitor writes a walk's calendar with an ICSWriter (calendarCanonical).
+type icsVisitor struct{ w *sink.ICSWriter }
+
+func (v icsVisitor) calendarProps(props []sink.ICSProp) { v.w.Props(props) }
+
+func (v icsVisitor) component(c *ical.Component) { v.w.Component(c) }
+
+func (v icsVisitor) item(name string, props []sink.ICSProp, children []*ical.Component) {
+	v.w.Begin(name)
+	v.w.Props(props)
+	for _, c := range children {
+		v.w.Component(c)
 	}
-	w.Begin(ical.CompCalendar)
-	w.Props(parts.calendarProps())
-	for _, tzid := range parts.zones {
-		comps, err := parseComps(d.Zones[tzid])
-		if err != nil {
-			return fail(err)
-		}
-		for _, c := range comps {
-			w.Component(c)
-		}
-	}
-	compName := compOfKind(d.Kind)
-	var props []sink.ICSProp
-	for _, prefix := range parts.prefixes {
-		var children []*ical.Component
-		props, children, err = itemComponent(d, prefix, parts.groups[prefix], props[:0])
-		if err != nil {
-			return fail(err)
-		}
-		w.Begin(compName)
-		w.Props(props)
-		for _, c := range children {
-			w.Component(c)
-		}
-		w.End(compName)
-	}
-	for _, kf := range parts.extra {
-		comps, err := parseComps(kf.f.Value)
-		if err != nil {
-			return fail(err)
-		}
-		for _, c := range comps {
-			w.Component(c)
-		}
-	}
-	w.End(ical.CompCalendar)
-	return w.Finish()
+	v.w.End(name)
 }
 
 func dump(d *Doc) []byte {

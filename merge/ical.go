@@ -342,24 +342,45 @@ func fillParams(c *ical.Component, depth int) {
 // and VERSION, the VCALENDAR fields, the VTIMEZONEs that some TZID
 // parameter refers to (by TZID), the master component and the overrides
 // ordered by RECURRENCE-ID. DTSTAMP and LAST-MODIFIED are Doc.Modified
-// when it is set.
-// (calendarCanonical writes the same calendar's encoding directly.)
+// when it is set. (calendarCanonical writes the same calendar's encoding
+// directly: both walk it with walkCalendar.)
 func ToCalendar(d *Doc) (*ical.Calendar, error) {
+	b := calBuilder{cal: ical.NewCalendar()}
+	if err := walkCalendar(d, &b); err != nil {
+		return nil, err
+	}
+	return b.cal, nil
+}
+
+// calendarVisitor receives a calendar Doc's VCALENDAR in order from
+// walkCalendar. A props slice is reused after the call returns.
+type calendarVisitor interface {
+	calendarProps(props []sink.ICSProp)                                 // the VCALENDAR's properties, first
+	component(c *ical.Component)                                        // a VTIMEZONE or other VCALENDAR component
+	item(name string, props []sink.ICSProp, children []*ical.Component) // a component of the item
+}
+
+// walkCalendar gives v the VCALENDAR of a calendar Doc: its properties,
+// the VTIMEZONEs some TZID refers to, the item's components (the master
+// first, then the overrides by RECURRENCE-ID) and the Doc's other
+// VCALENDAR components.
+func walkCalendar(d *Doc, v calendarVisitor) error {
 	if d == nil || !d.Kind.IsCalendar() {
-		return nil, fmt.Errorf("merge: ToCalendar: not a calendar item")
+		return fmt.Errorf("merge: ToCalendar: not a calendar item")
 	}
 	parts, err := splitCalendar(d)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	cal := ical.NewCalendar()
-	addProps(cal.Props, parts.calendarProps())
+	v.calendarProps(parts.calendarProps())
 	for _, tzid := range parts.zones {
 		comps, err := parseComps(d.Zones[tzid])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		cal.Children = append(cal.Children, comps...)
+		for _, c := range comps {
+			v.component(c)
+		}
 	}
 	compName := compOfKind(d.Kind)
 	var props []sink.ICSProp
@@ -367,20 +388,33 @@ func ToCalendar(d *Doc) (*ical.Calendar, error) {
 		var children []*ical.Component
 		props, children, err = itemComponent(d, prefix, parts.groups[prefix], props[:0])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		c := &ical.Component{Name: compName, Props: make(ical.Props, len(props)), Children: children}
-		addProps(c.Props, props)
-		cal.Children = append(cal.Children, c)
+		v.item(compName, props, children)
 	}
 	for _, kf := range parts.extra {
 		comps, err := parseComps(kf.f.Value)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		cal.Children = append(cal.Children, comps...)
+		for _, c := range comps {
+			v.component(c)
+		}
 	}
-	return cal, nil
+	return nil
+}
+
+// calBuilder builds the go-ical calendar of a walk (ToCalendar).
+type calBuilder struct{ cal *ical.Calendar }
+
+func (b *calBuilder) calendarProps(props []sink.ICSProp) { addProps(b.cal.Props, props) }
+
+func (b *calBuilder) component(c *ical.Component) { b.cal.Children = append(b.cal.Children, c) }
+
+func (b *calBuilder) item(name string, props []sink.ICSProp, children []*ical.Component) {
+	c := &ical.Component{Name: name, Props: make(ical.Props, len(props)), Children: children}
+	addProps(c.Props, props)
+	b.cal.Children = append(b.cal.Children, c)
 }
 
 // calParts are a calendar Doc's fields as ToCalendar places them.
