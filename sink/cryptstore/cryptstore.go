@@ -97,7 +97,7 @@ type Store struct {
 	noncePrefix [16]byte
 	nonceCount  atomic.Uint64
 
-	// namers are *namer under nameKey, reused (permute).
+	// namers are *namer under nameKey, reused (permuteTo).
 	namers sync.Pool
 }
 
@@ -121,11 +121,11 @@ func newStore(inner sink.Store, master []byte, keyID string) (*Store, error) {
 	return s, nil
 }
 
-// setKeys sets the keys of s from the master key.
 // macKeyOf is the part of a master key that keys the MACs and names (the
 // rest is the AEAD's key).
 func macKeyOf(master []byte) []byte { return master[32:] }
 
+// setKeys sets the keys of s from the master key.
 func (s *Store) setKeys(master []byte, keyID string) error {
 	if len(master) != masterKeyBytes {
 		return fmt.Errorf("cryptstore: master key of %d bytes", len(master))
@@ -405,14 +405,9 @@ func (s *Store) outer(key string) string {
 
 // objectName is the underlying store's name of the object with hash h.
 func (s *Store) objectName(h string) string {
-	// data/objects/nn/<64 hex>, built in place: one allocation per name
-	var b [len(dataObjPrefix) + 3 + 64]byte
-	n := b[len(dataObjPrefix)+3:]
-	s.permuteTo((*[64]byte)(n), h, false)
-	copy(b[:], dataObjPrefix)
-	copy(b[len(dataObjPrefix):], n[:2])
-	b[len(dataObjPrefix)+2] = '/'
-	return string(b[:])
+	var n [64]byte
+	s.permuteTo(&n, h, false)
+	return dataObjPrefix + string(n[:2]) + "/" + string(n[:]) // one allocation
 }
 
 // inner2logical is the inverse of outer; ok is false for names that are no
@@ -427,8 +422,9 @@ func (s *Store) inner2logical(k string) (string, bool) {
 		if !ok || !validHex64(name) || dir != name[:2] {
 			return rest, true // not a content-addressed name: stored as is
 		}
-		h := s.permute(name, true)
-		return objectsPrefix + h[:2] + "/" + h, true
+		var h [64]byte
+		s.permuteTo(&h, name, true)
+		return objectsPrefix + string(h[:2]) + "/" + string(h[:]), true
 	}
 	return rest, true
 }
@@ -465,19 +461,8 @@ var isLowerHex = func() (t [256]bool) {
 	return t
 }()
 
-// permute maps a 64-hex-digit hash to its stored name (or back, when
-// inverse): a 4-round Feistel network over the 32 bytes whose round
-// function is HMAC-SHA256 under the name key, a keyed pseudorandom
-// permutation. Without the key a name says nothing about the content and a
-// guessed content cannot be confirmed. hexHash must be 64 hex digits.
-func (s *Store) permute(hexHash string, inverse bool) string {
-	var out [64]byte
-	s.permuteTo(&out, hexHash, inverse)
-	return string(out[:])
-}
-
 // namer is an HMAC-SHA256 state under the name key with the scratch space
-// of a round, pooled so that naming an object allocates nothing.
+// of a round, pooled so that permuteTo allocates nothing.
 type namer struct {
 	mac hash.Hash
 	in  [17]byte
@@ -494,7 +479,12 @@ func (n *namer) xorRound(dst []byte, i byte, x []byte) {
 	subtle.XORBytes(dst, dst, n.sum[:16])
 }
 
-// permuteTo is permute writing the name into out.
+// permuteTo writes into out the stored name of a 64-hex-digit hash (or
+// the hash of a name, when inverse): a 4-round Feistel network over the 32
+// bytes whose round function is HMAC-SHA256 under the name key, a keyed
+// pseudorandom permutation. Without the key a name says nothing about the
+// content and a guessed content cannot be confirmed. hexHash must be 64
+// hex digits.
 func (s *Store) permuteTo(out *[64]byte, hexHash string, inverse bool) {
 	var b [32]byte
 	copy(out[:], hexHash)

@@ -495,3 +495,10 @@ func TestDamagedKeyFileListedAndRemoved(t *testing.T) {
 		}
 	}
 }
+
+// permute is permuteTo returning the name.
+func (s *Store) permute(hexHash string, inverse bool) string {
+	var out [64]byte
+	s.permuteTo(&out, hexHash, inverse)
+	return string(out[:])
+}
